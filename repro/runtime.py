@@ -1,0 +1,54 @@
+"""Device, seeding and progress bars: the few run-time facts every module shares."""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import sys
+from typing import Iterable, Iterator, TypeVar
+
+import numpy as np
+import torch
+
+T = TypeVar("T")
+
+
+def resolve_device(device: str = "cpu") -> torch.device:
+    """"auto" picks CUDA when present; an explicit "cuda" without a GPU is a clear error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        from .errors import ConfigError
+        raise ConfigError(f"device {device!r} was asked for but CUDA is not available; use device='cpu' "
+                          "or 'auto'")
+    return torch.device(device)
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seeds Python, NumPy and torch; returns a torch Generator seeded the same way."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    """Mixed precision on CUDA (bf16 where supported, else fp16); a no-op on CPU."""
+    if device.type != "cuda":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast("cuda", dtype=dtype)
+
+
+def progress_enabled() -> bool:
+    """Progress bars show on a terminal, never inside notebooks (nbval compares outputs) or when
+    REPRO_PROGRESS=0."""
+    env = os.environ.get("REPRO_PROGRESS")
+    if env is not None:
+        return env not in ("0", "false", "no")
+    return sys.stderr.isatty()
+
+
+def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, **kw) -> Iterator[T]:
+    from tqdm import tqdm
+    return iter(tqdm(iterable, desc=desc, total=total, disable=not progress_enabled(), **kw))

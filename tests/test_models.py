@@ -1,0 +1,60 @@
+import pytest
+import torch
+
+from repro.errors import CheckpointError
+from repro.models import build_resnet, checkpoint_format, feature_dim, load_backbone
+
+
+@pytest.fixture(scope="module")
+def resnet18_sd():
+    torch.manual_seed(1)
+    return build_resnet("resnet18").state_dict()
+
+
+def _same_weights(net, sd):
+    return all(torch.equal(v, sd[k]) for k, v in net.state_dict().items())
+
+
+def test_torchvision_state_dict(tmp_path, resnet18_sd):
+    torch.save(resnet18_sd, tmp_path / "tv.pth")
+    net = load_backbone(tmp_path / "tv.pth", "resnet18")
+    assert _same_weights(net, resnet18_sd) and not net.training
+    assert net(torch.zeros(1, 3, 32, 32)).shape == (1, feature_dim("resnet18")) == (1, 512)
+
+
+def test_official_moco_release_format(tmp_path, resnet18_sd):
+    sd = {f"module.encoder_q.{k}": v for k, v in resnet18_sd.items() if not k.startswith("fc.")}
+    sd.update({"module.encoder_q.fc.0.weight": torch.zeros(512, 512),
+               "module.encoder_k.conv1.weight": torch.ones(1), "module.queue": torch.zeros(128, 8),
+               "module.queue_ptr": torch.zeros(1, dtype=torch.long)})
+    torch.save({"epoch": 800, "arch": "resnet18", "state_dict": sd}, tmp_path / "moco.pth.tar")
+    assert checkpoint_format(torch.load(tmp_path / "moco.pth.tar")) == "moco"
+    assert _same_weights(load_backbone(tmp_path / "moco.pth.tar", "resnet18"), resnet18_sd)
+
+
+def test_repro_format_and_arch_mismatch(tmp_path, resnet18_sd):
+    torch.save({"format": "repro", "arch": "resnet18", "mode": "supervised", "model": resnet18_sd},
+               tmp_path / "c.pt")
+    assert _same_weights(load_backbone(tmp_path / "c.pt", "resnet18"), resnet18_sd)
+    with pytest.raises(CheckpointError, match="holds a resnet18, not a resnet50"):
+        load_backbone(tmp_path / "c.pt", "resnet50")
+
+
+def test_missing_keys_corrupt_and_unknown_files(tmp_path, resnet18_sd):
+    partial = {k: v for k, v in resnet18_sd.items() if not k.startswith("layer4.")}
+    torch.save(partial, tmp_path / "partial.pth")
+    with pytest.raises(CheckpointError, match="missing.*layer4"):
+        load_backbone(tmp_path / "partial.pth", "resnet18")
+    (tmp_path / "bad.pth").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        load_backbone(tmp_path / "bad.pth", "resnet18")
+    torch.save({"weights": 1}, tmp_path / "other.pth")
+    with pytest.raises(CheckpointError, match="unknown checkpoint format"):
+        load_backbone(tmp_path / "other.pth", "resnet18")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_backbone(tmp_path / "nope.pth", "resnet18")
+
+
+def test_random_init_is_seeded():
+    a, b = load_backbone("", "resnet18", seed=3), load_backbone("", "resnet18", seed=3)
+    assert _same_weights(a, b.state_dict())

@@ -1,0 +1,114 @@
+"""The notebook runner: name resolution, dependency order, parameter validation, failures."""
+import subprocess
+import sys
+
+import pytest
+
+from repro import runner
+from repro.errors import ConfigError
+from repro.runner import Notebook
+
+NB = '''# %% [markdown]
+# # Tiny
+
+# %% tags=["parameters"]
+preset = "smoke"
+chunk_len = 24
+lr = 0.03
+
+# %%
+print("chunk", chunk_len, "lr", lr, "preset", preset)
+'''
+
+FAILING = NB + '''
+# %%
+raise ValueError("broken on purpose")
+'''
+
+
+@pytest.fixture
+def nb_dir(tmp_path):
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    for name, text in [("00_sample_data", NB), ("03_training", NB), ("04_invariance", NB),
+                       ("09_failing", FAILING)]:
+        (d / f"{name}.py").write_text(text)
+    return d
+
+
+def test_resolve_by_full_name_number_or_title(nb_dir):
+    names = [nb.name for nb in runner.resolve(["invariance", "00", "03_training.py"], nb_dir)]
+    assert names == ["00_sample_data", "03_training", "04_invariance"]
+
+
+def test_unknown_notebook_lists_the_available_ones(nb_dir):
+    with pytest.raises(ConfigError, match="unknown notebook 'nosuch'; available: 00_sample_data, 03_training"):
+        runner.resolve(["nosuch"], nb_dir)
+
+
+def test_dependency_order_puts_producers_first():
+    nbs = [Notebook(n, None) for n in ("05_part_segmentation", "03_training", "00_sample_data",
+                                       "02_generating_tracks", "01_dataset_creation")]
+    assert [nb.name for nb in runner.dependency_order(nbs)] == [
+        "00_sample_data", "01_dataset_creation", "02_generating_tracks", "03_training",
+        "05_part_segmentation"]
+
+
+def test_repository_notebooks_run_in_dependency_order():
+    names = [nb.name for nb in runner.resolve(None)]
+    assert names == sorted(names), "numbering must follow data dependencies"
+
+
+def test_parameters_are_injected_from_the_preset(nb_dir):
+    nb = Notebook("03_training", nb_dir / "03_training.py")
+    assert runner.build_parameters(nb, "paper", {}) == {"preset": "paper", "chunk_len": 60, "lr": 0.03}
+    assert runner.build_parameters(nb, "smoke", {"lr": "0.1"})["lr"] == 0.1
+
+
+def test_unknown_parameter_and_wrong_type_list_valid_parameters(nb_dir):
+    nbs = runner.resolve(["03"], nb_dir)
+    with pytest.raises(ConfigError, match="(?s)no notebook among 03_training has parameter.*chunk_lenn"
+                                          ".*chunk_len: int = 24.*lr: float = 0.03"):
+        runner._check_overrides_used(nbs, {"chunk_lenn": 3})
+    with pytest.raises(ConfigError, match="(?s)'chunk_len' expects int, got 'ten'.*valid parameters"):
+        runner._check_overrides_used(nbs, {"chunk_len": "ten"})
+    nb = nbs[0]
+    with pytest.raises(ConfigError, match="03_training has no parameter 'x'"):
+        runner.build_parameters(nb, "smoke", {"x": 1})
+
+
+def test_parameters_cell_must_be_single_and_literal(tmp_path):
+    two = tmp_path / "x.py"
+    two.write_text(NB + '\n# %% tags=["parameters"]\nseed = 1\n')
+    with pytest.raises(runner.ReproError, match="exactly one cell tagged 'parameters', found 2"):
+        runner.parameters_cell(runner.read(Notebook("x", two)))
+    expr = tmp_path / "y.py"
+    expr.write_text('# %% tags=["parameters"]\nseed = 1 + len("ab")\n')
+    with pytest.raises(runner.ReproError, match="may only hold literals.*len"):
+        runner.parameters_cell(runner.read(Notebook("y", expr)))
+
+
+@pytest.mark.slow
+def test_execute_writes_copy_and_names_the_failing_cell(nb_dir, tmp_path):
+    out = tmp_path / "runs" / "03.ipynb"
+    runner.execute(Notebook("03_training", nb_dir / "03_training.py"), out, {"chunk_len": 7})
+    text = out.read_text()
+    assert "chunk 7 lr 0.03 preset smoke" in text and "injected-parameters" in text
+    assert "chunk_len = 24" in (nb_dir / "03_training.py").read_text()   # the source is untouched
+    bad = tmp_path / "runs" / "09.ipynb"
+    with pytest.raises(runner.NotebookFailed, match="(?s)09_failing failed in cell .*ValueError: broken on "
+                                                    "purpose.*partial executed copy"):
+        runner.execute(Notebook("09_failing", nb_dir / "09_failing.py"), bad, None)
+    assert bad.exists() and "broken on purpose" in bad.read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "nosuch"], "unknown notebook 'nosuch'"),
+    (["run", "00", "-p", "nosuch", "1"], "has parameter(s) nosuch"),
+    (["run", "00", "-p", "seed", "zero"], "'seed' expects int"),
+    (["config", "--preset", "papr"], "unknown preset 'papr'"),
+])
+def test_cli_errors_are_one_clear_message(args, message):
+    res = subprocess.run([sys.executable, "-m", "repro.cli", *args], capture_output=True, text=True)
+    assert res.returncode == 2
+    assert message in res.stderr and "Traceback" not in res.stderr
