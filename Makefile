@@ -31,7 +31,7 @@ notebooks: setup
 	$(BIN)/repro run --refresh
 
 book: setup
-	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
+	$(BIN)/jupyter-book build . --all --builder html -W -n --keep-going
 
 # The test suite: unit tests, then nbval on every committed notebook against a fresh execution in a
 # fresh cache (so nothing left over from the main job can hide a problem), then the book build.

@@ -29,6 +29,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
+from myst_nb import glue
 
 from repro.config import from_notebook_parameters
 from repro.samples import build_samples, samples_root
@@ -59,7 +60,9 @@ cfg = from_notebook_parameters(
     trajectory_len=trajectory_len)
 manifest = build_samples(cfg)
 root = samples_root(cfg)
-display(Markdown(figures.summary(manifest)))
+summary = figures.summary(manifest)
+glue("samples_summary", summary, display=False)
+summary
 
 # %% [markdown]
 # ## Real video in the TrackingNet layout

@@ -22,6 +22,7 @@ from typing import Any
 
 from .config import PRESETS, Config, coerce, describe_parameters, leaf_types
 from .errors import ConfigError, ReproError
+from .layouts import check_roots
 from .paths import REPO_ROOT
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -49,11 +50,11 @@ class Notebook:
         return self.source.with_suffix(".ipynb")
 
 
-def available(notebook_dir: Path = NOTEBOOK_DIR) -> list[Notebook]:
-    return [Notebook(p.stem, p) for p in sorted(notebook_dir.glob("[0-9][0-9]_*.py"))]
+def available(notebook_dir: Path | None = None) -> list[Notebook]:
+    return [Notebook(p.stem, p) for p in sorted((notebook_dir or NOTEBOOK_DIR).glob("[0-9][0-9]_*.py"))]
 
 
-def resolve(names: list[str] | None, notebook_dir: Path = NOTEBOOK_DIR) -> list[Notebook]:
+def resolve(names: list[str] | None, notebook_dir: Path | None = None) -> list[Notebook]:
     """Notebooks by name (``03_training``, ``03``, ``training`` or a path), in dependency order."""
     nbs = available(notebook_dir)
     if not names:
@@ -159,6 +160,8 @@ def run(names: list[str] | None = None, preset: str = "smoke", overrides: dict[s
     plans = [(nb, build_parameters(nb, preset, {k: v for k, v in overrides.items()
                                                 if k in parameters_cell(read(nb))}))
              for nb in nbs]
+    for _, params in plans:      # a missing dataset stops here, before any kernel starts
+        check_roots(params)
     out_dir = Path(output_dir) if output_dir else REPO_ROOT / "runs" / preset
     return [_timed(nb, out_dir / f"{nb.name}.ipynb", params, i, len(plans))
             for i, (nb, params) in enumerate(plans)]

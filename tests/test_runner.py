@@ -112,3 +112,16 @@ def test_cli_errors_are_one_clear_message(args, message):
     res = subprocess.run([sys.executable, "-m", "repro.cli", *args], capture_output=True, text=True)
     assert res.returncode == 2
     assert message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_missing_dataset_root_stops_before_running_with_the_layout(tmp_path, monkeypatch):
+    d = tmp_path / "notebooks"
+    d.mkdir()
+    (d / "01_dataset_creation.py").write_text(
+        '# %% tags=["parameters"]\npreset = "smoke"\ntrackingnet_root = ""\n\n# %%\nprint(1)\n')
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", d)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(runner.ReproError, match="(?s)trackingnet_root = 'data/TrackingNet': no such folder"
+                                                ".*TRAIN_0 ... TRAIN_11.*anno/<seq>.txt.*-p trackingnet_root"):
+        runner.run(["01"], preset="paper", output_dir=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from ..plotting import finish
+from ..report import Table
 
 SPLIT = "TRAIN_0"
 
@@ -91,14 +92,14 @@ def show_trajectories(data, per_transformation: int = 1):
     return finish(fig)
 
 
-def summary(manifest: dict) -> str:
-    """A markdown table of what was built (computed from the manifest)."""
-    lines = ["| part | contents |", "|---|---|"]
+def summary(manifest: dict) -> Table:
+    """A table of what was built (computed from the manifest)."""
+    rows = []
     for part, entry in manifest.items():
         s = entry["summary"]
         if "sequences" in s:
             text = f"{len(s['sequences'])} sequences, {sum(s['sequences'].values())} frames"
         else:
             text = ", ".join(f"{k}: {v}" for k, v in s.items())
-        lines.append(f"| {part} | {text} |")
-    return "\n".join(lines)
+        rows.append([part, text])
+    return Table(["part", "contents"], rows, caption="Sample data in the cache")
