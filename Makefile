@@ -22,6 +22,8 @@ setup: $(STAMP)
 main: setup
 	$(BIN)/repro run --preset smoke --output-dir runs/smoke
 	$(MAKE) book
+	.ci/install-chromium
+	$(BIN)/python -m repro.bookcheck --no-build
 
 samples: setup
 	$(BIN)/repro samples
@@ -34,8 +36,10 @@ book: setup
 	$(BIN)/jupyter-book build . --all --builder html -W -n --keep-going
 
 # The test suite: unit tests, then nbval on every committed notebook against a fresh execution in a
-# fresh cache (so nothing left over from the main job can hide a problem), then the book build.
+# fresh cache (so nothing left over from the main job can hide a problem), the book build, and the
+# browser check of the rendered book (headless Chromium; installed on CI by .ci/install-chromium).
 test: setup
+	.ci/install-chromium
 	rm -rf $(TEST_CACHE)
 	REPRO_CACHE=$(TEST_CACHE) $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly -v -rs

@@ -1,0 +1,147 @@
+"""What the browser check expects, read from the book's sources (no browser needed), and the behaviour
+where Chromium is missing: a skip with the install command on a user's machine, a failure on CI."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from repro import bookcheck
+from repro.errors import ReproError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write_nb(path: Path, cells: list[dict]) -> Path:
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def _image_output(kind: str = "display_data", **metadata) -> dict:
+    return {"output_type": kind, "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}, "metadata": metadata}
+
+
+def test_toc_documents_in_reading_order(tmp_path):
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n"
+        "  - caption: A\n    chapters:\n      - file: book/a.md\n        sections:\n"
+        "          - file: notebooks/01_x.ipynb\n      - url: https://example.org\n        title: web\n"
+        "  - caption: B\n    chapters:\n      - file: /book/b\n")
+    assert bookcheck.toc_documents(tmp_path) == ["book/intro", "book/a", "notebooks/01_x", "book/b"]
+
+
+def test_toc_of_this_book_starts_at_the_root_and_has_the_bibliography():
+    docs = bookcheck.toc_documents(ROOT)
+    assert docs[0] == "book/intro" and "book/bibliography" in docs and "book/notation" in docs
+    assert len(docs) == len(set(docs))
+
+
+def test_missing_toc_or_page_is_a_clear_error(tmp_path):
+    with pytest.raises(ReproError, match="_toc.yml not found"):
+        bookcheck.toc_documents(tmp_path)
+    with pytest.raises(ReproError, match="no book/ghost.md/.ipynb/.rst exists"):
+        bookcheck.source_of(tmp_path, "book/ghost")
+
+
+def test_expected_title_is_the_first_level_one_heading(tmp_path):
+    md = tmp_path / "page.md"
+    md.write_text("(label)=\n## not this\n# The *real* title\n# later\n")
+    assert bookcheck.expected_title(md) == "The *real* title"
+    assert bookcheck._words("The *real* title") == bookcheck._words("The real title#")
+    nb = _write_nb(tmp_path / "nb.ipynb", [
+        {"cell_type": "code", "source": "# not markdown", "metadata": {}, "outputs": []},
+        {"cell_type": "markdown", "source": ["# Section B: tracks\n", "\n", "**Aim.** x"], "metadata": {}}])
+    assert bookcheck.expected_title(nb) == "Section B: tracks"
+
+
+def test_stored_figures_counts_what_the_chapter_renders(tmp_path):
+    code = lambda outputs, tags=(): {"cell_type": "code", "source": "", "metadata": {"tags": list(tags)},
+                                     "outputs": outputs}
+    nb = _write_nb(tmp_path / "nb.ipynb", [
+        code([_image_output(), _image_output("execute_result")]),                   # 2
+        code([_image_output(scrapbook={"name": "fig", "mime_prefix": ""})]),         # glued, not displayed
+        code([_image_output()], tags=["remove-output"]),                              # removed
+        code([{"output_type": "stream", "name": "stdout", "text": "1\n"}]),
+        code([{"output_type": "display_data", "data": {"text/html": "<table/>"}, "metadata": {}}]),
+        {"cell_type": "markdown", "source": "![x](x.png)", "metadata": {}},
+    ])
+    assert bookcheck.stored_figures(nb) == 2
+    assert bookcheck.stored_figures(tmp_path / "page.md") == 0
+
+
+def test_this_books_chapters_store_figures():
+    specs = {s.doc: s for s in bookcheck.book_pages(ROOT)}
+    assert specs["notebooks/00_sample_data"].stored_figures >= 1
+    assert specs["notebooks/00_sample_data"].title
+
+
+def test_landmarks_are_declared_for_pages_of_the_toc():
+    docs = set(bookcheck.toc_documents(ROOT))
+    assert set(bookcheck.LANDMARKS) <= docs, "LANDMARKS names a page that _toc.yml does not have"
+    for doc, lm in bookcheck.LANDMARKS.items():
+        assert set(lm.required_tables) <= set(lm.named_tables), doc
+    assert bookcheck.landmarks_for("notebooks/99_new") == bookcheck.CHAPTER
+    assert bookcheck.CHAPTER.min_figures >= 1 and bookcheck.CHAPTER.source_download
+    assert bookcheck.landmarks_for("book/new_page") == bookcheck.PAGE
+
+
+def test_book_is_current_only_when_every_page_is_newer_than_every_source(tmp_path):
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/01_a\n")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "book" / "intro.md").write_text("# Intro\n")
+    _write_nb(tmp_path / "notebooks" / "01_a.ipynb", [])
+    (tmp_path / "notebooks" / "01_a.py").write_text("# %%\n")
+    html = tmp_path / "_build" / "html"
+    assert not bookcheck.book_is_current(tmp_path, html)
+    for rel in ("book/intro.html", "notebooks/01_a.html", "search.html"):
+        (html / rel).parent.mkdir(parents=True, exist_ok=True)
+        (html / rel).write_text("<html></html>")
+    sources = bookcheck.book_inputs(tmp_path)
+    assert tmp_path / "notebooks" / "01_a.py" in sources
+    for f in sources:
+        os.utime(f, (1_000_000, 1_000_000))
+    assert bookcheck.book_is_current(tmp_path, html)
+    os.utime(tmp_path / "notebooks" / "01_a.py", None)  # the downloadable source changed
+    assert not bookcheck.book_is_current(tmp_path, html)
+
+
+def test_no_chromium_found_when_the_override_is_not_executable(monkeypatch, tmp_path):
+    monkeypatch.setenv("REPRO_CHROMIUM", str(tmp_path / "no-such-browser"))
+    assert bookcheck.find_chromium() is None
+    assert bookcheck.INSTALL_COMMAND in bookcheck.missing_browser_message()
+
+
+def test_cli_skips_without_chromium_but_fails_on_ci(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("REPRO_CHROMIUM", str(tmp_path / "no-such-browser"))
+    monkeypatch.delenv("CI", raising=False)
+    assert bookcheck.main(["--root", str(ROOT)]) == 0
+    assert "SKIPPED" in capsys.readouterr().out
+    monkeypatch.setenv("CI", "true")
+    assert bookcheck.main(["--root", str(ROOT)]) == 1
+    assert ".ci/install-chromium" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ci", [False, True])
+def test_browser_test_is_skipped_with_the_install_command_or_fails_on_ci(tmp_path, ci):
+    """Without Chromium the browser test is a real skip (reason and command), never a silent pass;
+    on CI it is a failure."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["REPRO_CHROMIUM"] = str(tmp_path / "no-such-browser")
+    if ci:
+        env["CI"] = "true"
+    test = "tests/browser/test_book_browser.py::test_search_box_finds_a_chapter"
+    res = subprocess.run([sys.executable, "-m", "pytest", test, "-rs", "-q", "-p", "no:randomly"],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    out = res.stdout + res.stderr
+    if ci:
+        assert res.returncode == 1 and "on CI the browser test must run" in out, out[-2000:]
+    else:
+        assert res.returncode == 0 and "1 skipped" in out, out[-2000:]
+        assert "SKIPPED" in out and bookcheck.INSTALL_COMMAND in out, out[-2000:]
