@@ -69,15 +69,19 @@ class VideoConfig:
 class TrackConfig:
     """Section B, "Generating Tracks": selective search proposals, layer-3 ROI features, Eq. 4-5."""
     proposal_mode: str = "fast"           # selective search "fast" or "quality"
-    proposal_short_side: int = 96         # working resolution of selective search (paper: unstated)
+    proposal_short_side: int = 80         # working resolution of selective search (paper: unstated;
+                                          # smoke: ~60 ms a frame on a clip; the paper preset uses 224)
     max_proposals: int = 100              # paper: "the top 300 region proposals"
     min_box_side: int = 8                 # degenerate boxes (in frame pixels) are removed
     track_checkpoint: str = ""            # encoder f for features; "" = seeded random init
     track_quantile: float = 0.9           # score threshold = this quantile of a pair's scores
     one_to_one: bool = True               # one-to-one matching of regions between the two frames
     track_arch: str = "resnet18"          # ResNet of f whose layer 3 is ROI-aligned; paper: ResNet-50
-    feature_short_side: int = 0           # frames resized to this shorter side for f; 0 = as stored
+    feature_short_side: int = 128         # frames resized to this shorter side for f (paper: unstated;
+                                          # 0 = as stored, the paper preset; smoke: halves the CPU time)
     max_tracks_per_pair: int = 0          # cap on stored tracks per frame pair (best first); 0 = no cap
+    center_features: bool = True          # subtract the chunk's mean region feature before d_cos; paper:
+                                          # False (smoke: random-init f gives cos ~0.98 for any two regions)
 
 
 @dataclass(frozen=True)
@@ -134,8 +138,9 @@ class SegmentationConfig:
     seg_output_size: int = 32             # side of the decoder's part map, a multiple of 8 (paper: unstated;
                                           # 32 = half the smoke crop: four layers from 1x1 without an 8x8 kernel)
     seg_epochs: int = 10                  # decoder epochs per class (paper: unstated)
-    seg_lr: float = 1e-3                  # Adam learning rate of the decoder (paper: unstated)
-    seg_batch_size: int = 32
+    seg_lr: float = 1e-2                  # Adam learning rate of the decoder (paper: unstated)
+    seg_batch_size: int = 8               # paper: unstated; 60 objects per class at smoke scale, so small
+                                          # batches give the decoders enough steps (80) to converge
     seg_width: int = 64                   # channels of the decoder's first layer (paper: "a small CNN")
     seg_outside: str = "background"       # pixels outside the object: "background" (label 0) or "ignore"
     seg_checkpoints: tuple[str, ...] = () # extra models "Row name=path" (e.g. the official MoCo v2 release)
@@ -166,7 +171,8 @@ class Config:
             trackingnet_root="data/TrackingNet", trackingnet_splits=TRACKINGNET_TRAIN_SPLITS,
             chunk_len=60, pair_gap=40,
             proposal_short_side=224, max_proposals=300, track_arch="resnet50",
-            track_checkpoint="data/moco_v2_800ep_pretrain.pth.tar",
+            track_checkpoint="data/moco_v2_800ep_pretrain.pth.tar", center_features=False,
+            feature_short_side=0,
             arch="resnet50", image_size=224, queue_size=65536, moco_momentum=0.999, lr=0.03,
             batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000,
             patch_roi_size=14, image_root="data/ImageNet/train",

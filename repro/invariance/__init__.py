@@ -1,0 +1,13 @@
+"""Section A: the invariance measure of Goodfellow et al. [28], the supplement's class-conditional version
+(Eq. 3) and the released script's variant (``measures``); trajectory datasets (``datasets``); features of
+any checkpoint on them (``features``)."""
+from .datasets import (TrajectoryDataset, aloi_trajectories, got10k_trajectories, measurement_datasets,
+                       pascal3d_trajectories, synthetic_trajectories, video_trajectories)
+from .features import Features, compare_models, extract_features, model_checkpoints
+from .measures import (InvarianceResult, class_conditional_invariance, goodfellow_invariance,
+                       measure_variants, released_code_invariance)
+
+__all__ = ["InvarianceResult", "goodfellow_invariance", "class_conditional_invariance",
+           "released_code_invariance", "measure_variants", "TrajectoryDataset", "synthetic_trajectories",
+           "video_trajectories", "aloi_trajectories", "got10k_trajectories", "pascal3d_trajectories",
+           "measurement_datasets", "Features", "extract_features", "model_checkpoints", "compare_models"]

@@ -1,0 +1,162 @@
+"""Representations of trajectory datasets: features of any checkpoint the repository can load, at the
+pooled output (2048-d for ResNet-50, as the paper measures: the released extractor sets ``model.fc`` to an
+empty Sequential) or at any named layer through a forward hook, batched and without gradients, cached in
+``<cache>/features/<model key>/<dataset key>.pt`` (the key changes with the checkpoint's content, the
+layer, the dataset's content and the input size).
+
+Preprocessing as in the released extractor: crop to the sample's box, resize to a square
+``image_size`` (the released code: 128 for ALOI and GOT-10k, 224 for PASCAL3D+), ImageNet mean/std.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import Config
+from ..errors import MissingArtifactError
+from ..io import save_torch
+from ..models import load_backbone
+from ..paths import artifact, require
+from ..runtime import autocast, progress, resolve_device
+from .datasets import TrajectoryDataset
+from .measures import measure_variants
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Features:
+    """Activations of one model on one trajectory dataset (``acts``: N x n float32, CPU)."""
+    acts: torch.Tensor
+    trajectory_ids: np.ndarray
+    labels: np.ndarray
+    model_key: str
+    dataset_key: str
+
+
+def checkpoint_digest(path: str | os.PathLike) -> str:
+    """First 12 hex digits of the SHA-1 of a checkpoint file's bytes."""
+    h = hashlib.sha1()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:12]
+
+
+def model_key(checkpoint: str | os.PathLike | None, arch: str, layer: str | None = None, seed: int = 0) -> str:
+    weights = checkpoint_digest(checkpoint) if checkpoint else f"random-seed{seed}"
+    return f"{arch}-{weights}" + (f"-{layer}" if layer else "")
+
+
+def dataset_key(dataset: TrajectoryDataset, image_size: int) -> str:
+    return f"{dataset.name}-{dataset.fingerprint()[:12]}-{image_size}px"
+
+
+def preprocess(images: list[np.ndarray], image_size: int) -> torch.Tensor:
+    """RGB uint8 crops -> a normalised B x 3 x S x S float batch."""
+    import cv2
+    out = np.stack([cv2.resize(img, (image_size, image_size), interpolation=cv2.INTER_LINEAR)
+                    for img in images])                                # B x S x S x 3
+    x = torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255)    # B x 3 x S x S
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+class LayerOutput:
+    """Forward hook that keeps the output of one named module, spatially average-pooled when 4-D."""
+
+    def __init__(self, net: nn.Module, layer: str):
+        modules = dict(net.named_modules())
+        if layer not in modules:
+            names = [n for n in modules if n and n.count(".") <= 1]
+            raise ValueError(f"no layer {layer!r} in the model; named layers include {names[:20]}")
+        self.value: torch.Tensor | None = None
+        self.handle = modules[layer].register_forward_hook(self._keep)
+
+    def _keep(self, module, inputs, output) -> None:
+        out = output[0] if isinstance(output, (tuple, list)) else output
+        self.value = out.mean(dim=(2, 3)) if out.ndim == 4 else out.flatten(1)   # B x C
+
+    def remove(self) -> None:
+        self.handle.remove()
+
+
+@torch.no_grad()
+def compute_features(net: nn.Module, dataset: TrajectoryDataset, image_size: int, batch_size: int = 64,
+                     layer: str | None = None, device: str | torch.device = "cpu",
+                     desc: str = "features") -> torch.Tensor:
+    """Activations of ``net`` (eval mode, no gradients) on every sample: N x n float32 on the CPU."""
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    net = net.to(dev, memory_format=torch.channels_last).eval()       # ~20% faster convolutions on CPU
+    hook = LayerOutput(net, layer) if layer else None
+    chunks = []
+    try:
+        starts = range(0, len(dataset), batch_size)
+        for s in progress(starts, desc=desc, total=len(starts)):
+            x = preprocess([dataset.image(i) for i in range(s, min(len(dataset), s + batch_size))], image_size)
+            with autocast(dev):
+                out = net(x.to(dev).contiguous(memory_format=torch.channels_last))
+            out = hook.value if hook else out
+            chunks.append(out.float().flatten(1).cpu())                  # B x n
+    finally:
+        if hook:
+            hook.remove()
+    return torch.cat(chunks)
+
+
+def extract_features(dataset: TrajectoryDataset, checkpoint: str | os.PathLike | None, arch: str,
+                     image_size: int, layer: str | None = None, batch_size: int = 64, device: str = "cpu",
+                     seed: int = 0, cache_dir: str = "", use_cache: bool = True) -> Features:
+    """Features of the model in ``checkpoint`` (this repository's, the official MoCo v2 release, or a
+    torchvision state dict; None = seeded random initialisation) on ``dataset``, from the cache when
+    present. ``layer`` names a module of the torchvision ResNet (e.g. "layer3"); None = pooled output."""
+    mkey, dkey = model_key(checkpoint, arch, layer, seed), dataset_key(dataset, image_size)
+    path = artifact("features", mkey, f"{dkey}.pt", cache_dir=cache_dir)
+    if use_cache and path.is_file():
+        cached = torch.load(path, map_location="cpu", weights_only=False)
+        if cached.get("version") == FORMAT_VERSION and len(cached["acts"]) == len(dataset):
+            return Features(cached["acts"], dataset.trajectory_ids, dataset.labels, mkey, dkey)
+    net = load_backbone(checkpoint, arch, seed)
+    acts = compute_features(net, dataset, image_size, batch_size, layer, device, desc=f"{mkey} on {dataset.name}")
+    if use_cache:
+        save_torch({"version": FORMAT_VERSION, "acts": acts, "model": mkey, "dataset": dkey,
+                    "checkpoint": str(checkpoint or ""), "layer": layer or ""}, path)
+    return Features(acts, dataset.trajectory_ids, dataset.labels, mkey, dkey)
+
+
+def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
+    """The models the chapter compares: a seeded random initialisation ("random init", None) and the
+    checkpoint of every training mode in ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``).
+    A missing checkpoint is a MissingArtifactError naming notebook 03_training."""
+    out: dict[str, Path | None] = {"random init": None}
+    for mode in cfg.train.modes:
+        path = artifact("checkpoints", mode, "checkpoint.pt", cache_dir=cfg.run.cache_dir)
+        try:
+            out[mode] = require(path, "checkpoints")
+        except MissingArtifactError as exc:
+            raise MissingArtifactError(f"the checkpoint of training mode {mode!r} is missing: {exc}") from None
+    return out
+
+
+def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset],
+                   models: dict[str, Path | None]) -> list[dict]:
+    """Every measure variant (``measure_variants``) for every model on every dataset: rows of
+    {"model", "dataset", "measure", "value"}. Features come from the cache when present."""
+    inv, rows = cfg.invariance, []
+    for model, checkpoint in models.items():
+        for name, ds in datasets.items():
+            f = extract_features(ds, checkpoint, cfg.train.arch, cfg.train.image_size, device=cfg.run.device,
+                                 seed=cfg.run.seed, cache_dir=cfg.run.cache_dir)
+            scores = measure_variants(f.acts, f.trajectory_ids, f.labels, inv.goodfellow_firing_rate,
+                                      inv.goodfellow_top_fraction, inv.invariance_top_ks)
+            rows += [{"model": model, "dataset": name, "measure": m, "value": v} for m, v in scores.items()]
+    return rows
