@@ -101,8 +101,8 @@ class TrainConfig:
     sgd_momentum: float = 0.9             # MoCo v2: 0.9
     cosine: bool = True                   # MoCo v2: cosine schedule
     epochs: int = 200                     # paper: 200 (used when train_steps == 0)
-    train_steps: int = 120                # smoke: fixed number of steps; 0 = use epochs
-    checkpoint_every: int = 40            # steps between atomic checkpoints
+    train_steps: int = 100                # smoke: fixed number of steps (4 modes within ~4 min); 0 = epochs
+    checkpoint_every: int = 50            # steps between atomic checkpoints
     shuffle_bn: bool = True               # MoCo's shuffled BatchNorm (multi-process only)
     sync_bn: bool = False                 # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
     patch_roi_size: int = 4               # layer3 ROI-align output of patches; paper: unstated, 14 = the

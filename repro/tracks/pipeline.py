@@ -1,0 +1,474 @@
+"""``repro tracks``: region tracks for every chunk of a video dataset (Section B, "Generating Tracks").
+
+Per video: selective search proposals for the frames of its unfinished chunks, layer-3 ROI features of the
+proposals, then per chunk the Eq. 4-5 log scores for its frame pairs and the tracks above the threshold,
+written to one file per chunk. With ``workers`` > 0 on CPU, each worker process does all of this for one
+video at a time (one thread each: the job scales with processes); on CUDA the workers run selective search
+only and the main process computes the features on the GPU. ``workers=0`` does everything in-process.
+
+Output (``tracks_dir(cfg)`` = ``<cache>/tracks/<key>``; the key is a readable prefix plus a hash of every
+parameter that changes tracks, so different settings never mix)::
+
+    <cache>/tracks/<key>/index.json                      key, parameters, one entry per finished chunk
+    <cache>/tracks/<key>/<split>/<seq>__c<chunk_index>.npz
+
+Each chunk file (``load_tracks``) holds, with M tracks over P frame pairs:
+    pairs        P x 2 int64    absolute frame indices (i, j) in the video, i < j
+    pair_index   M int64        the pair of each track (index into ``pairs``), tracks of a pair best first
+    regions_i    M int32        proposal index of the track's region in frame i (into that frame's proposals)
+    regions_j    M int32        same for frame j
+    boxes_i      M x 4 float32  x1, y1, x2, y2 in original frame pixels
+    boxes_j      M x 4 float32
+    log_scores   M float64      natural log of S(z_i^r, z_j^r') (Eq. 4)
+    frames       F int64        the chunk's frames that were used (missing/corrupt frames are left out)
+    proposals    N x 4 float32  every frame's proposals, concatenated in ``frames`` order
+    proposal_offsets F+1 int64  frame n's proposals are proposals[offsets[n]:offsets[n+1]]
+    meta         str            JSON: format, version, key, parameters, model, chunk, skipped frames
+
+Size: a track takes 56 bytes. The smoke run keeps ~25 tracks per pair of 100-region frames (quantile 0.9,
+one-to-one); at paper scale (300 regions, 210 pairs per chunk in "random" pair mode, 120K chunks) expect
+~75 per pair, about 1 MB per chunk and ~100 GB in all (at most 3.5 MB per chunk: one-to-one keeps at most
+300 per pair). ``max_tracks_per_pair`` caps it when disk is short (training samples one track per pair).
+
+Robustness: a file is written atomically (temporary file, then rename), so it is either complete or
+absent; a rerun skips chunks whose file exists, so a killed run loses at most the chunks in flight. Missing
+or corrupt frames are skipped with a counted warning (the chain of Eq. 4 then steps over them) and
+summarised at the end.
+
+Scale-out: videos are dealt round-robin to shards (``--shard-index i --num-shards n``, one per machine),
+or, under ``torchrun``, to ranks (``RANK``/``WORLD_SIZE``; each rank uses GPU ``LOCAL_RANK``). Every shard
+rewrites ``index.json`` from the files present when it finishes; after a multi-machine run, ``repro tracks
+--reindex`` (or any rerun, which skips everything) makes it complete.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+
+from ..config import Config
+from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos, track_pairs
+from ..errors import ConfigError, MissingArtifactError
+from ..io import save_json, save_npz
+from ..paths import artifact
+from ..proposals import PROPOSAL_MODES, init_worker, proposal_job
+from ..runtime import progress, resolve_device
+from .extract import extract_tracks
+from .features import Layer3, load_layer3, region_features
+from .score import log_track_score_chain, region_similarities, single_thread
+
+log = logging.getLogger("repro.tracks")
+
+FORMAT = "repro-tracks"
+FORMAT_VERSION = 1
+FEATURE_BATCH = 8                 # frames per backbone forward pass (and in memory at once)
+
+
+# ---------------------------------------------------------------------------------------------- naming
+def track_params(cfg: Config, source: str = "trackingnet") -> dict:
+    """Every parameter that changes the tracks (hashed into the key)."""
+    v, t = cfg.video, cfg.tracks
+    if source == "synthetic":
+        data = "samples/synthetic_videos"
+    else:
+        data = v.trackingnet_root or "samples/trackingnet"
+    return dict(version=FORMAT_VERSION, data=data, num_chunks=v.num_chunks, chunk_len=v.chunk_len,
+                pair_gap=v.pair_gap, pair_mode=v.pair_mode, proposal_mode=t.proposal_mode,
+                proposal_short_side=t.proposal_short_side, max_proposals=t.max_proposals,
+                min_box_side=t.min_box_side, track_checkpoint=t.track_checkpoint, track_arch=t.track_arch,
+                feature_short_side=t.feature_short_side, center_features=t.center_features,
+                track_quantile=t.track_quantile,
+                one_to_one=t.one_to_one, max_tracks_per_pair=t.max_tracks_per_pair, seed=cfg.run.seed)
+
+
+def track_key(cfg: Config, source: str = "trackingnet") -> str:
+    """``<data>-<arch>-L<chunk_len>k<pair_gap>-<hash>``, e.g. ``samples-resnet18-L24k8-3f9c0a1b2d``."""
+    p = track_params(cfg, source)
+    digest = hashlib.sha1(json.dumps(p, sort_keys=True).encode()).hexdigest()[:10]
+    data = "synthetic" if source == "synthetic" else (
+        "samples" if not cfg.video.trackingnet_root else Path(p["data"]).name or "data")
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in data)
+    return f"{safe}-{p['track_arch']}-L{p['chunk_len']}k{p['pair_gap']}-{digest}"
+
+
+def tracks_dir(cfg: Config, source: str = "trackingnet") -> Path:
+    """``<cache>/tracks/<key>``: where ``run_tracks`` writes the tracks of this config."""
+    return artifact("tracks", track_key(cfg, source), cache_dir=cfg.run.cache_dir)
+
+
+def chunk_file(out_dir: Path, chunk: Chunk) -> Path:
+    return Path(out_dir) / chunk.split / f"{chunk.seq}__c{chunk.chunk_index}.npz"
+
+
+def load_tracks(path: str | os.PathLike) -> dict:
+    """A chunk file as a dict of arrays (module docstring); ``meta`` is parsed from JSON into a dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingArtifactError(f"track file {path} does not exist; it is made by notebook "
+                                   "02_generating_tracks (or `repro tracks`)")
+    with np.load(path, allow_pickle=False) as z:
+        out = {k: z[k] for k in z.files}
+    out["meta"] = json.loads(str(out["meta"]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- proposals
+def iter_proposals(paths: Iterable[str], cfg: Config, workers: int = 0) -> Iterator[tuple[np.ndarray | None, str]]:
+    """Selective search of each frame path, in order; ``workers`` > 0 uses that many processes ("spawn",
+    one OpenCV thread each)."""
+    t = cfg.tracks
+    jobs = ((str(p), t.proposal_mode, t.proposal_short_side, t.max_proposals, t.min_box_side, cfg.run.seed)
+            for p in paths)
+    if workers <= 0:
+        yield from map(proposal_job, jobs)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, initializer=init_worker) as pool:
+        yield from pool.imap(proposal_job, jobs, chunksize=2)
+
+
+# ---------------------------------------------------------------------------------------------- one chunk
+def chunk_pair_scores(chunk: Chunk, boxes: dict[int, np.ndarray], feats: dict[int, torch.Tensor],
+                      k: int, mode: str, center: bool = False) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Yields (i, j, log S(i->j)) for the chunk's frame pairs whose two frames are available, i < j absolute.
+
+    Frames without proposals or features (missing/corrupt) are left out of the chain: the similarity
+    matrices link consecutive *available* frames, and 1/(j-i) of the identity counts the steps taken.
+    """
+    avail = [t for t in chunk.frames if t in boxes and t in feats]
+    pos = {t: n for n, t in enumerate(avail)}
+    M = region_similarities([feats[t] for t in avail], center)         # M_n: R_n x R_{n+1}
+    targets: dict[int, list[int]] = defaultdict(list)
+    for i, j in chunk.pairs(k, mode):
+        if i in pos and j in pos:
+            targets[i].append(j)
+    for i in sorted(targets):
+        for pj, logS in log_track_score_chain(M, pos[i], [pos[j] for j in targets[i]]):
+            yield i, avail[pj], logS                                   # logS: R_i x R_j
+
+
+def chunk_tracks(chunk: Chunk, boxes: dict[int, np.ndarray], feats: dict[int, torch.Tensor],
+                 cfg: Config) -> dict[str, np.ndarray]:
+    """The arrays of one chunk file (without ``meta``)."""
+    t = cfg.tracks
+    pairs, pair_index, ri, rj, scores = [], [], [], [], []
+    for i, j, logS in chunk_pair_scores(chunk, boxes, feats, cfg.video.pair_gap, cfg.video.pair_mode,
+                                        t.center_features):
+        r, r2, s = extract_tracks(logS, quantile=t.track_quantile, one_to_one=t.one_to_one,
+                                  max_tracks=t.max_tracks_per_pair or None)
+        pair_index.append(np.full(len(r), len(pairs), np.int64))
+        pairs.append((i, j))
+        ri.append(r), rj.append(r2), scores.append(s)
+    frames = [f for f in chunk.frames if f in boxes and f in feats]
+    cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)   # noqa: E731
+    ri, rj = cat(ri, np.int32), cat(rj, np.int32)
+    pair_index = cat(pair_index, np.int64)
+    pairs_arr = np.asarray(pairs, np.int64).reshape(-1, 2)
+    bi = np.zeros((len(ri), 4), np.float32)
+    bj = np.zeros((len(rj), 4), np.float32)
+    for n, (i, j) in enumerate(pairs_arr.tolist()):
+        sel = pair_index == n
+        bi[sel], bj[sel] = boxes[i][ri[sel]], boxes[j][rj[sel]]
+    counts = [len(boxes[f]) for f in frames]
+    return dict(pairs=pairs_arr, pair_index=pair_index, regions_i=ri, regions_j=rj, boxes_i=bi, boxes_j=bj,
+                log_scores=cat(scores, np.float64), frames=np.asarray(frames, np.int64),
+                proposals=np.concatenate([boxes[f] for f in frames]).astype(np.float32) if frames
+                else np.zeros((0, 4), np.float32),
+                proposal_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+
+# ---------------------------------------------------------------------------------------------- the job
+@dataclass
+class TrackRun:
+    """What a run did."""
+    out_dir: Path
+    chunks_total: int = 0                 # chunks of this shard
+    chunks_written: int = 0
+    chunks_existing: int = 0              # skipped because their file exists (resume)
+    tracks_written: int = 0
+    frames_processed: int = 0
+    seconds: float = 0.0
+    skips: SkipLog = field(default_factory=SkipLog)
+
+    def summary(self) -> str:
+        return (f"{self.chunks_written} chunk(s) written ({self.tracks_written} tracks), "
+                f"{self.chunks_existing} already done, of {self.chunks_total} in this shard; "
+                f"{self.skips.summary()}; tracks in {self.out_dir}")
+
+
+def shard_from_env() -> tuple[int, int]:
+    """(rank, world size) under torchrun, else (0, 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    rank = int(os.environ.get("RANK", "0") or 0)
+    return (rank, world) if world > 1 else (0, 1)
+
+
+def shard_chunks(chunks: list[Chunk], shard_index: int, num_shards: int) -> list[Chunk]:
+    """The chunks of the videos dealt to this shard (videos round-robin in sorted order)."""
+    if num_shards < 1 or not 0 <= shard_index < num_shards:
+        raise ConfigError(f"need 0 <= shard_index < num_shards, got {shard_index} and {num_shards}")
+    videos = sorted({(c.split, c.seq) for c in chunks})
+    mine = {v for n, v in enumerate(videos) if n % num_shards == shard_index}
+    return [c for c in chunks if (c.split, c.seq) in mine]
+
+
+def _device_for_rank(cfg: Config) -> torch.device:
+    device = resolve_device(cfg.run.device)
+    if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
+        device = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
+    return device
+
+
+def check_config(cfg: Config) -> None:
+    """Bad track parameters fail before any work starts, with the parameter's name."""
+    t = cfg.tracks
+    track_pairs(cfg.video.chunk_len, cfg.video.pair_gap, cfg.video.pair_mode)     # pair_mode
+    if t.proposal_mode not in PROPOSAL_MODES:
+        raise ConfigError(f"proposal_mode must be one of {', '.join(PROPOSAL_MODES)}, got {t.proposal_mode!r}")
+    if not 0.0 <= t.track_quantile <= 1.0:
+        raise ConfigError(f"track_quantile must lie in [0, 1], got {t.track_quantile}")
+    if t.max_proposals < 1:
+        raise ConfigError(f"max_proposals must be >= 1, got {t.max_proposals}")
+    for name in ("proposal_short_side", "feature_short_side", "min_box_side", "max_tracks_per_pair"):
+        if getattr(t, name) < 0:
+            raise ConfigError(f"{name} must be >= 0, got {getattr(t, name)}")
+
+
+def run_tracks(cfg: Config, source: str = "trackingnet", shard_index: int | None = None,
+               num_shards: int | None = None, workers: int | None = None, limit: int = 0,
+               dataset: TrackingNet | None = None, out_dir: Path | None = None,
+               max_chunks: int = 0) -> TrackRun:
+    """Generates and writes the tracks of every unfinished chunk of this shard (module docstring).
+
+    Args:
+        cfg: the configuration (video, tracks and run sections).
+        source: "trackingnet" (the config's dataset, or the sample clips) or "synthetic".
+        shard_index, num_shards: this shard; default from torchrun's RANK/WORLD_SIZE, else 0 of 1.
+        workers: worker processes (default ``cfg.run.num_workers``; 0 = all in this process).
+        limit: only the first ``limit`` videos of the shard (0 = all).
+        dataset, out_dir: override the config's dataset and output folder (tests, notebooks).
+        max_chunks: stop after writing this many chunks (0 = no limit); a way to run in slices.
+    """
+    start_time = time.perf_counter()
+    if shard_index is None or num_shards is None:
+        shard_index, num_shards = shard_from_env()
+    workers = cfg.run.num_workers if workers is None else workers
+    dataset = open_videos(cfg, source) if dataset is None else dataset
+    out_dir = Path(out_dir) if out_dir is not None else tracks_dir(cfg, source)
+    check_config(cfg)
+    chunks = shard_chunks(list_chunks(cfg, dataset), shard_index, num_shards)
+    if limit:
+        keep = set(sorted({(c.split, c.seq) for c in chunks})[:limit])
+        chunks = [c for c in chunks if (c.split, c.seq) in keep]
+    run = TrackRun(out_dir=out_dir, chunks_total=len(chunks))
+    todo = [c for c in chunks if not chunk_file(out_dir, c).exists()]
+    run.chunks_existing = len(chunks) - len(todo)
+    if max_chunks:
+        todo = todo[:max_chunks]
+    params = track_params(cfg, source)
+    key = out_dir.name
+    if todo:
+        device = _device_for_rank(cfg)
+        units = work_units(todo)
+        if workers > 0 and device.type == "cpu":
+            _run_unit_workers(run, cfg, dataset, units, out_dir, key, params, workers)
+        else:
+            layer3 = load_layer3(cfg.tracks.track_checkpoint, cfg.tracks.track_arch, cfg.run.seed, device)
+            regions = iter_unit_regions(dataset, units, cfg, layer3, device, workers, run.skips)
+            for unit, boxes, feats in progress(regions, desc="tracks", total=len(units)):
+                run.frames_processed += len(feats)
+                for c in units[unit]:
+                    _write_chunk(chunk_file(out_dir, c), c, boxes, feats, cfg, key, params, run)
+    write_index(out_dir, params)
+    run.seconds = time.perf_counter() - start_time
+    if len(run.skips):
+        log.warning("%s", run.skips.summary())
+    return run
+
+
+def work_units(chunks: list[Chunk]) -> dict[tuple[str, str, int], list[Chunk]]:
+    """Chunks grouped into units of work: the chunks of a video that share frames (they overlap when the
+    video is shorter than num_chunks * chunk_len) form one unit, so shared frames are processed once;
+    other chunks are units of their own. Key: (split, seq, first chunk index)."""
+    units: dict[tuple[str, str, int], list[Chunk]] = {}
+    last: Chunk | None = None
+    for c in sorted(chunks, key=lambda c: (c.split, c.seq, c.start, c.chunk_index)):
+        if last is not None and (last.split, last.seq) == (c.split, c.seq) and c.start < last.start + last.length:
+            units[next(reversed(units))].append(c)
+        else:
+            units[(c.split, c.seq, c.chunk_index)] = [c]
+        last = c
+    return units
+
+
+# On CPU a worker process does all the work of a unit (proposals, features on one thread, scores, files), so
+# the job scales with processes; on a GPU the workers only run selective search and this process computes
+# the features (iter_unit_regions with workers > 0).
+_WORKER: dict = {}
+
+
+def _init_video_worker(checkpoint: str, arch: str, seed: int) -> None:
+    init_worker()
+    torch.set_num_threads(1)
+    _WORKER["layer3"] = load_layer3(checkpoint, arch, seed, "cpu")
+
+
+def _unit_job(job: tuple) -> tuple[int, int, int, list]:
+    cfg, root, splits, chunks, out_dir, key, params = job
+    if _WORKER.get("data") != (root, splits):
+        _WORKER["data"], _WORKER["dataset"] = (root, splits), TrackingNet(root, splits)
+    run = TrackRun(out_dir=out_dir, skips=SkipLog(max_warnings=3))
+    for _, boxes, feats in iter_unit_regions(_WORKER["dataset"], {0: chunks}, cfg, _WORKER["layer3"],
+                                             torch.device("cpu"), 0, run.skips):
+        run.frames_processed += len(feats)
+        for c in chunks:
+            _write_chunk(chunk_file(out_dir, c), c, boxes, feats, cfg, key, params, run)
+    return run.chunks_written, run.tracks_written, run.frames_processed, run.skips.skipped
+
+
+def _run_unit_workers(run: TrackRun, cfg: Config, dataset: TrackingNet, units: dict, out_dir: Path,
+                      key: str, params: dict, workers: int) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    t = cfg.tracks
+    jobs = [(cfg, dataset.root, dataset.splits, chunks, out_dir, key, params) for chunks in units.values()]
+    with ctx.Pool(workers, initializer=_init_video_worker,
+                  initargs=(t.track_checkpoint, t.track_arch, cfg.run.seed)) as pool:
+        for written, tracks, frames, skipped in progress(pool.imap_unordered(_unit_job, jobs), desc="tracks",
+                                                         total=len(jobs)):
+            run.chunks_written += written
+            run.tracks_written += tracks
+            run.frames_processed += frames
+            run.skips.skipped.extend(skipped)
+
+
+def iter_unit_regions(dataset: TrackingNet, units: dict, cfg: Config, layer3: Layer3, device: torch.device,
+                      workers: int, skips: SkipLog
+                      ) -> Iterator[tuple[object, dict[int, np.ndarray], dict[int, torch.Tensor]]]:
+    """For each unit (``units``: key -> chunks of one video, in order): ``(key, {frame: proposals R x 4},
+    {frame: features R x C})`` over the frames of its chunks. Proposals of all units stream from one pool of
+    ``workers`` processes (0: in this process), so the workers run ahead while this process computes
+    features; unreadable frames are recorded in ``skips``.
+
+    On CPU the features are computed on one thread: the thread count changes the order of float32 sums, and
+    tracks must not depend on how many workers a run had (a resumed run may have had another number)."""
+    work = []
+    for unit, chunks in units.items():
+        split, seq = chunks[0].split, chunks[0].seq
+        missing = sorted({m for c in chunks for m in c.missing})
+        for m in missing:
+            skips.record(dataset.frame_path(split, seq, m), "missing: no file")
+        work.append((unit, split, seq, sorted({f for c in chunks for f in c.frames} - set(missing))))
+    paths = (dataset.frame_path(split, seq, f) for _, split, seq, frames in work for f in frames)
+    results = iter_proposals(paths, cfg, workers)
+    try:
+        for unit, split, seq, frames in work:
+            boxes: dict[int, np.ndarray] = {}
+            for f in frames:
+                b, err = next(results)
+                if b is None:
+                    skips.record(dataset.frame_path(split, seq, f), err)
+                else:
+                    boxes[f] = b
+            feats: dict[int, torch.Tensor] = {}
+            readable = sorted(boxes)
+            for b0 in range(0, len(readable), FEATURE_BATCH):       # a batch of frames in memory at a time
+                images = dataset.read_frames(split, seq, readable[b0:b0 + FEATURE_BATCH], skips)
+                order = sorted(images)
+                with single_thread() if device.type == "cpu" else contextlib.nullcontext():
+                    feats.update(zip(order, region_features(
+                        layer3, [images[f] for f in order], [boxes[f] for f in order],
+                        feature_short_side=cfg.tracks.feature_short_side, batch_size=FEATURE_BATCH,
+                        device=device)))
+            yield unit, {f: boxes[f] for f in sorted(feats)}, feats
+    finally:
+        results.close()                                               # stops the worker pool
+
+
+def _write_chunk(path: Path, c: Chunk, boxes: dict, feats: dict, cfg: Config, key: str, params: dict,
+                 run: TrackRun) -> None:
+    arrays = chunk_tracks(c, boxes, feats, cfg)
+    meta = dict(format=FORMAT, version=FORMAT_VERSION, key=key, params=params,
+                model=dict(checkpoint=cfg.tracks.track_checkpoint, arch=cfg.tracks.track_arch,
+                           layer="layer3", stride=16, pooling="roi_align 7x7, mean"),
+                split=c.split, seq=c.seq, chunk_index=c.chunk_index, start=c.start, length=c.length,
+                num_frames=c.num_frames, skipped_frames=[f for f in c.frames if f not in feats])
+    save_npz(path, meta=np.asarray(json.dumps(meta, sort_keys=True)), **arrays)
+    run.chunks_written += 1
+    run.tracks_written += len(arrays["log_scores"])
+
+
+def write_index(out_dir: Path, params: dict | None = None) -> dict:
+    """Rebuilds ``index.json`` from the chunk files present (atomic; safe to run at any time)."""
+    out_dir = Path(out_dir)
+    entries = []
+    for path in sorted(out_dir.glob("*/*__c*.npz")):
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            n_pairs, n_tracks = len(z["pairs"]), len(z["log_scores"])
+        params = params or meta.get("params")
+        entries.append(dict(file=str(path.relative_to(out_dir)), split=meta["split"], seq=meta["seq"],
+                            chunk_index=meta["chunk_index"], start=meta["start"], length=meta["length"],
+                            num_pairs=n_pairs, num_tracks=n_tracks))
+    index = dict(format=FORMAT, version=FORMAT_VERSION, key=out_dir.name, params=params, chunks=entries)
+    if entries or out_dir.exists():
+        save_json(index, out_dir / "index.json")
+    return index
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="smoke", help="config preset (smoke or paper)")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a config parameter, e.g. -p trackingnet_root=/data/TrackingNet")
+    parser.add_argument("--source", default="trackingnet", choices=("trackingnet", "synthetic"),
+                        help="the config's videos (default) or the synthetic sample videos")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: num_workers of the config; 0 = in-process)")
+    parser.add_argument("--shard-index", type=int, default=None, help="this machine's shard (0-based)")
+    parser.add_argument("--num-shards", type=int, default=None,
+                        help="number of shards (default: torchrun's WORLD_SIZE, else 1)")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N videos of the shard")
+    parser.add_argument("--reindex", action="store_true", help="only rebuild index.json from the files")
+
+
+def config_from_args(args) -> Config:
+    overrides = {}
+    for item in args.param:
+        if "=" not in item:
+            raise ConfigError(f"-p expects NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        overrides[name.strip()] = value.strip()
+    return Config.preset(args.preset).replace(**overrides)
+
+
+def main(args) -> int:
+    cfg = config_from_args(args)
+    if (args.shard_index is None) != (args.num_shards is None):
+        raise ConfigError("give both --shard-index and --num-shards (or neither)")
+    if args.reindex:
+        out = tracks_dir(cfg, args.source)
+        index = write_index(out, track_params(cfg, args.source))
+        print(f"index of {len(index['chunks'])} chunk(s) written to {out / 'index.json'}")
+        return 0
+    run = run_tracks(cfg, args.source, args.shard_index, args.num_shards, args.workers, args.limit)
+    print(run.summary())
+    fps = run.frames_processed / run.seconds if run.seconds else 0.0
+    print(f"{run.frames_processed} frame(s) in {run.seconds:.1f} s ({fps:.1f} frames/s)")
+    return 0
+
+
+__all__ = ["FORMAT_VERSION", "TrackRun", "add_arguments", "chunk_file", "chunk_pair_scores", "chunk_tracks",
+           "load_tracks", "main", "run_tracks", "shard_chunks", "track_key", "track_params", "tracks_dir",
+           "write_index"]

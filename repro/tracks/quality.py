@@ -1,0 +1,215 @@
+"""How good are the tracks? Precision and recall against synthetic videos with known object boxes.
+
+The supplement gives no evaluation of its tracks; this measure is ours. On the synthetic videos of
+``repro.samples`` (``objects/<seq>.npz``: ``boxes`` T x M x 4 as x, y, w, h and ``visible`` T x M) a track
+(box_i in frame i, box_j in frame j) is *correct* when some object m is visible in both frames and
+IoU(box_i, object m in frame i) >= 0.5 and IoU(box_j, object m in frame j) >= 0.5 (the same object at both
+ends). For a set of frame pairs:
+
+    precision = correct tracks / tracks
+    recall    = (pair, object) instances covered by at least one correct track
+                / (pair, object) instances with the object visible in both frames
+    proposal recall (upper bound) = the recall of "every region pair": the instances for which selective
+                search found a box with IoU >= 0.5 on the object in both frames.
+
+The baseline draws, for every pair, as many region pairs uniformly at random (without replacement) as the
+tracker kept, so its precision is the chance level of the proposals themselves.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..config import Config
+from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos
+from .extract import extract_tracks
+from ..runtime import resolve_device
+from .features import load_layer3
+from .pipeline import chunk_pair_scores, iter_unit_regions
+
+IOU_THRESHOLD = 0.5
+
+
+def xywh_to_xyxy(b: np.ndarray) -> np.ndarray:
+    b = np.asarray(b, np.float64)
+    return np.concatenate([b[..., :2], b[..., :2] + b[..., 2:]], axis=-1)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of ``a`` (N x 4) with every box of ``b`` (M x 4), both x1, y1, x2, y2: N x M."""
+    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])                   # N x M x 2
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])                   # N x M x 2
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)                # N x M
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def load_objects(dataset: TrackingNet, split: str, seq: str) -> tuple[np.ndarray, np.ndarray]:
+    """Ground truth of a synthetic video: boxes T x M x 4 (x1, y1, x2, y2) and visible T x M."""
+    z = np.load(Path(dataset.root) / split / "objects" / f"{seq}.npz")
+    return xywh_to_xyxy(z["boxes"]), z["visible"].astype(bool)
+
+
+def rank_one_share(log_scores: np.ndarray) -> float:
+    """sigma_1^2 / sum_k sigma_k^2 of S = exp(log_scores) (scaled by its maximum): the share of S in its best
+    rank-1 approximation. 1 means S(r, r') = a_r b_r', a score of each region times a score of the other,
+    so the ranking of region pairs no longer depends on which regions match each other."""
+    L = np.asarray(log_scores, np.float64)
+    if not np.isfinite(L).any():
+        return float("nan")
+    sv = np.linalg.svd(np.exp(L - L[np.isfinite(L)].max()), compute_uv=False)
+    return float(sv[0] ** 2 / (sv ** 2).sum())
+
+
+@dataclass
+class PairTruth:
+    """For one frame pair: which object (or -1) each region of frame i / frame j covers with IoU >= 0.5,
+    as a boolean matrix regions x objects, and which objects are visible in both frames."""
+    hit_i: np.ndarray          # R_i x M
+    hit_j: np.ndarray          # R_j x M
+    both_visible: np.ndarray   # M
+
+    def correct(self, r: np.ndarray, r2: np.ndarray) -> np.ndarray:
+        """N x M: track n is a correct track of object m."""
+        return self.hit_i[r] & self.hit_j[r2] & self.both_visible[None, :]
+
+    def covered(self, r: np.ndarray, r2: np.ndarray) -> np.ndarray:
+        """M: objects (visible in both frames) with at least one correct track among (r, r2)."""
+        return self.correct(r, r2).any(axis=0) if len(r) else np.zeros_like(self.both_visible)
+
+
+def pair_truth(boxes_i: np.ndarray, boxes_j: np.ndarray, gt_i: np.ndarray, gt_j: np.ndarray,
+               vis_i: np.ndarray, vis_j: np.ndarray, iou: float = IOU_THRESHOLD) -> PairTruth:
+    return PairTruth(box_iou(boxes_i, gt_i) >= iou, box_iou(boxes_j, gt_j) >= iou, vis_i & vis_j)
+
+
+@dataclass
+class Quality:
+    """Precision/recall per quantile for the tracker and the random baseline (module docstring)."""
+    quantiles: list[float]
+    tracks: list[int] = field(default_factory=list)
+    precision: list[float] = field(default_factory=list)
+    recall: list[float] = field(default_factory=list)
+    random_precision: list[float] = field(default_factory=list)
+    random_recall: list[float] = field(default_factory=list)
+    proposal_recall: float = 0.0
+    pairs: int = 0
+    instances: int = 0
+
+    def rows(self, digits: int = 3) -> list[dict]:
+        return [dict(quantile=q, tracks=n, precision=round(p, digits), recall=round(r, digits),
+                     random_precision=round(rp, digits), random_recall=round(rr, digits))
+                for q, n, p, r, rp, rr in zip(self.quantiles, self.tracks, self.precision, self.recall,
+                                              self.random_precision, self.random_recall)]
+
+    def table(self, caption: str = "", digits: int = 3):
+        """A ``repro.report.Table`` (HTML in the book, Markdown in notebooks, plain text for nbval)."""
+        from ..report import Table
+        return Table(["quantile", "tracks", "precision", "recall", "random precision", "random recall"],
+                     [[r["quantile"], r["tracks"], r["precision"], r["recall"], r["random_precision"],
+                       r["random_recall"]] for r in self.rows(digits)], caption=caption, digits=digits)
+
+    def markdown(self, digits: int = 3) -> str:
+        return self.table(digits=digits)._repr_markdown_()
+
+
+def evaluate_pairs(scored: Iterable[tuple[PairTruth, np.ndarray]], quantiles: Sequence[float],
+                   one_to_one: bool = True, seed: int = 0) -> Quality:
+    """Quality of the tracks extracted at each quantile from (truth, log S) of many frame pairs."""
+    rng = np.random.default_rng(seed)
+    q = Quality(list(map(float, quantiles)))
+    totals = defaultdict(lambda: np.zeros(len(quantiles)))
+    for truth, logS in scored:
+        n_inst = int(truth.both_visible.sum())
+        q.pairs += 1
+        q.instances += n_inst
+        any_i, any_j = truth.hit_i.any(axis=0), truth.hit_j.any(axis=0)
+        totals["proposal_cover"][0] += int((any_i & any_j & truth.both_visible).sum())
+        Ri, Rj = logS.shape
+        for n, quant in enumerate(quantiles):
+            r, r2, _ = extract_tracks(logS, quantile=quant, one_to_one=one_to_one)
+            totals["tracks"][n] += len(r)
+            totals["correct"][n] += int(truth.correct(r, r2).any(axis=1).sum())
+            totals["covered"][n] += int(truth.covered(r, r2).sum())
+            # baseline: the same number of uniformly random region pairs
+            flat = rng.choice(Ri * Rj, size=min(len(r), Ri * Rj), replace=False) if len(r) else np.zeros(0, int)
+            b, b2 = flat // max(Rj, 1), flat % max(Rj, 1)
+            totals["rand_correct"][n] += int(truth.correct(b, b2).any(axis=1).sum())
+            totals["rand_covered"][n] += int(truth.covered(b, b2).sum())
+    div = lambda a, b: float(a / b) if b else 0.0                      # noqa: E731
+    for n in range(len(quantiles)):
+        t = totals["tracks"][n]
+        q.tracks.append(int(t))
+        q.precision.append(div(totals["correct"][n], t))
+        q.recall.append(div(totals["covered"][n], q.instances))
+        q.random_precision.append(div(totals["rand_correct"][n], t))
+        q.random_recall.append(div(totals["rand_covered"][n], q.instances))
+    q.proposal_recall = div(totals["proposal_cover"][0], q.instances)
+    return q
+
+
+@dataclass
+class VideoRegions:
+    """Proposals and features of the frames of a synthetic video's chunks, with its ground truth."""
+    video: tuple[str, str]
+    chunks: list[Chunk]
+    boxes: dict[int, np.ndarray]
+    feats: dict
+    gt: np.ndarray             # T x M x 4 (x1, y1, x2, y2)
+    visible: np.ndarray        # T x M
+
+
+def synthetic_regions(cfg: Config, chunks_per_video: int = 1, max_videos: int = 0, workers: int | None = None,
+                      dataset: TrackingNet | None = None) -> list[VideoRegions]:
+    """Proposals and layer-3 features for the first ``chunks_per_video`` chunks (0 = all) of the first
+    ``max_videos`` (0 = all) synthetic videos (``open_videos(cfg, "synthetic")``)."""
+    dataset = open_videos(cfg, "synthetic") if dataset is None else dataset
+    chunks = list_chunks(cfg, dataset)
+    if chunks_per_video:
+        chunks = [c for c in chunks if c.chunk_index < chunks_per_video]
+    by_video: dict[tuple[str, str], list[Chunk]] = defaultdict(list)
+    for c in chunks:
+        by_video[(c.split, c.seq)].append(c)
+    if max_videos:
+        by_video = dict(list(by_video.items())[:max_videos])
+    device = resolve_device(cfg.run.device)
+    layer3 = load_layer3(cfg.tracks.track_checkpoint, cfg.tracks.track_arch, cfg.run.seed, device)
+    workers = cfg.run.num_workers if workers is None else workers
+    out = []
+    for v, boxes, feats in iter_unit_regions(dataset, by_video, cfg, layer3, device, workers, SkipLog()):
+        gt, vis = load_objects(dataset, *v)
+        out.append(VideoRegions(v, by_video[v], boxes, feats, gt, vis))
+    return out
+
+
+def evaluate_regions(regions: Sequence[VideoRegions], cfg: Config,
+                     quantiles: Sequence[float] = (0.5, 0.8, 0.9, 0.95, 0.99),
+                     center: bool | None = None) -> Quality:
+    """Precision/recall of the tracks of every frame pair of ``regions`` (``cfg.video.pair_mode`` pairs,
+    ``cfg.tracks.one_to_one``), for each quantile threshold; ``center`` overrides
+    ``cfg.tracks.center_features``."""
+    center = cfg.tracks.center_features if center is None else center
+
+    def scored():                                                     # streamed: one pair in memory at a time
+        for r in regions:
+            for c in r.chunks:
+                for i, j, logS in chunk_pair_scores(c, r.boxes, r.feats, cfg.video.pair_gap,
+                                                    cfg.video.pair_mode, center):
+                    yield pair_truth(r.boxes[i], r.boxes[j], r.gt[i], r.gt[j], r.visible[i], r.visible[j]), logS
+    return evaluate_pairs(scored(), quantiles, cfg.tracks.one_to_one, cfg.run.seed)
+
+
+def evaluate_synthetic(cfg: Config, quantiles: Sequence[float] = (0.5, 0.8, 0.9, 0.95, 0.99),
+                       chunks_per_video: int = 1, max_videos: int = 0, workers: int | None = None,
+                       dataset: TrackingNet | None = None) -> Quality:
+    """``evaluate_regions`` of ``synthetic_regions``: proposals -> features -> Eq. 4-5 -> tracks on the
+    synthetic videos, measured against their object boxes."""
+    return evaluate_regions(synthetic_regions(cfg, chunks_per_video, max_videos, workers, dataset), cfg,
+                            quantiles)
