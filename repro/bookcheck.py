@@ -106,6 +106,8 @@ LANDMARKS: dict[str, Landmarks] = {
     NOTATION_DOC: Landmarks(notation_link=False, tables_have_numbers=False),
     "book/results": Landmarks(tables_have_numbers=True, named_tables=RESULT_TABLES),
     "notebooks/00_sample_data": Landmarks(min_figures=5, source_download=True),
+    "notebooks/01_dataset_creation": Landmarks(min_figures=4, source_download=True),
+    "notebooks/02_generating_tracks": Landmarks(min_figures=5, source_download=True),
 }
 
 
