@@ -101,14 +101,15 @@ class TrainConfig:
     sgd_momentum: float = 0.9             # MoCo v2: 0.9
     cosine: bool = True                   # MoCo v2: cosine schedule
     epochs: int = 200                     # paper: 200 (used when train_steps == 0)
-    train_steps: int = 100                # smoke: fixed number of steps (4 modes within ~4 min); 0 = epochs
-    checkpoint_every: int = 50            # steps between atomic checkpoints
+    train_steps: int = 80                 # smoke: fixed number of steps (4 modes within ~4 min); 0 = epochs
+    checkpoint_every: int = 40            # steps between atomic checkpoints
     shuffle_bn: bool = True               # MoCo's shuffled BatchNorm (multi-process only)
     sync_bn: bool = False                 # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
     patch_roi_size: int = 4               # layer3 ROI-align output of patches; paper: unstated, 14 = the
                                           # layer3 map of a 224-px frame (smoke: 64/16 = 4)
     patch_min_visible: float = 0.5        # a patch crop keeping less of its box is resampled (our choice)
-    supervised_lr: float = 0.1            # "supervised" mode: torchvision's ResNet recipe, lr 0.1 @ 256
+    supervised_lr: float = 0.0125         # "supervised" mode: torchvision's ResNet recipe, lr 0.1 at batch
+                                          # 256 (smoke: linearly scaled to batch 32; 0.1 diverges early)
     image_root: str = ""                  # "images"/"supervised" data: "" = sample images.npz, else an
                                           # ImageFolder directory (paper: ImageNet train)
     init_checkpoint: str = ""             # start from weights (official MoCo / torchvision / repro); "" = random
@@ -175,7 +176,7 @@ class Config:
             feature_short_side=0,
             arch="resnet50", image_size=224, queue_size=65536, moco_momentum=0.999, lr=0.03,
             batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000,
-            patch_roi_size=14, image_root="data/ImageNet/train",
+            patch_roi_size=14, image_root="data/ImageNet/train", supervised_lr=0.1,
             modes=("images", "frames", "frames+tracks"),
             aloi_root="data/ALOI", got10k_root="data/GOT-10k", pascal3d_root="data/PASCAL3D+",
             pascal_parts_root="data/PascalParts", voc_root="data/VOC2010", seg_classes=TABLE5_CLASSES,

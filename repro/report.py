@@ -46,3 +46,23 @@ class Table:
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cols]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return (f"{self.caption}\n" if self.caption else "") + "\n".join(lines)
+
+
+@dataclass
+class Text:
+    """Prose computed from results (a chapter's "What we saw"): Markdown in notebooks, HTML for the book's
+    cross-document glue (which does not render Markdown), the raw text for nbval. Paragraphs are separated
+    by blank lines; ``**bold**`` is kept."""
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        import re
+        paras = [p.strip() for p in self.text.split("\n\n") if p.strip()]
+        body = (re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(p)) for p in paras)
+        return "".join(f"<p>{p}</p>" for p in body)
+
+    def __repr__(self) -> str:
+        return self.text

@@ -21,3 +21,12 @@ def test_save_npz_and_json_round_trip(tmp_path):
     assert np.load(tmp_path / "x.npz")["a"].tolist() == [0, 1, 2]
     save_json({"b": 1}, tmp_path / "x.json")
     assert (tmp_path / "x.json").read_text().strip() == '{\n  "b": 1\n}'
+
+
+def test_atomic_write_has_the_usual_permissions(tmp_path):
+    import os
+    with atomic_path(tmp_path / "p.txt") as tmp:
+        tmp.write_text("x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "p.txt").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -15,3 +15,10 @@ def test_table_renders_html_markdown_and_aligned_text():
 def test_table_rejects_ragged_rows():
     with pytest.raises(ValueError, match="one value per header column"):
         Table(["a", "b"], [[1]])
+
+
+def test_text_renders_paragraphs_and_bold():
+    from repro.report import Text
+    t = Text("One **big** <claim>.\n\nTwo.")
+    assert t._repr_html_() == "<p>One <strong>big</strong> &lt;claim&gt;.</p><p>Two.</p>"
+    assert t._repr_markdown_() == repr(t) == "One **big** <claim>.\n\nTwo."

@@ -1,0 +1,442 @@
+"""``train(cfg, mode)``: Algorithm 1 (``frames``, ``frames+tracks``), MoCo v2 (``images``) and supervised
+training, on one CPU process or on many GPUs under ``torchrun``.
+
+Hyperparameters (``cfg.train``; paper: "the same hyper-parameters as MOCOv2 [10]"): SGD with momentum
+``sgd_momentum`` (0.9) and weight decay ``weight_decay`` (1e-4), learning rate ``lr`` (0.03 for batch 256),
+cosine schedule ``cosine`` (MoCo v2: ``lr * 0.5 * (1 + cos(pi * epoch / epochs))``, set once per epoch as
+in the official ``adjust_learning_rate``; with ``train_steps`` > 0 it is set per step over the steps),
+``epochs`` (200) or ``train_steps``, batch ``batch_size`` (256; the *global* batch, split across
+processes as the official code does), queue ``queue_size`` K (65536), momentum ``moco_momentum`` m
+(0.999), temperature ``temperature`` T (0.2). ``supervised`` uses ``supervised_lr`` (torchvision's
+ImageNet recipe: 0.1 at batch 256) with the same optimiser and schedule.
+
+One step of Algorithm 1 (``moco_step``): colour augmentation of the loaded crops on the device, the loss
+(``MoCo.forward``: frame pair, plus patch pair with tracks and ``0.5*loss + 0.5*loss_patch``), backward,
+SGD step of the query encoder, momentum update of the key encoder, enqueue of the frame keys, then of the
+patch keys. See ``repro.moco.builder`` for the order of these steps versus the official MoCo code.
+
+Distributed (``torchrun --nproc_per_node G -m repro.train.cli ...``): one process per GPU (or CPU
+process with the gloo backend), DistributedDataParallel on the query encoder's gradients, keys gathered
+from every process before they are enqueued, MoCo's shuffled BatchNorm for the key encoder (or SyncBN with
+``sync_bn``). Rank 0 writes checkpoints and logs.
+
+Resuming: a checkpoint at ``<out_dir>/checkpoint.pt`` (written every ``checkpoint_every`` steps and at the
+end) holds everything the next step depends on, and the data position is the step
+(``repro.train.data.StepSampler``), so a run killed at any moment and restarted continues exactly: on CPU,
+the final weights equal those of an uninterrupted run (a test kills a run with SIGKILL).
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import Config
+from ..errors import ConfigError
+from ..io import atomic_path
+from ..models import build_resnet
+from ..moco import MoCo
+from ..moco.augment import color_augment
+from ..paths import artifact
+from ..runtime import autocast, progress, resolve_device, seed_everything
+from .checkpoint import (init_from_checkpoint, load_model_state, load_training_checkpoint, save_checkpoint,
+                         set_rng_state)
+from .data import StepSampler, build_dataset, build_loader, check_mode
+
+log = logging.getLogger("repro.train")
+
+LOG_FIELDS = ("step", "epoch", "lr", "loss", "loss_frame", "loss_patch", "acc", "acc_patch", "queue_age")
+
+
+# --------------------------------------------------------------------------------------------- setup
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    owns_group: bool = False
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device_kind: str) -> Dist:
+    """torchrun's environment -> a process group (nccl on CUDA, gloo on CPU); one process: nothing."""
+    if dist.is_available() and dist.is_initialized():
+        return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    backend = "nccl" if device_kind == "cuda" else "gloo"
+    dist.init_process_group(backend=backend)
+    return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)), True)
+
+
+def build_model(cfg: Config, mode: str, num_classes: int = 0) -> nn.Module:
+    """``MoCo`` for the contrastive modes, a torchvision ResNet classifier for ``supervised``."""
+    t = cfg.train
+    if mode == "supervised":
+        return build_resnet(t.arch, num_classes=num_classes)
+    return MoCo(t.arch, dim=t.feature_dim, K=t.queue_size, m=t.moco_momentum, T=t.temperature, mlp=t.mlp,
+                roi_size=t.patch_roi_size, shuffle_bn=t.shuffle_bn and not t.sync_bn)
+
+
+def total_steps(cfg: Config, n_items: int) -> tuple[int, float]:
+    """(number of steps, steps per epoch): ``train_steps``, or ``epochs`` passes over the items."""
+    t = cfg.train
+    per_epoch = n_items / t.batch_size
+    if t.train_steps > 0:
+        return t.train_steps, per_epoch
+    if n_items < t.batch_size:
+        raise ConfigError(f"the training set has {n_items} items, fewer than batch_size={t.batch_size}; "
+                          "lower batch_size or set train_steps")
+    return t.epochs * (n_items // t.batch_size), float(n_items // t.batch_size)
+
+
+def learning_rate(schedule: dict, step: int) -> float:
+    """MoCo v2's cosine schedule (per epoch with ``epochs``, per step with ``train_steps``), or constant."""
+    base = schedule["base_lr"]
+    if not schedule["cosine"]:
+        return base
+    if schedule["by_epoch"]:
+        epoch = int(step // schedule["steps_per_epoch"])
+        return base * 0.5 * (1.0 + math.cos(math.pi * epoch / schedule["epochs"]))
+    return base * 0.5 * (1.0 + math.cos(math.pi * step / schedule["total_steps"]))
+
+
+# --------------------------------------------------------------------------------------------- steps
+def _to(batch: dict, key: str, device: torch.device) -> torch.Tensor:
+    return batch[key].to(device, non_blocking=True)
+
+
+def _views(batch: dict, image: str, color: str, device: torch.device) -> torch.Tensor:
+    """uint8 crops -> colour-augmented, normalised views on the device; float input is taken as final."""
+    x = _to(batch, image, device)
+    if x.dtype == torch.uint8:
+        x = color_augment(x, _to(batch, color, device))                      # x: Nx3xSxS float
+    return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
+
+
+def moco_step(model: nn.Module, moco: MoCo, optimizer: torch.optim.Optimizer, batch: dict,
+              device: torch.device, step: int, scaler: Any = None) -> dict[str, float]:
+    """One step of Algorithm 1 on a loaded batch; returns its scalars.
+
+    ``model`` is ``moco`` or its DistributedDataParallel wrapper (the forward goes through it so that
+    gradients are averaged across processes).
+    """
+    x_q, x_k = _views(batch, "x_q", "c_q", device), _views(batch, "x_k", "c_k", device)
+    tracks = "p_q" in batch
+    patches = {}
+    if tracks:   # x1_patch, x2_patch = sample_track(x1, x2): frames augmented with their boxes
+        patches = dict(patch_q=_views(batch, "p_q", "cp_q", device), patch_k=_views(batch, "p_k", "cp_k", device),
+                       boxes_q=_to(batch, "b_q", device), boxes_k=_to(batch, "b_k", device))
+    with autocast(device):
+        out = model(x_q, x_k, **patches)            # loss = 0.5*loss + 0.5*loss_patch with tracks
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None and scaler.is_enabled():
+        scaler.scale(out["loss"]).backward()
+        scaler.step(optimizer)                      # SGD update: query network
+        scaler.update()
+    else:
+        out["loss"].backward()
+        optimizer.step()                            # SGD update: query network
+    moco.momentum_update()                          # momentum update: key network
+    moco.enqueue(out["k"], step)                    # enqueue the current minibatch, dequeue the earliest
+    if tracks:
+        moco.enqueue(out["k_patch"], step)          # second enqueue: the patch keys
+    stats = {"loss": out["loss"].detach(), "loss_frame": out["loss_frame"], "acc": out["acc"]}
+    if tracks:
+        stats.update(loss_patch=out["loss_patch"], acc_patch=out["acc_patch"])
+    return {k: float(v) for k, v in stats.items()}
+
+
+def supervised_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: dict, device: torch.device,
+                    scaler: Any = None) -> dict[str, float]:
+    """One cross-entropy SGD step of the ``supervised`` baseline (crop + flip, normalised)."""
+    x = color_augment(_to(batch, "x", device), None)
+    if device.type == "cuda":
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = _to(batch, "y", device)
+    with autocast(device):
+        logits = model(x)
+    loss = F.cross_entropy(logits.float(), y)
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None and scaler.is_enabled():
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+    acc = (logits.detach().argmax(1) == y).float().mean()
+    return {"loss": float(loss.detach()), "acc": float(acc)}
+
+
+# --------------------------------------------------------------------------------------------- logging
+class ScalarLog:
+    """Scalars per step to ``log.csv`` (rows after the resumed step are dropped) and TensorBoard."""
+
+    def __init__(self, out_dir: Path, start_step: int, tensorboard: bool = True):
+        self.path = out_dir / "log.csv"
+        rows = read_log_rows(self.path) if start_step > 0 else []
+        rows = [r for r in rows if int(float(r["step"])) <= start_step]
+        with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, LOG_FIELDS)
+            w.writeheader()
+            w.writerows(rows)
+        self.fh = open(self.path, "a", newline="")
+        self.writer = csv.DictWriter(self.fh, LOG_FIELDS)
+        self.tb = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+            self.tb = SummaryWriter(str(out_dir / "tensorboard"), purge_step=start_step + 1)
+
+    def write(self, row: dict[str, float]) -> None:
+        self.writer.writerow({k: (f"{row[k]:.6g}" if k in row else "") for k in LOG_FIELDS})
+        self.fh.flush()
+        if self.tb is not None:
+            for k, v in row.items():
+                if k not in ("step", "epoch"):
+                    self.tb.add_scalar(f"train/{k}", v, int(row["step"]))
+
+    def close(self) -> None:
+        self.fh.close()
+        if self.tb is not None:
+            self.tb.close()
+
+
+def read_log_rows(path: str | os.PathLike) -> list[dict[str, str]]:
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def read_log(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """``log.csv`` as arrays per column (empty entries are NaN)."""
+    rows = read_log_rows(path)
+    return {k: np.array([float(r[k]) if r.get(k) not in (None, "") else np.nan for r in rows]) for k in LOG_FIELDS}
+
+
+# --------------------------------------------------------------------------------------------- train
+@dataclass
+class TrainResult:
+    mode: str
+    checkpoint: Path
+    log: Path
+    total_steps: int
+    start_step: int                 # where this call started (0, or the resumed checkpoint's step)
+    steps_run: int                  # steps this call ran
+    last: dict[str, float] = field(default_factory=dict)   # scalars of the last step run
+    seconds: float = 0.0
+
+
+def train(cfg: Config, mode: str, out_dir: str | os.PathLike | None = None, resume: bool = True,
+          tensorboard: bool = True, stop_after: int | None = None) -> TrainResult:
+    """Train ``mode`` under ``cfg``; writes ``checkpoint.pt`` and ``log.csv`` (+ ``tensorboard/``) to
+    ``out_dir`` (default ``<cache>/checkpoints/<mode>``).
+
+    Args:
+        resume: continue from ``out_dir/checkpoint.pt`` if present (an unreadable or mismatched one is a
+            CheckpointError, never a silent fresh start); False starts over and overwrites it.
+        stop_after: run at most this many steps in this call (a checkpoint is written where it stops).
+    A run whose checkpoint is already at the last step returns at once.
+    """
+    check_mode(mode)
+    device = resolve_device(cfg.run.device)
+    d = setup_distributed(device.type)
+    try:
+        return _train(cfg, mode, device, d, out_dir, resume, tensorboard, stop_after)
+    finally:
+        if d.owns_group:
+            dist.destroy_process_group()
+
+
+def _train(cfg, mode, device, d: Dist, out_dir, resume, tensorboard, stop_after) -> TrainResult:
+    t = cfg.train
+    if device.type == "cuda" and d.world > 1:
+        device = torch.device("cuda", d.local_rank)
+        torch.cuda.set_device(device)
+    if t.sync_bn and (d.world == 1 or device.type != "cuda"):
+        raise ConfigError("sync_bn needs several CUDA processes (torchrun on GPUs); use shuffle_bn on CPU "
+                          "or with one process")
+    out_dir = Path(out_dir) if out_dir else artifact("checkpoints", mode, cache_dir=cfg.run.cache_dir)
+    ckpt_path = out_dir / "checkpoint.pt"
+
+    seed_everything(cfg.run.seed)          # same initial weights in every process
+    dataset = build_dataset(cfg, mode)
+    n_classes = len(dataset.set.categories) if mode == "supervised" else 0
+    steps, per_epoch = total_steps(cfg, len(dataset))
+    schedule = {"base_lr": t.supervised_lr if mode == "supervised" else t.lr, "cosine": t.cosine,
+                "total_steps": steps, "steps_per_epoch": per_epoch, "epochs": t.epochs,
+                "by_epoch": t.train_steps <= 0}
+    model = build_model(cfg, mode, n_classes)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=schedule["base_lr"],
+                                momentum=t.sgd_momentum, weight_decay=t.weight_decay)
+    use_fp16 = device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    scaler = torch.amp.GradScaler("cuda", enabled=use_fp16) if device.type == "cuda" else None
+
+    start = 0
+    if resume and ckpt_path.exists():
+        state = load_training_checkpoint(ckpt_path, cfg, mode)
+        load_model_state(model, state["model"], f"checkpoint {ckpt_path}")
+        optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        if isinstance(model, MoCo) and state.get("queue_step") is not None:
+            model.queue_step.copy_(state["queue_step"])
+        set_rng_state(state["rng"])
+        start = int(state["step"])
+        if state.get("world_size", 1) != d.world and d.main:
+            log.warning("resuming a %d-process run with %d processes: training continues, but not "
+                        "bit-for-bit as the original would have", state.get("world_size", 1), d.world)
+    elif t.init_checkpoint:
+        what = init_from_checkpoint(t.init_checkpoint, model, mode)
+        if d.main:
+            log.info("initialised %s", what)
+    result = TrainResult(mode, ckpt_path, out_dir / "log.csv", steps, start, 0)
+    if start >= steps:
+        return result
+    end = steps if stop_after is None else min(steps, start + stop_after)
+
+    model.to(device)
+    for state in optimizer.state.values():      # a resumed optimizer's buffers follow the model
+        for k, v in state.items():
+            if torch.is_tensor(v):
+                state[k] = v.to(device)
+    if device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    moco = model if isinstance(model, MoCo) else None
+    if moco is not None and t.sync_bn:
+        moco.encoder_q = nn.SyncBatchNorm.convert_sync_batchnorm(moco.encoder_q)
+        moco.encoder_k = nn.SyncBatchNorm.convert_sync_batchnorm(moco.encoder_k)
+    if t.compile_model:
+        for enc in ([moco.encoder_q, moco.encoder_k] if moco is not None else [model]):
+            for child in enc.children():
+                child.compile()
+    net = model
+    if d.world > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    sampler = StepSampler(len(dataset), t.batch_size, cfg.run.seed, end, start, d.rank, d.world)
+    loader = build_loader(dataset, sampler, cfg.run.num_workers, pin_memory=device.type == "cuda")
+    logger = ScalarLog(out_dir, start, tensorboard) if d.main else None
+    model.train()
+    t0 = time.perf_counter()
+
+    def checkpoint(step: int) -> None:
+        if d.main:
+            save_checkpoint(ckpt_path, cfg=cfg, mode=mode, model=model, optimizer=optimizer, schedule=schedule,
+                            step=step, world_size=d.world, scaler=scaler,
+                            queue_step=None if moco is None else moco.queue_step)
+        if d.world > 1:
+            dist.barrier()
+
+    try:
+        step = start
+        for batch in progress(loader, desc=f"train {mode}", total=end, initial=start):
+            lr = learning_rate(schedule, step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            if moco is not None:
+                row = moco_step(net, moco, optimizer, batch, device, step, scaler)
+                row["queue_age"] = moco.queue_age(step)
+            else:
+                row = supervised_step(net, optimizer, batch, device, scaler)
+            step += 1
+            row.update(step=step, epoch=step / per_epoch, lr=lr)
+            if not all(math.isfinite(row[k]) for k in ("loss",)):
+                raise FloatingPointError(f"the loss is {row['loss']} at step {step}; lower lr")
+            result.last = row
+            if logger is not None:
+                logger.write(row)
+            if step % t.checkpoint_every == 0 or step == end:
+                checkpoint(step)
+        result.steps_run = step - start
+    finally:
+        if logger is not None:
+            logger.close()
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def train_modes(cfg: Config, modes: tuple[str, ...] | None = None, **kw) -> dict[str, TrainResult]:
+    """``train`` for each of ``modes`` (default ``cfg.train.modes``), in order."""
+    return {m: train(cfg, m, **kw) for m in (modes or cfg.train.modes)}
+
+
+# --------------------------------------------------------------------------------------------- inspect
+def _denormalize(x: torch.Tensor) -> torch.Tensor:
+    from ..moco.augment import IMAGENET_MEAN, IMAGENET_STD
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return (x * std + mean).clamp(0, 1)
+
+
+def first_batch(cfg: Config, mode: str, step: int = 0) -> dict:
+    """The (loaded, not yet colour-augmented) batch that step ``step`` of a run trains on."""
+    dataset = build_dataset(cfg, mode)
+    sampler = StepSampler(len(dataset), cfg.train.batch_size, cfg.run.seed, step + 1, step)
+    return next(iter(build_loader(dataset, sampler)))
+
+
+def example_views(cfg: Config, mode: str, n: int = 4) -> dict[str, Any]:
+    """The first ``n`` samples of a run's first batch as training sees them (augmented, in [0, 1], Nx3xSxS):
+    ``query``/``key`` (or ``image`` for supervised) and, with tracks, ``patch_query``/``patch_key`` with
+    their boxes (Nx4 pixels)."""
+    check_mode(mode)
+    b = {k: v[:n] for k, v in first_batch(cfg, mode).items()}
+    if mode == "supervised":
+        return {"image": _denormalize(color_augment(b["x"], None)), "label": b["y"]}
+    out = {"query": _denormalize(color_augment(b["x_q"], b["c_q"])),
+           "key": _denormalize(color_augment(b["x_k"], b["c_k"]))}
+    if "p_q" in b:
+        out.update(patch_query=_denormalize(color_augment(b["p_q"], b["cp_q"])), box_query=b["b_q"],
+                   patch_key=_denormalize(color_augment(b["p_k"], b["cp_k"])), box_key=b["b_k"])
+    if "frames" in b:
+        out["frames"] = b["frames"]
+    return out
+
+
+@torch.no_grad()
+def hardest_negatives(cfg: Config, mode: str, checkpoint: str | os.PathLike, n_queries: int = 4,
+                      step: int = 0) -> dict[str, Any]:
+    """Queries of one batch with their positive key and hardest in-batch negative, for figures.
+
+    Uses the trained query and key encoders of ``checkpoint`` (eval mode) on the batch of ``step``
+    (default: the first batch); negatives are the batch's other keys (their images are at hand, unlike
+    the queue's). Returns the de-normalised views (Nx3xSxS in [0, 1]) of the queries, positives and
+    hardest negatives, with the similarities.
+    """
+    from ..models import read_checkpoint
+    check_mode(mode)
+    if mode == "supervised":
+        raise ConfigError("hardest_negatives needs a contrastive mode (images, frames, frames+tracks)")
+    model = build_model(cfg, mode)
+    load_model_state(model, read_checkpoint(checkpoint)["model"], f"checkpoint {checkpoint}")
+    model.eval()
+    batch = first_batch(cfg, mode, step)
+    dev = torch.device("cpu")
+    x_q, x_k = _views(batch, "x_q", "c_q", dev), _views(batch, "x_k", "c_k", dev)
+    q, k = model.embed(model.encoder_q, x_q), model.embed(model.encoder_k, x_k)   # NxC each
+    sim = q @ k.T                                                                # sim: NxN
+    same = batch["index"].view(-1, 1) == batch["index"].view(1, -1)             # same item: not a negative
+    neg = sim.masked_fill(same, -math.inf).argmax(dim=1)
+    sel = torch.arange(min(n_queries, len(q)))
+    return {"query": _denormalize(x_q[sel]), "positive": _denormalize(x_k[sel]),
+            "negative": _denormalize(x_k[neg[sel]]),
+            "sim_positive": sim[sel, sel].numpy(), "sim_negative": sim[sel, neg[sel]].numpy(),
+            "positive_rank": (sim[sel] > sim[sel, sel].unsqueeze(1)).sum(1).numpy()}
