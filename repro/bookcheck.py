@@ -104,10 +104,14 @@ RESULT_TABLES = {"Table 5": r"table\s*5|part[- ]segmentation", "invariance": r"i
 # PAGE for the rest). E.g. once Table 5 is on the results page, add "Table 5" to required_tables.
 LANDMARKS: dict[str, Landmarks] = {
     NOTATION_DOC: Landmarks(notation_link=False, tables_have_numbers=False),
-    "book/results": Landmarks(tables_have_numbers=True, named_tables=RESULT_TABLES),
+    "book/results": Landmarks(tables_have_numbers=True, named_tables=RESULT_TABLES,
+                              required_tables=("Table 5", "invariance")),
     "notebooks/00_sample_data": Landmarks(min_figures=5, source_download=True),
     "notebooks/01_dataset_creation": Landmarks(min_figures=4, source_download=True),
     "notebooks/02_generating_tracks": Landmarks(min_figures=5, source_download=True),
+    "notebooks/03_training": Landmarks(min_figures=3, source_download=True),
+    "notebooks/04_invariance": Landmarks(min_figures=3, source_download=True, tables_have_numbers=True),
+    "notebooks/05_part_segmentation": Landmarks(min_figures=1, source_download=True, tables_have_numbers=True),
 }
 
 
