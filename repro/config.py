@@ -302,6 +302,18 @@ def _coerce(tp: Any, value: Any) -> Any:
     raise TypeError(f"unsupported type {tp}")
 
 
+def config_from_args(args) -> Config:
+    """The config of a CLI job: ``args.preset`` with each ``-p NAME=VALUE`` of ``args.param`` applied
+    (names and types checked as in ``Config.replace``)."""
+    overrides = {}
+    for item in args.param:
+        if "=" not in item:
+            raise ConfigError(f"-p expects NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        overrides[name.strip()] = value.strip()
+    return Config.preset(args.preset).replace(**overrides)
+
+
 def from_notebook_parameters(preset: str, **params: Any) -> Config:
     """The config a notebook runs with: ``preset`` with the notebook's parameters applied on top.
 

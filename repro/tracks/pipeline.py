@@ -58,7 +58,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from ..config import Config
+from ..config import Config, config_from_args
 from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos, track_pairs
 from ..errors import ConfigError, MissingArtifactError
 from ..io import save_json, save_npz
@@ -441,16 +441,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of shards (default: torchrun's WORLD_SIZE, else 1)")
     parser.add_argument("--limit", type=int, default=0, help="only the first N videos of the shard")
     parser.add_argument("--reindex", action="store_true", help="only rebuild index.json from the files")
-
-
-def config_from_args(args) -> Config:
-    overrides = {}
-    for item in args.param:
-        if "=" not in item:
-            raise ConfigError(f"-p expects NAME=VALUE, got {item!r}")
-        name, value = item.split("=", 1)
-        overrides[name.strip()] = value.strip()
-    return Config.preset(args.preset).replace(**overrides)
 
 
 def main(args) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import Config
+from ..config import Config, config_from_args
 from ..errors import ConfigError
 from .data import MODES
 
@@ -29,16 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start over")
     parser.add_argument("--stop-after", type=int, default=None, help="run at most N steps, then checkpoint")
     parser.add_argument("--no-tensorboard", action="store_true", help="only the CSV log")
-
-
-def config_from_args(args) -> Config:
-    overrides = {}
-    for item in args.param:
-        if "=" not in item:
-            raise ConfigError(f"-p expects NAME=VALUE, got {item!r}")
-        name, value = item.split("=", 1)
-        overrides[name.strip()] = value.strip()
-    return Config.preset(args.preset).replace(**overrides)
 
 
 def main(args) -> int:
