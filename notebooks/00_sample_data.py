@@ -32,6 +32,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from repro.config import from_notebook_parameters
+from repro.results import record
 from repro.samples import build_samples, samples_root
 from repro.samples import figures
 
@@ -117,3 +118,7 @@ display(Markdown(
     f"{max(part_counts)} parts each; and {len(np.unique(trajectories['trajectory_ids']))} trajectories over "
     f"{len(set(trajectories['transformations'].tolist()))} kinds of transformation. "
     "Every later chapter reads these files from the cache."))
+record("00_sample_data", {"clip_frames": sum(clips.values()), "synthetic_videos": len(videos),
+                          "occluded_percent": 100 * occluded, "images_train": len(images["train_labels"]),
+                          "images_val": len(images["val_labels"]), "parts_train": len(parts["train_labels"]),
+                          "trajectories": len(np.unique(trajectories["trajectory_ids"]))})

@@ -38,6 +38,7 @@ from repro.config import from_notebook_parameters
 from repro.data import (chunk_starts, frame_pairs, list_chunks, open_videos, pairs_at_least,
                         sample_frame_pair, track_pairs)
 from repro.data import figures
+from repro.results import record
 
 # %% tags=["parameters"]
 preset = "smoke"
@@ -131,3 +132,5 @@ display(Markdown(
     f"set {len(pairs_at_least(cfg.video.chunk_len, cfg.video.pair_gap))}; `pair_mode={cfg.video.pair_mode!r}` "
     f"uses {n_pairs} pairs per chunk. The sampled gaps range from {gaps.min()} to {gaps.max()} frames "
     f"(mean {gaps.mean():.2f}), short gaps being more frequent because more pairs have them."))
+record("01_dataset_creation", {"videos": len(sequences), "chunks": len(chunks), "pairs_per_chunk": n_pairs,
+                               "mean_sampled_gap": gaps.mean()})

@@ -48,6 +48,7 @@ from repro.tracks import (figures, load_tracks, log_track_scores, region_similar
 from repro.tracks.features import load_layer3, region_features
 from repro.tracks.pipeline import chunk_file
 from repro.tracks.quality import evaluate_regions, rank_one_share, synthetic_regions
+from repro.results import record
 
 # %% tags=["parameters"]
 preset = "smoke"
@@ -91,7 +92,7 @@ cfg = from_notebook_parameters(
 # tracks; a rerun skips finished chunks. The threshold is a quantile of each pair's own scores
 # (`track_quantile`), because raw scores grow with the number of regions and the gap (see below).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 run = run_tracks(cfg)                       # a rerun finds the files and skips every chunk
 out = tracks_dir(cfg)
 index = json.loads((out / "index.json").read_text())
@@ -107,7 +108,7 @@ print(f"{len(index['chunks'])} of {run.chunks_total} chunks have tracks: {n_trac
 # its boxes are mapped back to frame pixels; degenerate boxes (a side under `min_box_side`) and duplicates
 # are removed and the first `max_proposals` in OpenCV's ranking are kept (paper: 300).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 videos = open_videos(cfg)
 chunk = list_chunks(cfg, videos)[0]
 stored = load_tracks(chunk_file(out, chunk))
@@ -130,7 +131,7 @@ figures.show_proposals(frames[0], boxes[0], top=25, title=f"{chunk.seq}, frame {
 # to *many* regions), the leading eigenvector at work. We measure how close with the share of $S$ in its
 # best rank-1 approximation.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 layer3 = load_layer3(cfg.tracks.track_checkpoint, cfg.tracks.track_arch, cfg.run.seed)
 feats = region_features(layer3, frames, boxes, feature_short_side=cfg.tracks.feature_short_side)
 M_plain = region_similarities(feats)
@@ -155,7 +156,7 @@ figures.show_scores(M[0], log_S, k)
 # divided by the number of steps. Every path counts, so the score grows like $R^{\,j-i-1}$: the package
 # works with $\log S$, renormalising each row after every product.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 j = chunk.length - 1
 S_rec = track_scores(M, 0, j)                                    # Eq. 4 as written, float64
 S_prod = np.linalg.multi_dot(M[0:j]) / j                         # the closed form
@@ -172,7 +173,7 @@ print(f"largest S(0 -> {j}) here: 10^{log_all.max() / np.log(10):.0f} (float32 e
 # The best tracks of the widest pair of the first chunk of each clip (same colour and number in both
 # frames); with `one_to_one` each region appears in at most one track.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 for c in [next(c for c in list_chunks(cfg, videos) if c.seq == s.seq) for s in videos.sequences()[:2]]:
     t = load_tracks(chunk_file(out, c))
     n = int(np.argmax(t["pairs"][:, 1] - t["pairs"][:, 0]))
@@ -190,7 +191,7 @@ for c in [next(c for c in list_chunks(cfg, videos) if c.seq == s.seq) for s in v
 # the tracker did. We compare the features as the text uses them with centred ones, for several
 # threshold quantiles: this is how to choose `track_quantile`.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 regions = synthetic_regions(cfg, chunks_per_video=1)
 quantiles = (0.5, 0.8, 0.9, 0.95, 0.99)
 results = {"as written": evaluate_regions(regions, cfg, quantiles, center=False),
@@ -203,7 +204,7 @@ figures.show_quality(results)
 # %% [markdown]
 # ## What we saw
 
-# %%
+# %% tags=["nbval-ignore-output"]
 chosen = cfg.tracks.track_quantile
 row = {name: dict(zip(q.quantiles, q.rows()))[chosen] for name, q in results.items()} \
     if chosen in quantiles else None
@@ -227,3 +228,9 @@ if row:
              f"Selective search itself covers {results['centred'].proposal_recall:.3f} of the object instances in "
              "both frames, an upper bound on recall.")
 display(Markdown(text))
+record("02_generating_tracks", {
+    "chunks_with_tracks": len(index["chunks"]), "tracks": n_tracks, "log10_max_score": log_all.max() / np.log(10),
+    "plain_cosine_median": np.median(M_plain[0]), "rank_one_share_last": shares[chunk.length - 1],
+    "proposal_recall": results["centred"].proposal_recall,
+    **{f"{name.replace(' ', '_')}.{k}": v for name, r in (row or {}).items() for k, v in r.items()
+       if k in ("precision", "recall", "random_precision", "random_recall")}})

@@ -33,6 +33,7 @@ import math
 from repro.config import from_notebook_parameters
 from repro.paths import artifact
 from repro.report import Text
+from repro.results import record
 from repro.train import build_dataset, example_views, hardest_negatives, read_log, train_modes
 from repro.train import figures
 
@@ -110,7 +111,7 @@ figures.show_curves(logs, cfg.train.queue_size)
 # while the queue fills with real keys (after K/(batch x enqueues per step) steps) and only then measures
 # the task; the table therefore also gives the loss over the 10 steps after the queue became full.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 table = {m: figures.loss_summary(m, lg, cfg.train.queue_size, cfg.train.batch_size) for m, lg in logs.items()}
 figures.loss_table(table)
 
@@ -126,7 +127,7 @@ examples = {m: hardest_negatives(cfg, m, artifact("checkpoints", m, "checkpoint.
                                  n_queries=3) for m in contrastive}
 figures.show_hardest(examples, n_queries=3)
 
-# %%
+# %% tags=["nbval-ignore-output"]
 for m, ex in examples.items():
     pos = [round(float(v), 2) for v in ex["sim_positive"]]
     neg = [round(float(v), 2) for v in ex["sim_negative"]]
@@ -136,7 +137,7 @@ for m, ex in examples.items():
 # %% [markdown]
 # ## What we saw
 
-# %%
+# %% tags=["nbval-ignore-output"]
 K, B = cfg.train.queue_size, cfg.train.batch_size
 parts = [f"We trained {len(results)} models for {cfg.train.train_steps or cfg.train.epochs} "
          f"{'steps' if cfg.train.train_steps else 'epochs'} each with a {cfg.train.arch} at "
@@ -162,4 +163,5 @@ parts.append("The checkpoints are in `<cache>/checkpoints/<mode>/checkpoint.pt`,
              "part-segmentation chapters read them. At this scale the numbers show that each mode trains "
              "and learns its task; they are not the paper's results, which need ResNet-50 and 200 epochs "
              "on TrackingNet.")
+record("03_training", {f"{m}.{k}": v for m, s in table.items() for k, v in s.items() if k != "full_step"})
 Text(" ".join(parts))

@@ -30,12 +30,13 @@
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import display
 from scipy.stats import kendalltau
 
 from repro.config import from_notebook_parameters
 from repro.plotting import finish
 from repro.report import Table, Text
+from repro.results import record
 from myst_nb import glue
 from repro.invariance import (class_conditional_invariance, compare_models, goodfellow_invariance,
                               measurement_datasets, model_checkpoints)
@@ -115,10 +116,9 @@ for prior in (0.02, 0.05, 0.1, 0.2, 0.4):
     analytic.append({"P(y)": prior, "goodfellow_I": float(g.unit_scores.mean()),
                      "goodfellow_expected": expected_goodfellow_local_rate(n_y, length, m) / (m / N),
                      "goodfellow_max": N / m, "class_I": float(c.unit_scores[0].mean()), "class_max": 1 / prior})
-display(Markdown("| P(y) | Goodfellow I(i) | closed form | max 1/G | class-conditional I_y(i) | max 1/P(y) |\n"
-                 "|---:|---:|---:|---:|---:|---:|\n" + "\n".join(
-    f"| {r['P(y)']} | {r['goodfellow_I']:.2f} | {r['goodfellow_expected']:.2f} | {r['goodfellow_max']:.0f} "
-    f"| {r['class_I']:.2f} | {r['class_max']:.2f} |" for r in analytic)))
+Table(["P(y)", "Goodfellow I(i)", "closed form", "max 1/G", "class-conditional I_y(i)", "max 1/P(y)"],
+      [[r["P(y)"], r["goodfellow_I"], r["goodfellow_expected"], round(r["goodfellow_max"]), r["class_I"],
+        r["class_max"]] for r in analytic], caption="The discriminative unit under the two measures")
 
 # %%
 priors = [r["P(y)"] for r in analytic]
@@ -170,10 +170,11 @@ for share in (0.5, 0.7, 0.8, 0.9, 0.95):
     imbalance.append({"share": share, "goodfellow_L": float(g.local_rates.mean()), "fires": int(fires.sum()),
                       "L_small": float(c.local_rates[0][fires].mean()), "L_large": float(c.local_rates[1].mean()),
                       "goodfellow": g.score, "class": c.score})
-display(Markdown("| share of the large class | Goodfellow L(i) | L_small(i), units that fire on it | L_large(i) "
-                 "| Goodfellow score | Eq. 3 (K=10) |\n|---:|---:|---:|---:|---:|---:|\n" + "\n".join(
-    f"| {r['share']} | {r['goodfellow_L']:.3f} | {r['L_small']:.3f} ({r['fires']} of 100) | {r['L_large']:.3f} "
-    f"| {r['goodfellow']:.2f} | {r['class']:.2f} |" for r in imbalance)))
+display(Table(["share of the large class", "Goodfellow L(i)", "L_small(i), units that fire on it", "L_large(i)",
+               "Goodfellow score", "Eq. 3 (K=10)"],
+              [[f"{r['share']:.2f}", f"{r['goodfellow_L']:.3f}", f"{r['L_small']:.3f} ({r['fires']} of 100)",
+                f"{r['L_large']:.3f}", f"{r['goodfellow']:.2f}", f"{r['class']:.2f}"] for r in imbalance],
+              caption="Class imbalance: pooled against per-class local firing rates"))
 fig, ax = plt.subplots(figsize=(5.5, 3.4))
 shares = [r["share"] for r in imbalance]
 ax.plot(shares, [r["goodfellow_L"] for r in imbalance], "o-", label="Goodfellow L(i), pooled")
@@ -201,7 +202,7 @@ measures = list(dict.fromkeys(r["measure"] for r in rows))
 print(", ".join(f"{name}: {len(ds)} samples in {ds.num_trajectories} trajectories of {len(ds.categories)} classes"
                 for name, ds in datasets.items()))
 
-# %%
+# %% tags=["nbval-ignore-output"]
 K = max(cfg.invariance.invariance_top_ks)
 shown = ["Goodfellow", f"class-conditional K={K}", f"released K={K}"]
 tables = {name: Table(["model", *measures], [[model, *(value[model, name, m] for m in measures)] for model in models],
@@ -231,19 +232,19 @@ finish(fig)
 # score averaged over the transformations (best first), and the rank agreement (Kendall $\tau$) of each
 # variant with Goodfellow's measure, per transformation, averaged.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 mean_score = {(model, m): np.mean([value[model, name, m] for name in datasets]) for model in models for m in measures}
 ranking = {m: sorted(models, key=lambda model: -mean_score[model, m]) for m in measures}
 tau = {m: np.nanmean([kendalltau([value[model, name, "Goodfellow"] for model in models],
                                  [value[model, name, m] for model in models]).statistic for name in datasets])
        for m in measures}
-display(Markdown("| measure | models, best first | Kendall τ with Goodfellow |\n|---|---|---:|\n" + "\n".join(
-    f"| {m} | {' > '.join(ranking[m])} | {tau[m]:.2f} |" for m in measures)))
+Table(["measure", "models, best first", "Kendall τ with Goodfellow"],
+      [[m, " > ".join(ranking[m]), float(tau[m])] for m in measures], caption="Rankings of the models")
 
 # %% [markdown]
 # ## What we saw
 
-# %%
+# %% tags=["nbval-ignore-output"]
 first, last = analytic[0], analytic[-1]
 gap = max(abs(r["goodfellow_I"] - r["goodfellow_expected"]) / r["goodfellow_expected"] for r in analytic)
 balanced, skewed = imbalance[0], imbalance[-1]
@@ -279,4 +280,8 @@ summary = Text(
        "cells on ALOI, GOT-10k and PASCAL3D+." if cfg.train.train_steps else
        "These are the paper-scale checkpoints and datasets."))
 glue("invariance_summary", summary, display=False)
+record("04_invariance", {"analytic.max_relative_gap": gap, "imbalance.goodfellow_L_balanced": balanced["goodfellow_L"],
+                         "imbalance.goodfellow_L_skewed": skewed["goodfellow_L"],
+                         **{f"{name}.{model}.{m}": value[model, name, m] for name in datasets for model in models
+                            for m in shown}, **{f"tau.{m}": tau[m] for m in shown}})
 summary

@@ -4,6 +4,7 @@
     repro run [NB ...]       execute notebooks headless (papermill), in dependency order
     repro tracks             proposals -> features -> Eq. 4-5 scores -> tracks, per chunk, resumable
     repro train              Algorithm 1 / MoCo v2 / supervised training, resumable, torchrun-ready
+    repro results A [B]      compare two runs' headline numbers within the stated tolerances
     repro config             print a preset's configuration
 
 A ReproError (bad input: unknown parameter, missing dataset, corrupt checkpoint ...) is printed as one
@@ -21,6 +22,7 @@ COMMANDS = {
     "run": ("repro.runner", "execute notebooks headless with papermill"),
     "tracks": ("repro.tracks.pipeline", "generate region tracks for every video chunk (Section B)"),
     "train": ("repro.train.cli", "train a model (Algorithm 1, MoCo v2 on images, supervised)"),
+    "results": ("repro.results", "compare a run's results.json with another (default: results/smoke.json)"),
     "config": ("repro.cli", "print the configuration of a preset"),
 }
 

@@ -14,16 +14,19 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .config import PRESETS, Config, coerce, describe_parameters, leaf_types
 from .errors import ConfigError, ReproError
 from .layouts import check_roots
 from .paths import REPO_ROOT
+from .results import RESULTS_ENV, write_results
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 KERNEL = "python3"
@@ -163,8 +166,32 @@ def run(names: list[str] | None = None, preset: str = "smoke", overrides: dict[s
     for _, params in plans:      # a missing dataset stops here, before any kernel starts
         check_roots(params)
     out_dir = Path(output_dir) if output_dir else REPO_ROOT / "runs" / preset
-    return [_timed(nb, out_dir / f"{nb.name}.ipynb", params, i, len(plans))
-            for i, (nb, params) in enumerate(plans)]
+    parts = out_dir / "results.d"
+    with _recording_into(parts, [nb for nb, _ in plans]):
+        executed = [_timed(nb, out_dir / f"{nb.name}.ipynb", params, i, len(plans))
+                    for i, (nb, params) in enumerate(plans)]
+    write_results(out_dir / "results.json", preset, parts)
+    print(f"results: {out_dir / 'results.json'}", file=sys.stderr, flush=True)
+    return executed
+
+
+@contextlib.contextmanager
+def _recording_into(parts: Path, nbs: list[Notebook]) -> Iterator[None]:
+    """Points the kernels' ``repro.results.record`` at ``parts`` (a kernel inherits the environment) and
+    removes the parts of the notebooks about to run, so a failed chapter leaves no stale numbers; parts of
+    chapters not rerun stay and are gathered too."""
+    parts.mkdir(parents=True, exist_ok=True)
+    for nb in nbs:
+        (parts / f"{nb.name}.json").unlink(missing_ok=True)
+    before = os.environ.get(RESULTS_ENV)
+    os.environ[RESULTS_ENV] = str(parts)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(RESULTS_ENV, None)
+        else:
+            os.environ[RESULTS_ENV] = before
 
 
 def _check_overrides_used(nbs: list[Notebook], overrides: dict[str, Any]) -> None:
@@ -200,7 +227,8 @@ def refresh(names: list[str] | None = None, work_dir: str | Path | None = None) 
     work = Path(work_dir) if work_dir else REPO_ROOT / "runs" / "refresh"
     written = []
     for i, nb in enumerate(resolve(names)):
-        executed = _timed(nb, work / f"{nb.name}.ipynb", None, i, len(resolve(names)))
+        with _recording_into(work / "results.d", [nb]):
+            executed = _timed(nb, work / f"{nb.name}.ipynb", None, i, len(resolve(names)))
         out = nbformat.read(executed, as_version=4)
         paired = read(nb)
         if [c.source for c in out.cells] != [c.source for c in paired.cells]:
@@ -213,6 +241,7 @@ def refresh(names: list[str] | None = None, work_dir: str | Path | None = None) 
                                                   "language": "python", "name": KERNEL})
         jupytext.write(paired, nb.ipynb, fmt="ipynb")
         written.append(nb.ipynb)
+    write_results(work / "results.json", "smoke", work / "results.d")
     return written
 
 

@@ -6,6 +6,22 @@ import pytest
 from repro.config import Config
 
 
+def pytest_addoption(parser):
+    parser.addoption("--fresh-results", default=None, metavar="DIR",
+                     help="chapter results of a fresh execution (make test passes <test cache>/results)")
+
+
+@pytest.fixture
+def fresh_results(request):
+    """The folder of a fresh run's chapter results; the test needing it is reported as skipped, with the
+    command that provides it, when pytest was not given one."""
+    folder = request.config.getoption("--fresh-results")
+    if folder is None:
+        pytest.skip("needs a fresh execution of every chapter: `make test` runs it (or pytest "
+                    "--fresh-results <cache>/results -m fresh_run after nbval)")
+    return folder
+
+
 @pytest.fixture
 def tmp_cache(tmp_path, monkeypatch):
     """An empty cache folder, used through $REPRO_CACHE so nothing touches the real cache."""

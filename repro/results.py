@@ -1,0 +1,168 @@
+"""A run's headline numbers: each chapter records its own, the runner gathers them into one file.
+
+    <parts>/<notebook>.json          written by the chapter's ``record(...)`` (atomically)
+    runs/<preset>/results.json       written by ``repro run`` after the notebooks: preset, lock hash,
+                                     machine, and ``results: {notebook: {key: value}}`` (atomically)
+    results/smoke.json               the committed default run; ``compare`` checks a fresh run against it
+
+``<parts>`` is ``$REPRO_RESULTS_DIR`` (the runner sets it to ``runs/<preset>/results.d``) or else
+``<cache>/results`` (so nbval's fresh execution in ``make test`` records into its own cache).
+
+Why a file and not the stored outputs: nbval compares text exactly, and numbers downstream of floating-
+point training, convolutions, resampling or JPEG decoding legitimately move in the last digits from one
+CPU code path to another. Those cells are tagged ``nbval-ignore-output`` (the book still shows them) and
+their numbers are checked here instead, each within the tolerance stated in ``TOLERANCES``.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import math
+import os
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ReproError
+from .io import save_json
+from .lockfile import LOCK, lock_sha256
+from .paths import cache_root
+
+RESULTS_ENV = "REPRO_RESULTS_DIR"
+Value = float | int | str | bool | None
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``|fresh - committed| <= abs_tol + rel_tol * |committed|`` for keys matching ``pattern``
+    (``fnmatch`` on ``"<notebook>/<key>"``); the first matching entry applies, no match means exact."""
+    pattern: str
+    abs_tol: float
+    rel_tol: float
+    why: str
+
+
+def parts_dir(cache_dir: str = "") -> Path:
+    """Where ``record`` writes: ``$REPRO_RESULTS_DIR``, else ``<cache>/results``."""
+    return Path(os.environ.get(RESULTS_ENV) or cache_root(cache_dir) / "results")
+
+
+def _plain(key: str, value: Any) -> Value:
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if hasattr(value, "item"):                      # numpy / torch scalars
+        value = value.item()
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    raise ReproError(f"result {key!r}: {type(value).__name__} is not a number, string or bool")
+
+
+def record(notebook: str, values: Mapping[str, Any], cache_dir: str = "") -> Path:
+    """Writes a chapter's headline numbers (``{key: number | str | bool}``) to ``<parts>/<notebook>.json``;
+    a non-finite float is stored as null. Returns the file."""
+    plain = {str(k): _plain(str(k), v) for k, v in values.items()}
+    path = parts_dir(cache_dir) / f"{notebook}.json"
+    save_json(plain, path)
+    return path
+
+
+def collect(parts: str | os.PathLike) -> dict[str, dict[str, Value]]:
+    """``{notebook: {key: value}}`` of every part file in ``parts``."""
+    files = sorted(Path(parts).glob("*.json"))
+    if not files:
+        raise ReproError(f"no results in {parts}: the chapters record them when they run "
+                         "(`repro run`, or nbval in `make test`)")
+    return {f.stem: json.loads(f.read_text()) for f in files}
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were computed on."""
+    import torch
+
+    cpu = next((ln.split(":", 1)[1].strip() for ln in _cpuinfo() if ln.startswith("model name")),
+               platform.processor() or platform.machine())
+    return {"cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
+def write_results(path: str | os.PathLike, preset: str, parts: str | os.PathLike) -> dict[str, Any]:
+    """Gathers the parts into ``path`` (atomically) with the preset, the lock's hash and the machine."""
+    out = {"preset": preset, "lock_sha256": lock_sha256() if LOCK.exists() else None,
+           "machine": machine(), "results": collect(parts)}
+    save_json(out, path)
+    return out
+
+
+# Measured, not guessed: benchmarks/RESULTS.md ("Portability of the results") lists what moved between
+# the default CPU path and ATEN_CPU_CAPABILITY=default / ONEDNN_MAX_CPU_ISA / OPENCV_CPU_DISABLE runs.
+TOLERANCES: tuple[Tolerance, ...] = ()
+
+
+def tolerance_for(name: str, tolerances: tuple[Tolerance, ...] = TOLERANCES) -> Tolerance | None:
+    return next((t for t in tolerances if fnmatch.fnmatchcase(name, t.pattern)), None)
+
+
+def compare(fresh: Mapping[str, Mapping[str, Value]], committed: Mapping[str, Mapping[str, Value]],
+            tolerances: tuple[Tolerance, ...] = TOLERANCES) -> list[str]:
+    """Every difference between two ``results`` mappings that its tolerance does not allow, one line
+    each (missing and extra keys included); empty when they agree."""
+    problems = []
+    for nb in sorted(fresh.keys() | committed.keys()):
+        a, b = fresh.get(nb), committed.get(nb)
+        if a is None or b is None:
+            problems.append(f"{nb}: only in the {'committed' if a is None else 'fresh'} results")
+            continue
+        for key in sorted(a.keys() | b.keys()):
+            name = f"{nb}/{key}"
+            if key not in a or key not in b:
+                problems.append(f"{name}: only in the {'committed' if key not in a else 'fresh'} results")
+                continue
+            x, y = a[key], b[key]
+            tol = tolerance_for(name, tolerances)
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y))
+            if numeric and tol is not None:
+                allowed = tol.abs_tol + tol.rel_tol * abs(y)
+                if abs(x - y) > allowed:
+                    problems.append(f"{name}: fresh {x} vs committed {y}, |diff| {abs(x - y):.4g} > {allowed:.4g}"
+                                    f" ({tol.why})")
+            elif x != y:
+                problems.append(f"{name}: fresh {x!r} vs committed {y!r} (compared exactly)")
+    return problems
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("fresh", help="a results.json (or a folder of chapter parts)")
+    parser.add_argument("committed", nargs="?", default="results/smoke.json",
+                        help="the results.json to compare with (default: results/smoke.json)")
+
+
+def load(path: str | os.PathLike) -> dict[str, dict[str, Value]]:
+    """The ``results`` mapping of a results.json, or the parts of a folder."""
+    path = Path(path)
+    if path.is_dir():
+        return collect(path)
+    if not path.exists():
+        raise ReproError(f"{path} does not exist; `repro run` writes runs/<preset>/results.json")
+    return json.loads(path.read_text())["results"]
+
+
+def main(args) -> int:
+    problems = compare(load(args.fresh), load(args.committed))
+    for line in problems:
+        print(line)
+    print(f"{args.fresh} vs {args.committed}: " + (f"{len(problems)} difference(s) beyond tolerance"
+                                                    if problems else "every number within its tolerance"))
+    return 1 if problems else 0
