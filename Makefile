@@ -5,16 +5,27 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TEST_CACHE := $(CURDIR)/cache-test
 
-.PHONY: all setup lock main samples notebooks book test test-fast clean
+.PHONY: all help setup lock main samples notebooks book test test-fast clean
 
 all: main
 
+help:
+	@echo "make all        set-up (.venv = requirements.lock) + main job: every notebook (smoke preset) + the book"
+	@echo "make test       set-up + unit tests, nbval on every notebook, results within tolerances, book, browser"
+	@echo "make setup      install exactly requirements.lock into .venv, then the project (editable)"
+	@echo "make lock       regenerate requirements.lock + environment.yml from pyproject.toml (pip-compile);"
+	@echo "                a lock change means refreshing the stored outputs (make notebooks) in the same commit"
+	@echo "make notebooks  refresh notebooks/*.ipynb and results/smoke.json (commit them with the lock)"
+	@echo "make book       build the book into _build/html"
+
 # A virtual environment in the checkout with exactly requirements.lock installed (every package, transitive
-# ones included, pinned with ==; --no-deps so pip adds nothing the lock does not name), then the project
-# itself, editable (notebooks import the checkout), without dependencies and built with the locked setuptools.
+# ones included, pinned with ==; --no-deps so pip adds nothing the lock does not name; pip-sync, from the
+# lock, then removes what an earlier lock had and this one does not), then the project itself, editable
+# (notebooks import the checkout), without dependencies and built with the locked setuptools.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --no-deps -r requirements.lock
+	$(BIN)/pip-sync --pip-args "--no-deps" requirements.lock
 	$(BIN)/python -m pip install --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	touch $(STAMP)
@@ -32,19 +43,24 @@ main: setup
 # (pip-tools, itself in the lock), through pip's configured indexes. A lock change can change stored outputs:
 # commit it together with refreshed outputs (`make notebooks`) and results (`make all`, then copy
 # runs/smoke/results.json to results/smoke.json), in the same commit.
+# `make lock` keeps every pin that still satisfies pyproject.toml; `make lock LOCK_FLAGS=--upgrade` moves
+# every package to the newest release its range allows.
+LOCK_FLAGS ?=
 lock: setup
 	$(BIN)/pip-compile --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
-	  --no-emit-trusted-host --upgrade -o requirements.lock pyproject.toml
+	  --no-emit-trusted-host $(LOCK_FLAGS) -o requirements.lock pyproject.toml
 	$(BIN)/python -m repro.lockfile environment.yml
-	@echo "lock: requirements.lock regenerated. Next: make setup && make notebooks && make all, then commit the"
-	@echo "lock: lock, environment.yml, notebooks/*.ipynb and results/smoke.json (= runs/smoke/results.json) together."
+	@echo "lock: requirements.lock and environment.yml regenerated. A lock change can change stored outputs:"
+	@echo "lock: run make notebooks (refreshes notebooks/*.ipynb and results/smoke.json) and commit all four together."
 
 samples: setup
 	$(BIN)/repro samples
 
-# Refresh the outputs stored in the paired notebooks/*.ipynb (what the book renders and nbval compares).
+# Refresh the outputs stored in the paired notebooks/*.ipynb (what the book renders and nbval compares) and
+# the committed default run's numbers, results/smoke.json (what make test compares within tolerances).
 notebooks: setup
 	$(BIN)/repro run --refresh
+	cp runs/refresh/results.json results/smoke.json
 
 book: setup
 	$(BIN)/jupyter-book build . --all --builder html -W -n --keep-going

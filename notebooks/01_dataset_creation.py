@@ -123,6 +123,8 @@ figures.show_frame_pairs(examples)
 n_pairs = len(track_pairs(cfg.video.chunk_len, cfg.video.pair_gap, cfg.video.pair_mode))
 overlapping = sum(1 for s in sequences if cfg.video.chunk_len <= s.num_frames < cfg.video.num_chunks * cfg.video.chunk_len)
 gaps = np.array([j - i for i, j in draws])
+record("01_dataset_creation", {"videos": len(sequences), "chunks": len(chunks), "pairs_per_chunk": n_pairs,
+                               "mean_sampled_gap": gaps.mean()})
 display(Markdown(
     f"The {len(sequences)} videos give {len(chunks)} chunks of {cfg.video.chunk_len} frames "
     f"({overlapping} of the videos are shorter than {cfg.video.num_chunks} chunks, so their chunks overlap). "
@@ -132,5 +134,3 @@ display(Markdown(
     f"set {len(pairs_at_least(cfg.video.chunk_len, cfg.video.pair_gap))}; `pair_mode={cfg.video.pair_mode!r}` "
     f"uses {n_pairs} pairs per chunk. The sampled gaps range from {gaps.min()} to {gaps.max()} frames "
     f"(mean {gaps.mean():.2f}), short gaps being more frequent because more pairs have them."))
-record("01_dataset_creation", {"videos": len(sequences), "chunks": len(chunks), "pairs_per_chunk": n_pairs,
-                               "mean_sampled_gap": gaps.mean()})

@@ -39,7 +39,7 @@
 import json
 
 import numpy as np
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from repro.config import from_notebook_parameters
 from repro.data import list_chunks, open_videos
@@ -48,6 +48,7 @@ from repro.tracks import (figures, load_tracks, log_track_scores, region_similar
 from repro.tracks.features import load_layer3, region_features
 from repro.tracks.pipeline import chunk_file
 from repro.tracks.quality import evaluate_regions, rank_one_share, synthetic_regions
+from repro.report import Text
 from repro.results import record
 
 # %% tags=["parameters"]
@@ -151,7 +152,9 @@ figures.show_scores(M[0], log_S, k)
 # The sum over $k$ in Eq. 4 is a matrix product, so with $M_t$ the $R_t \times R_{t+1}$ matrix of Eq. 5,
 # $S(i \to j) = \frac{j-i-1}{j-i}\, S(i \to j-1)\, M_{j-1}$, and by induction (the weights telescope,
 # $\frac12 \cdot \frac23 \cdots \frac{n-1}{n} = \frac1n$)
+#
 # $$S(i \to j) = \frac{1}{j-i}\, M_i M_{i+1} \cdots M_{j-1}.$$
+#
 # So a track's score sums the similarity products of every path of regions from $z_i^r$ to $z_j^{r'}$,
 # divided by the number of steps. Every path counts, so the score grows like $R^{\,j-i-1}$: the package
 # works with $\log S$, renormalising each row after every product.
@@ -227,10 +230,11 @@ if row:
              f"{c['precision']:.3f} (random: {c['random_precision']:.3f}) at recall {c['recall']:.3f}. "
              f"Selective search itself covers {results['centred'].proposal_recall:.3f} of the object instances in "
              "both frames, an upper bound on recall.")
-display(Markdown(text))
+summary = Text(text)
 record("02_generating_tracks", {
     "chunks_with_tracks": len(index["chunks"]), "tracks": n_tracks, "log10_max_score": log_all.max() / np.log(10),
     "plain_cosine_median": np.median(M_plain[0]), "rank_one_share_last": shares[chunk.length - 1],
     "proposal_recall": results["centred"].proposal_recall,
     **{f"{name.replace(' ', '_')}.{k}": v for name, r in (row or {}).items() for k, v in r.items()
        if k in ("precision", "recall", "random_precision", "random_recall")}})
+summary

@@ -114,7 +114,7 @@ display(table5.render(result.difference(), signed=True, caption="Ours − paper 
 # One val crop per class: the crop, its ground-truth parts, and each model's predicted part map
 # (dark grey: background; light grey: ignored pixels).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 fig = finish(table5.plot_examples(result, models))
 glue("table5_examples", fig, display=False)
 fig
@@ -122,7 +122,7 @@ fig
 # %% [markdown]
 # ## What we saw
 
-# %%
+# %% tags=["nbval-ignore-output"]
 record("05_part_segmentation", {f"{row}.avg": acc["Avg."] for row, acc in table.items()})
 summary = Text(table5.summary_text(result, models))
 glue("table5_summary", summary, display=False)

@@ -11,11 +11,16 @@ pipe (``--remote-debugging-pipe``): no browser download, no driver, no pip depen
 - every internal link and anchor resolves (the target file is served and the ``#id`` exists in it);
 - its landmarks are there: the title of the source (first ``# `` heading), and what :data:`LANDMARKS`
   declares for it (figures, captions, the notation and source links, tables with numbers);
+- math is typeset: once MathJax has finished, the visible text holds no raw TeX (:func:`raw_tex`) and every
+  formula of the page (Sphinx's ``.math`` elements) holds MathJax output (``mjx-container``), without error;
+- no raw Markdown table (rows of pipes, ``|---|---:|``) in the visible text (:func:`markdown_table_rows`);
+- the main content lies inside the viewport horizontally and, at desktop width, the sidebar shows
+  (:func:`layout_problems`), both as a reader sees the page and in the layout the screenshot captures;
 - a full-page screenshot is saved (``_build/screenshots/<docname>.png``) so a person can look.
 
-Internet access is cut (``--host-resolver-rules``) so the result does not depend on the network; the only
-remote resources a page may ask for are those in :data:`ALLOWED_EXTERNAL` (MathJax from its CDN, which
-Jupyter Book uses to render math), and a request to any other remote address is reported.
+Internet access is cut (``--host-resolver-rules``) so the result does not depend on the network; the book
+serves everything itself (MathJax included, ``book/_ext/mathjax_local.py``), so a request to any remote
+address not in :data:`ALLOWED_EXTERNAL` (empty) is reported.
 
 Expected landmarks are declarative (:data:`LANDMARKS`, :func:`landmarks_for`): extend the map when a
 chapter gains something a reader must see.
@@ -60,9 +65,11 @@ CHROMIUM_FLAGS = (
 )
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 INSTALL_COMMAND = "sudo apt-get install -y chromium chromium-driver"
-# Remote resources a page may request (they fail here, offline, without failing the check).
-ALLOWED_EXTERNAL = ("https://cdn.jsdelivr.net/npm/mathjax@3/",)
+# Remote resources a page may request (they fail here, offline, without failing the check). None: the book
+# renders offline (it used to load MathJax from cdn.jsdelivr.net, and showed raw TeX without the network).
+ALLOWED_EXTERNAL: tuple[str, ...] = ()
 VIEWPORT = (1280, 900)
+DESKTOP_WIDTH = 1200  # px; from this viewport width on, the theme shows the sidebar (pydata's xl breakpoint)
 MAX_SCREENSHOT_HEIGHT = 30000  # px; longer pages are cut (Chromium's limit for one capture is near this)
 
 
@@ -226,6 +233,59 @@ def book_pages(root: Path) -> list[PageSpec]:
 def _words(text: str | None) -> list[str]:
     """Alphanumeric words, lower-cased: compares a markdown heading with its rendered text."""
     return re.findall(r"[a-z0-9]+", (text or "").lower())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# What a reader must not see: source syntax left in the visible text, content outside the viewport
+# ----------------------------------------------------------------------------------------------------------
+
+# Scanned in the visible text of a page, code blocks and typeset math left out (so `r"\("` in code is fine).
+_RAW_TEX = re.compile(r"""
+    \\\(.*?\\\) | \\\[.*?\\\] | \$\$.*?\$\$     # a whole formula in MathJax's or Markdown's delimiters
+  | \\[()\[\]] | \$\$                           # a lone delimiter (a formula split over lines)
+  | \$[^\s$][^$\n]*?[\\_^{][^$\n]*?\$           # $...$ with TeX inside (a price such as $5 is not)
+  | \\[A-Za-z]{2,}                              # a TeX command outside delimiters: \frac, \mathcal, \sum
+""", re.X)
+# A Markdown table left as text: its delimiter row (|---|---:|; anywhere in a line, since a paragraph joins
+# the rows into one), or a line of cells between pipes (| a | b |).
+_TABLE_DELIMITER = re.compile(r"(?:^|\|)\s*:?-+:?\s*\|\s*:?-+:?\s*(?:\||$)", re.M)
+_TABLE_ROW = re.compile(r"^\s*\|(?:[^|\n]*\|){2,}\s*$", re.M)
+
+
+def raw_tex(text: str, context: int = 0) -> list[str]:
+    """The pieces of TeX source in ``text`` (what a reader sees where MathJax did not typeset a formula),
+    each with up to ``context`` characters of its line on either side."""
+    return [m.string[max(m.string.rfind("\n", 0, m.start()) + 1, m.start() - context):m.start()] + m.group()
+            + m.string[m.end():m.end() + context].split("\n", 1)[0] for m in _RAW_TEX.finditer(text)]
+
+
+def markdown_table_rows(text: str) -> list[str]:
+    """The lines of ``text`` that are Markdown table syntax (rendered as a paragraph instead of a table)."""
+    return [line for line in text.splitlines() if _TABLE_DELIMITER.search(line) or _TABLE_ROW.match(line)]
+
+
+def layout_problems(layout: dict) -> list[str]:
+    """Problems of a page's horizontal layout, from :data:`_LAYOUT_JS`: every main-content element lies
+    inside the viewport (a shifted page clips the first characters of every line) and, at desktop width,
+    the sidebar shows whole."""
+    width, problems = layout["width"], []
+    if not layout["main"]:
+        problems.append("no main content (#main-content, main or article)")
+    for box in layout["main"]:
+        if box["left"] < -0.5 or box["right"] > width + 0.5:
+            problems.append(f"main content ({box['name']}) lies outside the viewport: x from {box['left']:.0f} "
+                            f"to {box['right']:.0f} px, the viewport from 0 to {width} px")
+    side = layout["sidebar"]
+    if width >= DESKTOP_WIDTH and not (side and side["visible"] and side["left"] >= -0.5
+                                       and side["right"] <= width + 0.5):
+        where = f"x from {side['left']:.0f} to {side['right']:.0f} px" if side and side["visible"] else "hidden"
+        problems.append(f"the sidebar (.bd-sidebar-primary) does not show whole on a {width} px wide viewport: "
+                        + (where if side else "missing"))
+    return problems
+
+
+def _excerpts(items: list[str], n: int = 3, width: int = 120) -> str:
+    return "; ".join(repr(s if len(s) <= width else s[:width] + "...") for s in items[:n])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -410,11 +470,10 @@ class Chromium:
     def new_tab(self, viewport: tuple[int, int] = VIEWPORT) -> "Tab":
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        tab = Tab(self, session, target)
+        tab = Tab(self, session, target, viewport)
         for domain in ("Page", "Runtime", "Log", "Network"):
             tab.call(f"{domain}.enable")
-        tab.call("Emulation.setDeviceMetricsOverride",
-                 {"width": viewport[0], "height": viewport[1], "deviceScaleFactor": 1, "mobile": False})
+        tab.resize(*viewport)
         return tab
 
     def close(self) -> None:
@@ -445,8 +504,8 @@ class Chromium:
 class Tab:
     """One page target of :class:`Chromium` (a flattened session)."""
 
-    def __init__(self, browser: Chromium, session: str, target: str):
-        self.browser, self.session, self.target = browser, session, target
+    def __init__(self, browser: Chromium, session: str, target: str, viewport: tuple[int, int] = VIEWPORT):
+        self.browser, self.session, self.target, self.viewport = browser, session, target, viewport
 
     @property
     def events(self) -> list[dict]:
@@ -484,33 +543,76 @@ class Tab:
             raise BrowserError(f"JavaScript failed: {why}")
         return res["result"].get("value")
 
-    def screenshot(self, path: Path) -> Path:
-        """A full-page PNG of the current page."""
+    def resize(self, width: int, height: int) -> None:
+        """Emulate a desktop viewport of ``width`` x ``height`` CSS pixels."""
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+    def _content_height(self) -> int:
         metrics = self.call("Page.getLayoutMetrics")
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
-        width = max(int(size["width"]), VIEWPORT[0])
-        height = min(max(int(size["height"]), 1), MAX_SCREENSHOT_HEIGHT)
-        shot = self.call("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}, timeout=60)
+        return int((metrics.get("cssContentSize") or metrics["contentSize"])["height"])
+
+    def screenshot(self, path: Path, probe: str | None = None) -> tuple[Path, Any]:
+        """A full-page PNG of the current page, and the value of the JavaScript ``probe`` in the layout captured.
+
+        The viewport is stretched to the page's height and captured as it is, then restored; the page keeps
+        the viewport's width. Not ``captureBeyondViewport``: under an emulated viewport Chromium lays the page
+        out again for such a capture, at a size no script sees, and long pages came out shifted left (the
+        sidebar and the first characters of every line cut off) while the page reported a correct layout.
+        Here the layout captured is the one ``probe`` measures.
+        """
+        width, height = self.viewport
+        try:
+            full = height
+            for _ in range(3):  # the page's height can depend on the viewport's (elements sized in vh)
+                wanted = min(max(self._content_height(), height), MAX_SCREENSHOT_HEIGHT)
+                if wanted == full:
+                    break
+                full = wanted
+                self.resize(width, full)
+            self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            value = self.evaluate(probe) if probe else None
+            shot = self.call("Page.captureScreenshot", {"format": "png"}, timeout=60)
+        finally:
+            self.resize(width, height)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".png.part")
         tmp.write_bytes(base64.b64decode(shot["data"]))
         tmp.replace(path)
-        return path
+        return path, value
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Checking pages
 # ----------------------------------------------------------------------------------------------------------
 
-# Runs in the page after its load event: waits for images and fonts, then reports what a reader sees.
+# The horizontal layout (for :func:`layout_problems`): the viewport's width and where the main content and the
+# sidebar lie. Evaluated as the reader sees the page and in the layout the screenshot captures.
+MAIN_CONTENT = ("#main-content", "main", "article")
+SIDEBAR = ".bd-sidebar-primary"
+_LAYOUT_JS = r"""
+(() => {
+  const box = (el, name) => { const r = el.getBoundingClientRect(); return {name, left: r.left, right: r.right,
+      visible: r.width > 0 && r.height > 0 && el.checkVisibility({visibilityProperty: true})}; };
+  const main = new Map();  // element -> the first selector naming it
+  for (const s of %s) { const el = document.querySelector(s); if (el && !main.has(el)) main.set(el, s); }
+  const side = document.querySelector(%s);
+  return {width: document.documentElement.clientWidth, main: [...main].map(([el, s]) => box(el, s)),
+          sidebar: side ? box(side, 'sidebar') : null};
+})()
+""" % (json.dumps(list(MAIN_CONTENT)), json.dumps(SIDEBAR))
+
+# Runs in the page after its load event: waits for images, MathJax's typesetting and fonts, then reports
+# what a reader sees.
 _COLLECT_JS = r"""
 (async () => {
   for (const img of document.images) img.loading = 'eager';
   await Promise.all([...document.images].map(i => i.complete ? null :
       new Promise(r => { i.addEventListener('load', r); i.addEventListener('error', r); })));
+  // MathJax (a deferred script) typesets after the load event; its fonts load once the formulas are laid out.
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  await new Promise(r => requestAnimationFrame(r));
   if (document.fonts) await document.fonts.ready;
   await new Promise(r => setTimeout(r, 50));
   const text = el => (el ? el.textContent : '').replace(/\s+/g, ' ').trim();
@@ -522,6 +624,24 @@ _COLLECT_JS = r"""
     return best.replace(/#$/, '').trim();
   };
   const nav = performance.getEntriesByType('navigation')[0] || {};
+  // The visible text, a line per block element; code left out (TeX there is legitimate), each typeset formula
+  // shown as [math] (so that a report shows which pieces around it were left as text).
+  const lines = [];
+  let line = '', block = null, formula = null;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode());) {
+    const el = node.parentElement;
+    if (!el || el.closest('pre, code, script, style, textarea')
+        || !el.checkVisibility({visibilityProperty: true})) continue;
+    const mjx = el.closest('mjx-container');
+    const b = (mjx || el).closest('p, li, dt, dd, td, th, caption, figcaption, h1, h2, h3, h4, h5, h6, '
+                                  + 'blockquote, div, body');
+    if (b !== block) { lines.push(line); line = ''; block = b; }
+    if (mjx) { if (mjx !== formula) line += ' [math] '; formula = mjx; continue; }
+    line += node.data;
+  }
+  lines.push(line);
+  const formulas = [...document.querySelectorAll('.math')];
   return {
     status: nav.responseStatus ?? null,
     readyState: document.readyState,
@@ -542,9 +662,14 @@ _COLLECT_JS = r"""
       rows: t.tBodies.length ? [...t.tBodies].reduce((n, b) => n + b.rows.length, 0) : t.rows.length,
       cells: [...t.querySelectorAll('td')].map(text)})),
     searchBox: !!document.querySelector('form[action*="search"] input[name="q"]'),
+    visibleText: lines.map(l => l.replace(/\s+/g, ' ').trim()).filter(Boolean).join('\n'),
+    math: {mathjax: !!(window.MathJax && MathJax.version), formulas: formulas.length,
+           typeset: formulas.filter(f => f.querySelector('mjx-container')).length,
+           errors: [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || text(e))},
+    layout: __LAYOUT__,
   };
 })()
-"""
+""".replace("__LAYOUT__", _LAYOUT_JS.strip())
 
 
 @dataclass
@@ -555,6 +680,7 @@ class PageReport:
     problems: list[str] = field(default_factory=list)
     title: str | None = None
     figures: int = 0
+    formulas: int = 0                 # formulas typeset by MathJax
     external_requests: list[str] = field(default_factory=list)
     screenshot: Path | None = None
     seconds: float = 0.0
@@ -740,6 +866,18 @@ def evaluate_page(spec: PageSpec, data: dict, page_url: str, resolver: LinkResol
             problems.append(f"{name} table missing{where}")
     if not data["searchBox"]:
         problems.append("no search box")
+    # Math typeset, no source syntax left in the text, the content inside the viewport.
+    math, text = data["math"], data["visibleText"]
+    if math["formulas"] > math["typeset"]:
+        why = "MathJax did not run" if not math["mathjax"] else "MathJax ran but left them"
+        problems.append(f"{math['formulas'] - math['typeset']} of {math['formulas']} formula(s) not typeset ({why})")
+    if math["errors"]:
+        problems.append(f"{len(math['errors'])} formula(s) with a TeX error: {_excerpts(math['errors'])}")
+    if tex := raw_tex(text, context=30):
+        problems.append(f"raw TeX in the visible text ({len(tex)} place(s)): {_excerpts(tex)}")
+    if rows := markdown_table_rows(text):
+        problems.append(f"raw Markdown table in the visible text ({len(rows)} line(s)): {_excerpts(rows)}")
+    problems += layout_problems(data["layout"])
     return problems
 
 
@@ -765,11 +903,13 @@ def check_pages(browser: Chromium, base_url: str, specs: list[PageSpec],
                 continue
             page.title = data["h1"]
             page.figures = sum(1 for i in data["images"] if i["inArticle"] and i["width"] > 0)
+            page.formulas = data["math"]["typeset"]
             page.problems += evaluate_page(spec, data, url, resolver, notation_url)
             console, page.external_requests = _console_problems(list(tab.events), base_url)
             page.problems += console
             if screenshots is not None:
-                page.screenshot = tab.screenshot(Path(screenshots) / f"{spec.doc}.png")
+                page.screenshot, layout = tab.screenshot(Path(screenshots) / f"{spec.doc}.png", _LAYOUT_JS)
+                page.problems += [f"in the screenshot: {p}" for p in layout_problems(layout)]
             page.seconds = time.monotonic() - start
     finally:
         with contextlib.suppress(BrowserError):
@@ -870,7 +1010,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for doc, page in report.pages.items():
         state = "ok" if not page.problems else f"{len(page.problems)} problem(s)"
-        print(f"{doc:40s} {state:14s} figures={page.figures:<3d} {page.seconds:5.1f} s  {page.screenshot or ''}")
+        print(f"{doc:40s} {state:14s} figures={page.figures:<3d} formulas={page.formulas:<3d} {page.seconds:5.1f} s  "
+              f"{page.screenshot or ''}")
         for problem in page.problems:
             print(f"    - {problem}")
     print(f"bookcheck: {len(report.pages)} page(s) in {report.browser}, {report.seconds:.1f} s, "

@@ -27,7 +27,7 @@ PYPROJECT = REPO_ROOT / "pyproject.toml"
 ENVIRONMENT = REPO_ROOT / "environment.yml"
 PROJECT = "repro"                    # installed editable on top of the lock, not part of it
 FIX_INSTALLED = "make setup (or: .venv/bin/python -m pip install --no-deps -r requirements.lock)"
-FIX_LOCK = "make lock, then make notebooks and make all, and commit the lock with the refreshed outputs"
+FIX_LOCK = "make lock, then make notebooks, and commit the lock with the refreshed outputs"
 
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)\s*(?:#.*)?$")
 

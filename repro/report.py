@@ -4,6 +4,7 @@ plain text (what nbval compares). Glue a ``Table`` with ``myst_nb.glue`` to show
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -59,10 +60,16 @@ class Text:
         return self.text
 
     def _repr_html_(self) -> str:
-        import re
         paras = [p.strip() for p in self.text.split("\n\n") if p.strip()]
-        body = (re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(p)) for p in paras)
-        return "".join(f"<p>{p}</p>" for p in body)
+        return "".join(f"<p>{_inline_html(html.escape(p, quote=False))}</p>" for p in paras)
 
     def __repr__(self) -> str:
         return self.text
+
+
+def _inline_html(escaped: str) -> str:
+    """``**bold**``, ```code``` and ``$TeX$`` of one escaped paragraph as HTML; TeX goes into the span that
+    the book's MathJax typesets (``\\( ... \\)`` inside ``class="math"``), as Sphinx writes inline math."""
+    out = re.sub(r"\$([^$]+?)\$", r'<span class="math notranslate nohighlight">\\(\1\\)</span>', escaped)
+    out = re.sub(r"`([^`]+?)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)

@@ -106,9 +106,36 @@ def write_results(path: str | os.PathLike, preset: str, parts: str | os.PathLike
     return out
 
 
-# Measured, not guessed: benchmarks/RESULTS.md ("Portability of the results") lists what moved between
-# the default CPU path and ATEN_CPU_CAPABILITY=default / ONEDNN_MAX_CPU_ISA / OPENCV_CPU_DISABLE runs.
-TOLERANCES: tuple[Tolerance, ...] = ()
+# Measured, not guessed: each bound is about twice the largest difference seen between the default CPU
+# path (AVX-512) and a run with every SIMD level above SSE4 switched off (ATEN_CPU_CAPABILITY=default,
+# ONEDNN_MAX_CPU_ISA=SSE41, OPENCV_CPU_DISABLE up to AVX2/AVX-512, NPY_DISABLE_CPU_FEATURES); the
+# observed differences are in benchmarks/RESULTS.md ("Portability of the results"). Keys not listed
+# (counts, configuration, the closed-form cases of chapter 04, queue ages) did not move and are exact.
+# Training turns last-digit differences into a different trajectory, so at the smoke scale everything
+# downstream of it (losses, accuracies, invariance of the trained models, Table 5) moves like a change of
+# seed, not in the last digits: those bounds are wide, and say so.
+TOLERANCES: tuple[Tolerance, ...] = (
+    Tolerance("02_generating_tracks/proposal_recall", 0.005, 0.0, "selective search on decoded JPEG; not seen "
+              "to move, 0.005 = 3 of 662 object instances"),
+    Tolerance("02_generating_tracks/*precision", 0.02, 0.0, "JPEG decode and resize move proposals; seen 0.004"),
+    Tolerance("02_generating_tracks/*recall", 0.02, 0.0, "JPEG decode and resize move proposals; seen 0.007"),
+    Tolerance("02_generating_tracks/tracks", 0.0, 0.01, "threshold quantiles of float scores; seen 0.24%"),
+    Tolerance("02_generating_tracks/log10_max_score", 1e-4, 0.0, "float32 convolutions; seen 1.3e-6"),
+    Tolerance("02_generating_tracks/*_median", 1e-5, 0.0, "float32 convolutions; seen 1.2e-8"),
+    Tolerance("02_generating_tracks/rank_one_share_last", 1e-5, 0.0, "float32 convolutions; seen 5.7e-8"),
+    Tolerance("03_training/*.acc", 0.2, 0.0, "share of 320 queries; training diverges; seen 0.09"),
+    *(Tolerance(f"03_training/*.{k}", 0.1, 0.0, "mean loss of 10 steps; training diverges; seen 0.042")
+      for k in ("first", "full", "last")),
+    Tolerance("04_invariance/tau.*", 0.7, 0.0, "Kendall tau over 5 models moves in steps of 0.13-0.2; "
+              "the ranking of the smoke-scale models is not stable (seen 0.8 -> 0.53, 0.73 -> 0.4)"),
+    Tolerance("04_invariance/*.random init.*", 0.0, 1e-3, "seeded random network, float32; seen 5.3e-5"),
+    Tolerance("04_invariance/*.Goodfellow", 0.0, 0.6, "trained models, fixed-rate threshold on 576 samples; "
+              "seen 43% (49.7 -> 71.2)"),
+    Tolerance("04_invariance/*.class-conditional K=*", 0.0, 0.25, "trained models; seen 12%"),
+    Tolerance("04_invariance/*.released K=*", 0.0, 0.12, "trained models; seen 5.1%"),
+    Tolerance("05_part_segmentation/*", 0.6, 0.0, "pixel accuracy (%) of decoders on trained encoders; "
+              "seen 0.28"),
+)
 
 
 def tolerance_for(name: str, tolerances: tuple[Tolerance, ...] = TOLERANCES) -> Tolerance | None:

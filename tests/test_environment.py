@@ -68,7 +68,7 @@ def test_make_setup_installs_exactly_the_lock():
     make = (ROOT / "Makefile").read_text()
     setup = make[make.index("$(STAMP):"):make.index("setup: $(STAMP)")]
     assert "pip install --no-deps -r requirements.lock" in setup
-    assert "--no-deps --no-build-isolation -e ." in setup
+    assert "pip-sync" in setup and "--no-deps --no-build-isolation -e ." in setup
     assert re.search(r"^lock: ", make, re.M) and "pip-compile" in make and "make notebooks" in make
 
 

@@ -1,5 +1,6 @@
 """Promises of the notebook pipeline that hold for every chapter: paired and in sync, stored outputs,
 one parameters cell with the smoke defaults, listed in the book, uniform structure."""
+import ast
 import json
 import re
 from pathlib import Path
@@ -67,3 +68,23 @@ def test_every_notebook_is_a_chapter_of_the_book():
     assert {f"notebooks/{nb.name}" for nb in NOTEBOOKS} <= set(files)
     for f in files + [toc["root"]]:
         assert (ROOT / f"{f}.md").exists() or (ROOT / f"{f}.ipynb").exists(), f
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda nb: nb.name)
+def test_every_chapter_records_its_headline_numbers(nb):
+    """``repro.results.record`` under the notebook's own name, and never as a cell's last expression (its
+    return value, a path into the cache, would be a stored output that differs on every machine)."""
+    cells = [c for c in runner.read(nb).cells if c.cell_type == "code"]
+    recording = [c for c in cells if f'record("{nb.name}", ' in c.source]
+    assert len(recording) == 1, f"{nb.name} must call record({nb.name!r}, {{...}}) once"
+    last = ast.parse(recording[0].source).body[-1]
+    assert not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+                and getattr(last.value.func, "id", "") == "record"), "record(...) must not end its cell"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda nb: nb.name)
+def test_cells_that_glue_a_figure_are_not_compared(nb):
+    """nbval compares ``application/papermill.record/image/png`` (a glued figure) byte for byte."""
+    for cell in runner.read(nb).cells:
+        if cell.cell_type == "code" and "glue(" in cell.source and "fig" in cell.source.split("glue(", 1)[1][:40]:
+            assert "nbval-ignore-output" in cell.metadata.get("tags", []), cell.source[:80]

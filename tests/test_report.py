@@ -22,3 +22,11 @@ def test_text_renders_paragraphs_and_bold():
     t = Text("One **big** <claim>.\n\nTwo.")
     assert t._repr_html_() == "<p>One <strong>big</strong> &lt;claim&gt;.</p><p>Two.</p>"
     assert t._repr_markdown_() == repr(t) == "One **big** <claim>.\n\nTwo."
+
+
+def test_text_puts_tex_where_mathjax_typesets_it_and_code_in_code():
+    from repro.report import Text
+    t = Text("Scores reach $10^{28}$ (`log S`), and $a < b$.")
+    assert t._repr_html_() == (
+        '<p>Scores reach <span class="math notranslate nohighlight">\\(10^{28}\\)</span> (<code>log S</code>), '
+        'and <span class="math notranslate nohighlight">\\(a &lt; b\\)</span>.</p>')

@@ -97,7 +97,7 @@ def test_committed_results_belong_to_this_lock_and_every_chapter():
     assert committed["preset"] == "smoke"
     assert committed["lock_sha256"] == lockfile.lock_sha256(), (
         "results/smoke.json was computed with another requirements.lock: after `make lock`, run "
-        "`make notebooks` and `make all` and copy runs/smoke/results.json to results/smoke.json")
+        "`make notebooks` (it refreshes the stored outputs and results/smoke.json) and commit them together")
     assert set(committed["results"]) == {nb.name for nb in runner.available()}
     for values in committed["results"].values():
         assert values and all(v is None or not isinstance(v, float) or math.isfinite(v) for v in values.values())

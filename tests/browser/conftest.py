@@ -77,9 +77,12 @@ def _png(width: int, height: int) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-_HEAD = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>
-<form action="../search.html"><input name="q"></form><article>"""
-_TAIL = "</article></body></html>"
+# The theme's layout in miniature: a sidebar (.bd-sidebar-primary) beside the main content.
+_HEAD = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title>
+<style>body {{ margin: 0; display: flex; }} .bd-sidebar-primary {{ flex: 0 0 250px; }} main {{ flex: 1; }}</style>
+</head><body><nav class="bd-sidebar-primary"><form action="../search.html"><input name="q"></form></nav>
+<main><article>"""
+_TAIL = "</article></main></body></html>"
 
 
 @pytest.fixture
@@ -113,7 +116,13 @@ def synthetic_site(tmp_path):
 <h2>Other tables</h2>
 <table><caption>Empty results</caption><thead><tr><th>a</th></tr></thead><tbody></tbody></table>
 <table><caption>Words only</caption><tbody><tr><td>none</td></tr></tbody></table>
-<h2>Table 5: part segmentation</h2><p>No table here.</p>""" + _TAIL)
+<h2>Table 5: part segmentation</h2><p>No table here.</p>
+<p>Rate \\(G_y(i) = P(y)\\), typeset by nothing: <span class="math notranslate nohighlight">\\(L_y(i)\\)</span>.</p>
+<pre>code may hold TeX: r"\\(" and $$</pre>
+<p>| P(y) | I(i) |
+|---|---:|
+| 0.02 | 1.00 |</p>
+<style>main { margin-left: -400px; }</style>""" + _TAIL)
     (html / "book" / "bad.html").write_text(
         (html / "book" / "bad.html").read_text().replace('<form action="../search.html"><input name="q"></form>', ""))
     strict = dict(min_figures=1, figure_captions=True, notation_link=True, tables_have_numbers=True,
@@ -145,5 +154,10 @@ def synthetic_site(tmp_path):
         "Table 5 table missing under the section 'Table 5: part segmentation'",
         "invariance table missing",
         "no search box",
+        "1 of 1 formula(s) not typeset (MathJax did not run)",
+        "raw TeX in the visible text (2 place(s)): 'Rate \\\\(G_y(i) = P(y)\\\\), typeset by nothing",
+        "raw Markdown table in the visible text (1 line(s)): '| P(y) | I(i) | |---|---:| | 0.02 | 1.00 |'",
+        "main content (main) lies outside the viewport: x from -150 to 1280 px",
+        "in the screenshot: main content (main) lies outside the viewport",
     ]
     return html, specs, expected_bad

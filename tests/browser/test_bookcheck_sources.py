@@ -2,6 +2,7 @@
 where Chromium is missing: a skip with the install command on a user's machine, a failure on CI."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -145,3 +146,73 @@ def test_browser_test_is_skipped_with_the_install_command_or_fails_on_ci(tmp_pat
     else:
         assert res.returncode == 0 and "1 skipped" in out, out[-2000:]
         assert "SKIPPED" in out and bookcheck.INSTALL_COMMAND in out, out[-2000:]
+
+
+# -- what a reader must not see (issue 10): pure text and layout rules, no browser
+
+@pytest.mark.parametrize("text, pieces", [
+    (r"the rate \(G_y(i) = P(y)\) per class", [r"\(G_y(i) = P(y)\)"]),
+    (r"display \[S = \frac{1}{n}\] math", [r"\[S = \frac{1}{n}\]"]),
+    ("a formula $$x^2$$ and $G_y(i)$ left as Markdown", ["$$x^2$$", "$G_y(i)$"]),
+    (r"a formula split over lines \(x" + "\n" + r"y\)", [r"\(", r"\)"]),
+    (r"a bare command \mathcal{Y} or \frac", [r"\mathcal", r"\frac"]),
+    ("prose: it costs $5 and $6, P(y) = 0.1, a | b, C:/x", []),
+    ("typeset [math] formulas leave no source", []),
+])
+def test_raw_tex_finds_source_left_in_the_text(text, pieces):
+    assert bookcheck.raw_tex(text) == pieces
+
+
+def test_raw_tex_reports_the_line_around_each_piece():
+    text = "first line\n" + r"rate \(G_y(i)\) is P(y)" + "\nlast line"
+    assert bookcheck.raw_tex(text, context=8) == [r"rate \(G_y(i)\) is P(y)"]  # never beyond the line
+    assert bookcheck.raw_tex(text, context=3) == [r"te \(G_y(i)\) is"]
+
+
+def test_markdown_table_rows_in_a_paragraph_or_on_lines():
+    paragraph = "| P(y) | Goodfellow I(i) | |---|---:| | 0.02 | 1.00 |"  # the rows joined by the <p>
+    assert bookcheck.markdown_table_rows("Intro\n" + paragraph + "\nOutro") == [paragraph]
+    assert bookcheck.markdown_table_rows("| a | b |\n| :-- | --: |\nnot a row") == ["| a | b |", "| :-- | --: |"]
+    assert bookcheck.markdown_table_rows("a|b and |x| - |y| are fine; so is ---") == []
+    assert bookcheck.markdown_table_rows("P(y)\tI(i)\n0.02\t1.00") == []  # a rendered table's cells
+
+
+def _box(name, left, right, visible=True):
+    return {"name": name, "left": left, "right": right, "visible": visible}
+
+
+def test_layout_problems_main_content_inside_the_viewport_and_the_sidebar_shown():
+    good = {"width": 1280, "main": [_box("#main-content", 256, 1280), _box("article", 256, 1008)],
+            "sidebar": _box("sidebar", 0, 256)}
+    assert bookcheck.layout_problems(good) == []
+    shifted = {**good, "main": [_box("#main-content", -44, 980)], "sidebar": _box("sidebar", -300, -44)}
+    problems = bookcheck.layout_problems(shifted)
+    assert problems[0].startswith("main content (#main-content) lies outside the viewport: x from -44 to 980 px")
+    assert "sidebar (.bd-sidebar-primary) does not show whole" in problems[1] and "-300" in problems[1]
+    too_wide = {**good, "main": [_box("article", 256, 1400)]}
+    assert "lies outside the viewport" in bookcheck.layout_problems(too_wide)[0]
+    assert "missing" in bookcheck.layout_problems({**good, "sidebar": None})[0]
+    assert "hidden" in bookcheck.layout_problems({**good, "sidebar": _box("sidebar", 0, 0, visible=False)})[0]
+    narrow = {"width": 800, "main": [_box("main", 0, 800)], "sidebar": _box("sidebar", 0, 0, visible=False)}
+    assert bookcheck.layout_problems(narrow) == []  # a phone-width viewport folds the sidebar away
+    assert bookcheck.layout_problems({**good, "main": []}) == ["no main content (#main-content, main or article)"]
+
+
+def _mathjax_local():
+    spec = importlib.util.spec_from_file_location("mathjax_local", ROOT / "book" / "_ext" / "mathjax_local.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_book_bundles_mathjax_3_with_its_fonts():
+    es5 = _mathjax_local().es5_dir()
+    assert (es5 / "tex-mml-chtml.js").is_file() and any((es5 / "output" / "chtml" / "fonts" / "woff-v2").iterdir())
+    assert "3." in (es5.parent / "package.json").read_text().split('"version"', 1)[1][:12]
+
+
+def test_missing_mathjax_package_names_make_setup(monkeypatch):
+    module = _mathjax_local()
+    monkeypatch.setitem(sys.modules, "mathjax", None)  # what `import mathjax` sees when it is not installed
+    with pytest.raises(Exception, match=r"django-static-mathjax.*make setup"):
+        module.es5_dir()
