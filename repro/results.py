@@ -46,7 +46,7 @@ class Tolerance:
 
 def parts_dir(cache_dir: str = "") -> Path:
     """Where ``record`` writes: ``$REPRO_RESULTS_DIR``, else ``<cache>/results``."""
-    return Path(os.environ.get(RESULTS_ENV) or cache_root(cache_dir) / "results")
+    return Path(os.environ.get(RESULTS_ENV) or cache_root(cache_dir) / "results").absolute()
 
 
 def _plain(key: str, value: Any) -> Value:

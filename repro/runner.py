@@ -179,7 +179,8 @@ def run(names: list[str] | None = None, preset: str = "smoke", overrides: dict[s
 def _recording_into(parts: Path, nbs: list[Notebook]) -> Iterator[None]:
     """Points the kernels' ``repro.results.record`` at ``parts`` (a kernel inherits the environment) and
     removes the parts of the notebooks about to run, so a failed chapter leaves no stale numbers; parts of
-    chapters not rerun stay and are gathered too."""
+    chapters not rerun stay and are gathered too. Absolute, since kernels run in the notebooks' folder."""
+    parts = parts.resolve()
     parts.mkdir(parents=True, exist_ok=True)
     for nb in nbs:
         (parts / f"{nb.name}.json").unlink(missing_ok=True)

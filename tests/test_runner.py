@@ -125,3 +125,21 @@ def test_missing_dataset_root_stops_before_running_with_the_layout(tmp_path, mon
                                                 ".*TRAIN_0 ... TRAIN_11.*anno/<seq>.txt.*-p trackingnet_root"):
         runner.run(["01"], preset="paper", output_dir=tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
+
+
+def test_kernels_record_results_where_the_runner_gathers_them(nb_dir, tmp_path, monkeypatch):
+    """A relative --output-dir (as `make all` passes) must not become relative to the kernel's folder."""
+    import os
+    from pathlib import Path
+
+    from repro.results import RESULTS_ENV, collect
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(RESULTS_ENV, raising=False)
+    src = nb_dir / "05_recording.py"
+    src.write_text(NB + '\n# %%\nfrom repro.results import record\nrecord("05_recording", {"lr": lr})\n')
+    with runner._recording_into(Path("runs/x/results.d"), [Notebook("05_recording", src)]):
+        assert os.environ[RESULTS_ENV] == str(tmp_path / "runs" / "x" / "results.d")
+        runner.execute(Notebook("05_recording", src), tmp_path / "runs" / "x" / "05.ipynb", {"lr": 0.5})
+    assert RESULTS_ENV not in os.environ
+    assert collect(tmp_path / "runs" / "x" / "results.d") == {"05_recording": {"lr": 0.5}}
