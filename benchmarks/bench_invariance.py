@@ -3,7 +3,8 @@
 N = 20,000 samples, n = 2048 units, 100 classes, trajectories of 10. Each measure is timed against
 
 * a straightforward reference written with loops over classes and trajectories (numpy, vectorised over
-  units only; the released ``measure_invariances.py`` is written this way), kept below;
+  units only; the released ``measure_invariances.py`` is written this way), from the tests' references
+  (tests/invariance/naive_invariance.py, where a test checks them against the definitions);
 * the floor: one ``torch.sort`` of the activation matrix along the sample axis (every threshold is an
   order statistic per unit). Both layouts are timed: samples as the strided axis (``torch.sort(acts,
   dim=0)`` on the N x n matrix) and as the contiguous one (``acts.T.contiguous()`` sorted along dim 1).
@@ -32,77 +33,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "invariance"))
+import naive_invariance as naive  # noqa: E402
 from repro.invariance import (class_conditional_invariance, goodfellow_invariance,  # noqa: E402
                               released_code_invariance)
-
-
-# --------------------------------------------------------------------------- references (loops)
-def goodfellow_reference(acts, traj, firing_rate=0.01, top_fraction=0.2):
-    N, n = acts.shape
-    m = max(1, round(firing_rate * N))
-    t = np.sort(acts, axis=0)[N - 1 - m]                    # (m+1)-th largest per unit
-    fire = acts > t
-    G = fire.mean(0)
-    num, den = np.zeros(n), np.zeros(n)
-    for tid in np.unique(traj):
-        c = fire[np.where(traj == tid)[0]].sum(0)
-        num += c * c / np.sum(traj == tid)
-        den += c
-    L = np.where(den > 0, num / np.maximum(den, 1), 0)
-    I = np.where(G > 0, L / np.maximum(G, 1e-300), 0)
-    K = int(np.ceil(top_fraction * n - 1e-9))
-    return float(np.sort(I)[::-1][:K].mean())
-
-
-def class_conditional_reference(acts, traj, labels, top_k):
-    N, n = acts.shape
-    ordered = np.sort(acts, axis=0)                          # ascending per unit
-    per_class = []
-    for y in np.unique(labels):
-        members = np.where(labels == y)[0]
-        m = len(members)                                     # round(P(y)·N)
-        t = ordered[N - 1 - m] if m < N else -np.inf
-        fire = acts > t
-        G = fire.mean(0)
-        num, den = np.zeros(n), np.zeros(n)
-        for tid in np.unique(traj[members]):
-            ind = np.where(traj == tid)[0]
-            c = fire[ind].sum(0)
-            num += c * c / len(ind)
-            den += c
-        L = np.where(den > 0, num / np.maximum(den, 1), 0)
-        I = np.where(G > 0, L / np.maximum(G, 1e-300), 0)
-        per_class.append(np.sort(I)[::-1][:top_k].mean())
-    return float(np.mean(per_class))
-
-
-def released_reference(feat, item_ids, classes, top_ks=(10, 25)):
-    """The released measure_invariances.py (its loop over trajectories), minus file I/O and printing."""
-    unique_classes = np.unique(classes)
-    firing_percent = min((1.0 - 1.0 / len(unique_classes)) * 100, 95)
-    index = int((feat.shape[0] * firing_percent) // 100)
-    thresholds = np.sort(feat, axis=0)[index:index + 1, :]
-    global_firing = np.mean(feat >= thresholds, axis=0, keepdims=True)
-    neg_thresholds = (-1 * np.sort(-1 * feat, axis=0))[index:index + 1, :]
-    local_firing = [np.zeros_like(global_firing) for _ in unique_classes]
-    local_count = [np.zeros_like(global_firing) for _ in unique_classes]
-    for itemid in np.unique(item_ids):
-        ind = np.where(item_ids == itemid)[0]
-        ci = np.where(unique_classes == classes[ind[0]])[0][0]
-        if len(ind) < 3:
-            continue
-        itemfeat = feat[ind]
-        firing = np.maximum(np.sum(itemfeat > thresholds, axis=0, keepdims=True),
-                            np.sum(itemfeat < neg_thresholds, axis=0, keepdims=True))
-        pos = firing > 0
-        local_firing[ci][pos] += firing[pos] / float(len(ind))
-        local_count[ci][pos] += 1
-    local = np.concatenate([local_firing[c] / (local_count[c] + 1e-20) for c in range(len(unique_classes))])
-    out = {}
-    for k in top_ks:
-        per_class = [np.mean(-np.sort(-(local[c] / global_firing[0]))[:k]) for c in range(len(unique_classes))]
-        out[k] = float(np.mean(per_class) * (100 - firing_percent))
-    return out
 
 
 # --------------------------------------------------------------------------- measurement
@@ -160,17 +94,17 @@ K = 25
 def _cases(acts, traj, labels, acts_np, traj_np, labels_np):
     return [
         ("goodfellow_invariance", lambda: goodfellow_invariance(acts, traj).score,
-         lambda: goodfellow_reference(acts_np, traj_np)),
+         lambda: naive.goodfellow_by_trajectory(acts_np, traj_np)),
         ("goodfellow_invariance(signed=True)", lambda: goodfellow_invariance(acts, traj, signed=True).score, None),
         (f"class_conditional_invariance(K={K})",
          lambda: class_conditional_invariance(acts, traj, labels, K).score,
-         lambda: class_conditional_reference(acts_np, traj_np, labels_np, K)),
+         lambda: naive.class_conditional_by_trajectory(acts_np, traj_np, labels_np, K)),
         (f"class_conditional_invariance(K={K}, signed=True)",
          lambda: class_conditional_invariance(acts, traj, labels, K, signed=True).score, None),
         (f"class_conditional_invariance(K={K}, local_rate='all')",
          lambda: class_conditional_invariance(acts, traj, labels, K, local_rate="all").score, None),
         ("released_code_invariance(10, 25)", lambda: released_code_invariance(acts, traj, labels),
-         lambda: released_reference(acts_np.astype(np.float64), traj_np, labels_np)),
+         lambda: naive.released(acts_np, traj_np, labels_np)),
     ]
 
 

@@ -31,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from repro.config import Config  # noqa: E402
 from repro.io import save_torch  # noqa: E402
 from repro.models import load_backbone  # noqa: E402
-from repro.segmentation.evaluate import (accuracy_percent, predict, representations, to_input,  # noqa: E402
-                                         train_decoder)
+from repro.segmentation.decoder import predict, train_decoder  # noqa: E402
+from repro.segmentation.features import representations, to_input  # noqa: E402
+from repro.segmentation.metrics import accuracy_percent  # noqa: E402
 from repro.segmentation.pascal_parts import crops_from_arrays  # noqa: E402
 
 

@@ -16,6 +16,8 @@ import argparse
 import importlib
 import sys
 
+from .config import CommandLineParser
+
 # sub-command -> module exposing add_arguments(parser) and main(args) -> int (imported lazily)
 COMMANDS = {
     "samples": ("repro.samples", "build the sample data (real clips + synthetic sets) into the cache"),
@@ -40,8 +42,8 @@ def main_config(args) -> int:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only the module of ``command`` is imported (torch etc. load only when needed)."""
-    parser = argparse.ArgumentParser(prog="repro", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandLineParser(prog="repro", description=__doc__.split("\n\n")[0],
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)

@@ -10,7 +10,9 @@ job runs in minutes on a 2-core CPU; each says why it differs.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import sys
 import typing
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -302,16 +304,87 @@ def _coerce(tp: Any, value: Any) -> Any:
     raise TypeError(f"unsupported type {tp}")
 
 
+# ------------------------------------------------------------------------------------------ command line
+PARAMETER_FLAGS = ("-p", "--param", "--parameter")
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """The parser of every ``repro`` sub-command. Its ``-p`` (``add_parameter_option``) takes a parameter
+    in papermill's form, ``-p chunk_len 30``, or as one word, ``-p chunk_len=30``: before parsing, the
+    one-word form is split in two, so that a single two-value option reads both and a word after a
+    complete parameter stays a positional (``repro run -p chunk_len=30 03_training``)."""
+
+    reads_parameters = False          # set by add_parameter_option
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args(self._split_parameters(args) if self.reads_parameters else args,
+                                        namespace)
+
+    def _split_parameters(self, args: list[str]) -> list[str]:
+        out, i = [], 0
+        while i < len(args):
+            if args[i] == "--":                                  # what follows is positional
+                return out + args[i:]
+            start, (flag, word) = i, _parameter_flag(args[i])
+            i += 1
+            if flag is None:
+                out.append(args[start])
+                continue
+            if word is None:                                     # -p WORD: the word is the next argument
+                word = args[i] if i < len(args) and not _is_option(args[i]) else ""
+                i += bool(word)
+            if "=" in word:                                      # NAME=VALUE
+                name, value = (part.strip() for part in word.split("=", 1))
+            else:                                                # papermill's NAME VALUE
+                name, value = word, args[i] if i < len(args) and not _is_option(args[i]) else None
+                i += value is not None
+            if not name or value is None:
+                self.error(f"argument -p: expected NAME VALUE or NAME=VALUE (e.g. -p chunk_len 30 or "
+                           f"-p chunk_len=30), got {' '.join(args[start:i])!r}")
+            out += [flag, name, value]
+        return out
+
+
+def _is_option(arg: str) -> bool:
+    """What argparse takes for an option rather than a value (a negative number is a value)."""
+    if not arg.startswith("-") or arg == "-":
+        return False
+    try:
+        float(arg)
+        return False
+    except ValueError:
+        return True
+
+
+def _parameter_flag(arg: str) -> tuple[str | None, str | None]:
+    """('-p', attached word or None) when ``arg`` is -p, -pWORD, --param[=WORD] or --parameter[=WORD]."""
+    if arg in PARAMETER_FLAGS:
+        return arg, None
+    for flag in PARAMETER_FLAGS[1:]:
+        if arg.startswith(flag + "="):
+            return flag, arg[len(flag) + 1:]
+    if arg.startswith("-p") and not arg.startswith("--"):
+        return "-p", arg[2:]
+    return None, None
+
+
+def add_parameter_option(parser: CommandLineParser, example: tuple[str, str] = ("chunk_len", "30")) -> None:
+    """``-p NAME VALUE`` or ``-p NAME=VALUE``, repeatable, into ``args.param`` (a list of [NAME, VALUE]);
+    ``example`` is shown in the help."""
+    if not isinstance(parser, CommandLineParser):
+        raise TypeError("add_parameter_option needs a repro.config.CommandLineParser (it reads -p NAME=VALUE)")
+    parser.reads_parameters = True
+    parser.add_argument(*PARAMETER_FLAGS, dest="param", nargs=2, action="append", default=[],
+                        metavar=("NAME", "VALUE"),
+                        help="override a parameter (repeatable), in either form: "
+                             f"-p {' '.join(example)} or -p {'='.join(example)}")
+
+
 def config_from_args(args) -> Config:
-    """The config of a CLI job: ``args.preset`` with each ``-p NAME=VALUE`` of ``args.param`` applied
+    """The config of a CLI job: ``args.preset`` with each ``-p NAME VALUE`` of ``args.param`` applied
     (names and types checked as in ``Config.replace``)."""
-    overrides = {}
-    for item in args.param:
-        if "=" not in item:
-            raise ConfigError(f"-p expects NAME=VALUE, got {item!r}")
-        name, value = item.split("=", 1)
-        overrides[name.strip()] = value.strip()
-    return Config.preset(args.preset).replace(**overrides)
+    return Config.preset(args.preset).replace(**dict(args.param))
 
 
 def from_notebook_parameters(preset: str, **params: Any) -> Config:

@@ -14,6 +14,7 @@ the same after loading).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -24,6 +25,33 @@ from torch import nn
 from .errors import CheckpointError
 
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101")
+# the input normalisation torchvision's ImageNet ResNets and MoCo v2 were trained with (per RGB channel)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def normalize(x: torch.Tensor) -> torch.Tensor:
+    """ImageNet normalisation: N x 3 x H x W images in [0, 1] -> (x - mean) / std, same dtype and device."""
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def denormalize(x: torch.Tensor) -> torch.Tensor:
+    """The inverse of ``normalize``, clamped to [0, 1] so that the images can be shown."""
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * std + mean).clamp(0, 1)
+
+
+def checkpoint_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a checkpoint file's bytes: the one fingerprint that cache keys derive from, so that
+    cached features and representations follow the weights, whatever the file is called."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def build_resnet(arch: str, num_classes: int = 1000) -> nn.Module:

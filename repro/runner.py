@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .config import PRESETS, Config, coerce, describe_parameters, leaf_types
+from .config import (PRESETS, CommandLineParser, Config, add_parameter_option, coerce, describe_parameters,
+                     leaf_types)
 from .errors import ConfigError, ReproError
 from .layouts import check_roots
 from .paths import REPO_ROOT
@@ -246,12 +247,11 @@ def refresh(names: list[str] | None = None, work_dir: str | Path | None = None) 
     return written
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: CommandLineParser) -> None:
     parser.add_argument("notebooks", nargs="*", help="notebook names (e.g. 03_training, 03 or training); "
                         "default: all, in dependency order")
     parser.add_argument("--preset", default="smoke", choices=PRESETS)
-    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                        help="override one parameter (repeatable); validated against the notebook and config")
+    add_parameter_option(parser)      # validated against the notebooks and the config
     parser.add_argument("--output-dir", default=None, help="where executed copies go (default runs/<preset>)")
     parser.add_argument("--refresh", action="store_true",
                         help="store the smoke-preset outputs in the paired .ipynb (what `make notebooks` does)")
@@ -259,12 +259,12 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     if args.refresh:
-        if args.parameter or args.preset != "smoke":
+        if args.param or args.preset != "smoke":
             raise ConfigError("--refresh stores the default (smoke) outputs; it takes no -p or --preset")
         for path in refresh(args.notebooks or None):
             print(f"refreshed {path}")
         return 0
-    overrides = dict(args.parameter)
+    overrides = dict(args.param)
     for path in run(args.notebooks or None, args.preset, overrides, args.output_dir):
         print(f"executed {path}")
     return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from repro.config import Config
 
@@ -20,6 +21,16 @@ def fresh_results(request):
         pytest.skip("needs a fresh execution of every chapter: `make test` runs it (or pytest "
                     "--fresh-results <cache>/results -m fresh_run after nbval)")
     return folder
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models run fastest on one thread, and two OpenMP threads on a busy 2-core machine wait on
+    each other (5-10x slower); restored after each test. Areas of tiny models use it in every test."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture

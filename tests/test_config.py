@@ -1,7 +1,7 @@
 import pytest
 
-from repro.config import (Config, ConfigError, coerce, describe_parameters, from_notebook_parameters,
-                          leaf_sections)
+from repro.config import (CommandLineParser, Config, ConfigError, add_parameter_option, coerce,
+                          config_from_args, describe_parameters, from_notebook_parameters, leaf_sections)
 
 
 def test_leaf_names_are_unique_and_cover_every_section():
@@ -63,3 +63,43 @@ def test_paper_preset_with_smoke_literals_is_refused():
     """`papermill -p preset paper` alone would keep the smoke literals of the parameters cell."""
     with pytest.raises(ConfigError, match="repro run NOTEBOOK --preset paper"):
         from_notebook_parameters("paper", chunk_len=24, pair_gap=8)
+
+
+def parameter_parser() -> CommandLineParser:
+    p = CommandLineParser(prog="repro test")
+    p.add_argument("names", nargs="*")
+    p.add_argument("--preset", default="smoke")
+    add_parameter_option(p)
+    return p
+
+
+@pytest.mark.parametrize("argv", [
+    ["-p", "chunk_len", "30", "-p", "pair_gap", "10"],                 # papermill's form
+    ["-p", "chunk_len=30", "-p", "pair_gap=10"],                       # one word
+    ["-pchunk_len=30", "--param", "pair_gap", "10"],
+    ["--param=chunk_len=30", "--parameter", "pair_gap=10"],
+    ["-p", "chunk_len = 30", "-ppair_gap", "10"],
+])
+def test_both_parameter_forms_give_the_same_config(argv):
+    args = parameter_parser().parse_args(argv)
+    assert args.param == [["chunk_len", "30"], ["pair_gap", "10"]]
+    cfg = config_from_args(args)
+    assert (cfg.video.chunk_len, cfg.video.pair_gap) == (30, 10)
+
+
+def test_a_parameter_leaves_positionals_and_values_alone():
+    args = parameter_parser().parse_args(["-p", "chunk_len=30", "03", "-p", "trackingnet_root", "/d/a=b"])
+    assert args.param == [["chunk_len", "30"], ["trackingnet_root", "/d/a=b"]] and args.names == ["03"]
+    assert parameter_parser().parse_args(["03", "--", "-p"]).names == ["03", "-p"]
+    assert parameter_parser().parse_args(["-p", "lr", "-0.5"]).param == [["lr", "-0.5"]]
+
+
+@pytest.mark.parametrize("argv, shown", [(["-p", "chunk_len"], "'-p chunk_len'"), (["-p", "=30"], "'-p =30'"),
+                                         (["-p", "chunk_len", "--preset", "paper"], "'-p chunk_len'"),
+                                         (["-p"], "'-p'")])
+def test_a_malformed_parameter_is_a_usage_error(argv, shown, capsys):
+    with pytest.raises(SystemExit) as exc:
+        parameter_parser().parse_args(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "expected NAME VALUE or NAME=VALUE" in err and shown in err
+    assert "Traceback" not in err

@@ -1,8 +1,17 @@
 import pytest
 import torch
+import torchvision.transforms.v2.functional as TF
 
 from repro.errors import CheckpointError
-from repro.models import build_resnet, checkpoint_format, feature_dim, load_backbone
+from repro.models import (IMAGENET_MEAN, IMAGENET_STD, build_resnet, checkpoint_format, denormalize, feature_dim,
+                          load_backbone, normalize)
+
+
+def test_normalize_is_torchvisions_and_denormalize_inverts_it():
+    x = torch.rand(4, 3, 9, 11, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(normalize(x), TF.normalize(x, IMAGENET_MEAN, IMAGENET_STD))
+    assert normalize(x.double()).dtype == torch.float64
+    assert torch.allclose(denormalize(normalize(x)), x, atol=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +67,18 @@ def test_missing_keys_corrupt_and_unknown_files(tmp_path, resnet18_sd):
 def test_random_init_is_seeded():
     a, b = load_backbone("", "resnet18", seed=3), load_backbone("", "resnet18", seed=3)
     assert _same_weights(a, b.state_dict())
+
+
+def test_checkpoint_fingerprint_is_the_sha256_of_the_bytes(tmp_path):
+    import hashlib
+
+    from repro.invariance.features import checkpoint_digest
+    from repro.models import checkpoint_sha256
+    from repro.segmentation.checkpoints import fingerprint
+
+    path = tmp_path / "w.pt"
+    path.write_bytes(bytes(range(256)) * 9000)              # several read blocks
+    full = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert checkpoint_sha256(path) == fingerprint(str(path), "resnet18", 0) == full
+    assert checkpoint_digest(path) == full[:12]
+    assert fingerprint("", "resnet18", 3) == "random:resnet18:3"

@@ -102,10 +102,22 @@ def test_execute_writes_copy_and_names_the_failing_cell(nb_dir, tmp_path):
     assert bad.exists() and "broken on purpose" in bad.read_text()
 
 
+@pytest.mark.parametrize("params", [["-p", "chunk_len", "7", "-p", "lr=0.5"], ["-pchunk_len=7", "-p", "lr", "0.5"]])
+def test_cli_takes_both_parameter_forms(params, monkeypatch):
+    from repro.cli import build_parser
+    calls = []
+    monkeypatch.setattr(runner, "run", lambda names, preset, overrides, out: calls.append((names, overrides)) or [])
+    args = build_parser("run").parse_args(["run", *params, "03"])
+    assert runner.main(args) == 0 and calls == [(["03"], {"chunk_len": "7", "lr": "0.5"})]
+
+
 @pytest.mark.parametrize("args, message", [
     (["run", "nosuch"], "unknown notebook 'nosuch'"),
     (["run", "00", "-p", "nosuch", "1"], "has parameter(s) nosuch"),
+    (["run", "00", "-p", "nosuch=1"], "has parameter(s) nosuch"),
     (["run", "00", "-p", "seed", "zero"], "'seed' expects int"),
+    (["run", "00", "-p", "seed=zero"], "'seed' expects int"),
+    (["run", "00", "-p", "seed"], "expected NAME VALUE or NAME=VALUE"),
     (["config", "--preset", "papr"], "unknown preset 'papr'"),
 ])
 def test_cli_errors_are_one_clear_message(args, message):

@@ -9,7 +9,6 @@ Preprocessing as in the released extractor: crop to the sample's box, resize to 
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +20,12 @@ from torch import nn
 from ..config import Config
 from ..errors import MissingArtifactError
 from ..io import save_torch
-from ..models import load_backbone
+from ..models import checkpoint_sha256, load_backbone, normalize
 from ..paths import artifact, require
 from ..runtime import autocast, progress, resolve_device
 from .datasets import TrajectoryDataset
 from .measures import measure_variants
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 FORMAT_VERSION = 1
 
 
@@ -43,12 +40,8 @@ class Features:
 
 
 def checkpoint_digest(path: str | os.PathLike) -> str:
-    """First 12 hex digits of the SHA-1 of a checkpoint file's bytes."""
-    h = hashlib.sha1()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:12]
+    """First 12 hex digits of the checkpoint's SHA-256 (``repro.models.checkpoint_sha256``)."""
+    return checkpoint_sha256(path)[:12]
 
 
 def model_key(checkpoint: str | os.PathLike | None, arch: str, layer: str | None = None, seed: int = 0) -> str:
@@ -65,10 +58,7 @@ def preprocess(images: list[np.ndarray], image_size: int) -> torch.Tensor:
     import cv2
     out = np.stack([cv2.resize(img, (image_size, image_size), interpolation=cv2.INTER_LINEAR)
                     for img in images])                                # B x S x S x 3
-    x = torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255)    # B x 3 x S x S
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    return (x - mean) / std
+    return normalize(torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255))   # B x 3 x S x S
 
 
 class LayerOutput:

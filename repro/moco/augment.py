@@ -32,7 +32,6 @@ The supplement: "We also use the same hyper-parameters as MOCOv2". Here:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -40,8 +39,8 @@ import torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
 from torch import Tensor
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from .. import models
+
 MOCO_SCALE = (0.2, 1.0)            # MoCo v2 RandomResizedCrop scale
 CROP_RATIO = (3 / 4, 4 / 3)        # torchvision default aspect ratios
 JITTER = (0.4, 0.4, 0.4, 0.1)      # ColorJitter(brightness, contrast, saturation, hue)
@@ -239,26 +238,4 @@ def color_augment(x: Tensor, params: Tensor | None, normalize: bool = True) -> T
         idx = torch.nonzero(params[:, C_SIGMA] > 0).flatten()
         if idx.numel():
             x[idx] = _blur(x[idx], params[idx, C_SIGMA])
-    if normalize:
-        mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-        x = (x - mean) / std
-    return x
-
-
-@dataclass(frozen=True)
-class MoCoV2Augment:
-    """The whole MoCo v2 augmentation of one image (geometric then colour), for notebooks and tests.
-
-    image_size: output side (MoCo v2: 224). scale: crop scale range (MoCo v2: (0.2, 1)).
-    min_visible: fraction of a box that must stay inside the crop (patches only).
-    """
-    image_size: int = 224
-    scale: tuple[float, float] = MOCO_SCALE
-    min_visible: float = 0.5
-    color: bool = True
-
-    def __call__(self, image, rng: np.random.Generator, box=None) -> tuple[Tensor, np.ndarray | None]:
-        crop, box = geometric_augment(image, rng, self.image_size, self.scale, box, self.min_visible)
-        params = torch.from_numpy(sample_color_params(rng, self.image_size))[None] if self.color else None
-        return color_augment(crop[None], params)[0], box
+    return models.normalize(x) if normalize else x

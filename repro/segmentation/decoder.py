@@ -3,13 +3,20 @@
 Supplement, Section C: "For each object, we train a small CNN comprising of four transposed convolution
 layers that takes as input a single representation." Widths, kernels, normalisation and the output
 resolution are not stated; the choices below are ours (DCGAN-style generator layout), each a parameter.
+
+``train_decoder`` fits one decoder per object class with Adam and per-pixel cross-entropy (``IGNORE``
+pixels left out); ``predict`` gives its part maps. Epochs, lr and batch size are not in the supplement
+either; see ``SegmentationConfig``.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..errors import ConfigError
+from ..runtime import autocast
+from .pascal_parts import IGNORE
 
 
 class PartDecoder(nn.Module):
@@ -65,3 +72,62 @@ class PartDecoder(nn.Module):
             raise ValueError(f"PartDecoder expects representations of shape B x {self.in_dim}, "
                              f"got {tuple(z.shape)}")
         return self.layers(z[:, :, None, None])  # logits: B x C x S x S
+
+
+# ------------------------------------------------------------------------------------------- training
+def train_decoder(inputs: torch.Tensor, targets: torch.Tensor, num_labels: int, *, epochs: int, lr: float,
+                  batch_size: int, width: int, output_size: int, seed: int, device: torch.device | str = "cpu",
+                  encoder: nn.Module | None = None) -> PartDecoder:
+    """Trains one ``PartDecoder`` with Adam and per-pixel cross-entropy (``IGNORE`` pixels left out).
+
+    Args:
+        inputs: N x D cached representations; or, with ``encoder``, N x 3 x S x S normalised crops whose
+            representations are recomputed by the frozen encoder at every step (the slow reference that
+            ``benchmarks/bench_segmentation.py`` compares against).
+        targets: N x S_out x S_out part labels (long or uint8).
+        epochs, lr, batch_size, width, output_size: ``SegmentationConfig`` (paper: unstated).
+        seed: initialisation and batch order; equal seeds give equal decoders.
+    """
+    device = torch.device(device)
+    if targets.shape[-1] != output_size:
+        raise ValueError(f"targets are {tuple(targets.shape[-2:])}, the decoder predicts {output_size}^2; "
+                         "crop the label maps at seg_output_size")
+    torch.manual_seed(seed)
+    in_dim = inputs.shape[1] if encoder is None else _encoder_dim(encoder, inputs[:1].to(device))
+    decoder = PartDecoder(in_dim, num_labels, width, output_size).to(device)
+    opt = torch.optim.Adam(decoder.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    targets = targets.long()
+    decoder.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(inputs), generator=gen)
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            if len(idx) < 2 and len(order) >= 2:
+                continue  # a batch of one carries no BatchNorm statistics
+            z = inputs[idx].to(device)
+            if encoder is not None:
+                with torch.no_grad(), autocast(device):
+                    z = encoder(z).float()  # z: B x D
+            y = targets[idx].to(device)  # y: B x S x S
+            logits = decoder(z)  # logits: B x C x S x S
+            loss = F.cross_entropy(logits, y, ignore_index=IGNORE)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return decoder.eval()
+
+
+def _encoder_dim(encoder: nn.Module, x: torch.Tensor) -> int:
+    with torch.no_grad():
+        return int(encoder(x).shape[1])
+
+
+@torch.no_grad()
+def predict(decoder: PartDecoder, z: torch.Tensor, batch_size: int = 256,
+            device: torch.device | str = "cpu") -> torch.Tensor:
+    """N x S x S predicted part labels (uint8) of cached representations ``z`` (N x D)."""
+    decoder.eval()
+    out = [decoder(z[i:i + batch_size].to(device)).argmax(1).to(torch.uint8).cpu()
+           for i in range(0, len(z), batch_size)]
+    return torch.cat(out) if out else torch.zeros(0, decoder.output_size, decoder.output_size, dtype=torch.uint8)

@@ -17,7 +17,7 @@ in Table 5 (the supplement does not say why) and are not mapped here either.
 from __future__ import annotations
 
 import re
-from typing import Mapping, Sequence
+from typing import Mapping
 
 from ..config import TABLE5_CLASSES
 from ..errors import ReproError
@@ -102,10 +102,3 @@ def part_index(cls: str, part_name: str, groups: Mapping = PART_GROUPS) -> int:
 def num_labels(cls: str, groups: Mapping = PART_GROUPS) -> int:
     """Number of decoder outputs for ``cls``: background + its coarse parts."""
     return 1 + len(coarse_parts(cls, groups))
-
-
-def check_classes(classes: Sequence[str], groups: Mapping = PART_GROUPS) -> tuple[str, ...]:
-    """Validates a class list (e.g. ``seg_classes``) against the map; returns it as a tuple."""
-    for c in classes:
-        coarse_parts(c, groups)
-    return tuple(classes)

@@ -36,7 +36,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import DatasetLayoutError
+from ..errors import ConfigError, DatasetLayoutError
 from .parts_map import PART_GROUPS, UnknownPartError, coarse_parts, part_index
 
 IGNORE = 255
@@ -209,7 +209,6 @@ class SkipReport:
 
 def _check_outside(outside: str) -> None:
     if outside not in OUTSIDE_MODES:
-        from ..errors import ConfigError
         raise ConfigError(f"seg_outside must be one of {OUTSIDE_MODES}, got {outside!r}")
 
 
@@ -260,6 +259,31 @@ def split_ids(voc_root: str | Path, split: str) -> list[str]:
     return [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
 
 
+def _annotated_image(ann_dir: Path, voc_root: str | Path, img_id: str, classes: Sequence[str],
+                     report: SkipReport) -> tuple[list[PartObject], np.ndarray] | None:
+    """(the objects of ``classes``, the H x W x 3 RGB image) of one VOC image; None when it has no part
+    annotation, an unreadable one or no image file (each counted in ``report``), or no object of ``classes``."""
+    import cv2
+    mat = ann_dir / f"{img_id}.mat"
+    if not mat.is_file():
+        report.add("image without part annotation", img_id)
+        return None
+    try:
+        anno = read_annotation(mat)
+    except DatasetLayoutError as exc:
+        report.add("unreadable annotation", f"{img_id} ({str(exc).split(';')[0]})")
+        return None
+    wanted = [o for o in anno.objects if o.cls in classes]
+    if not wanted:
+        return None
+    img_path = Path(voc_root) / "JPEGImages" / f"{anno.imname or img_id}.jpg"
+    image = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
+    if image is None:
+        report.add("missing image", str(img_path))
+        return None
+    return wanted, cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
 def load_pascal_parts(root: str | Path, voc_root: str | Path, split: str, classes: Sequence[str],
                       margin: float, image_size: int, output_size: int, outside: str = "background",
                       square: bool = False, groups: Mapping = PART_GROUPS, min_side: int = 1,
@@ -274,7 +298,6 @@ def load_pascal_parts(root: str | Path, voc_root: str | Path, split: str, classe
         outside: "background" (label 0, counted) or "ignore" for pixels outside the object.
         min_side: objects whose mask bounding box is smaller than this (pixels) are skipped and counted.
     """
-    import cv2
     _check_outside(outside)
     classes = tuple(classes)
     part_names = [coarse_parts(c, groups) for c in classes]
@@ -283,24 +306,10 @@ def load_pascal_parts(root: str | Path, voc_root: str | Path, split: str, classe
     report, unknown = SkipReport(), collections.Counter()
     out: tuple[list, ...] = ([], [], [], [], [])
     for img_id in ids:
-        mat = ann_dir / f"{img_id}.mat"
-        if not mat.is_file():
-            report.add("image without part annotation", img_id)
+        found = _annotated_image(ann_dir, voc_root, img_id, classes, report)
+        if found is None:
             continue
-        try:
-            anno = read_annotation(mat)
-        except DatasetLayoutError as exc:
-            report.add("unreadable annotation", f"{img_id} ({str(exc).split(';')[0]})")
-            continue
-        wanted = [o for o in anno.objects if o.cls in classes]
-        if not wanted:
-            continue
-        img_path = Path(voc_root) / "JPEGImages" / f"{anno.imname or img_id}.jpg"
-        image = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
-        if image is None:
-            report.add("missing image", str(img_path))
-            continue
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        wanted, image = found
         for k, obj in enumerate(wanted):
             if obj.mask.shape != image.shape[:2]:
                 report.add("mask size differs from image", f"{img_id}#{k}")

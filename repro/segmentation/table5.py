@@ -1,4 +1,4 @@
-"""Table 5 of the supplement as data, and rendering in the paper's format.
+"""Table 5 of the supplement as data, rendering in the paper's format, and the chapter's closing text.
 
 Supplement, Table 5: "Object Part Segmentation: We evaluate performance on the task on object-part
 segmentation using the Pascal Parts Dataset[46]." Numbers are pixel-wise accuracies in percent; rows are
@@ -9,16 +9,19 @@ models, columns the 12 classes and "Avg.". Quoted verbatim from the supplement's
     ImageNet MOCOv2      57.9      61.2    49.8 35.5 41   39.7 46.9 44.4 43.7  75.8      48.8   51.9  49.7
     Ours Region Tracker  62.7      62.2    51.2 36   41   39.9 47.1 43   45.2  75.9      47.2   53.4  50.4
 
-The text's claim: "we ... observe that our proposed model outperforms the ImageNet-MOCO model".
+The text's claim: "we ... observe that our proposed model outperforms the ImageNet-MOCO model";
+``summary_text`` tests it on our numbers. The chapter's figure, ``plot_examples``, lives in ``figures`` and
+is imported here so that the chapter finds everything it shows under ``table5``.
 """
 from __future__ import annotations
 
 import math
-import textwrap
 from typing import Mapping, Sequence
 
 from ..config import TABLE5_CLASSES
 from ..report import Table
+from .bootstrap import bootstrap_difference
+from .figures import plot_examples  # noqa: F401  (the chapter calls it as table5.plot_examples)
 
 AVG = "Avg."
 PAPER_ROWS = ("ImageNet Supervised", "ImageNet MOCOv2", "Ours Region Tracker")
@@ -84,7 +87,7 @@ def ranking(table: Mapping[str, Mapping[str, float]], column: str = AVG) -> list
     return sorted((r for r in table if column in table[r]), key=lambda r: -table[r][column])
 
 
-# ------------------------------------------------------------------------- the chapter's figure and text
+# ---------------------------------------------------------------------------------- the chapter's text
 def _pick(paper_rows: Mapping[str, str], paper_row: str) -> str | None:
     """Our model standing for ``paper_row``: one named exactly like it (e.g. the official release), else
     the repository's mode mapped to it."""
@@ -117,7 +120,6 @@ def _chain(items: Sequence[tuple[str, float]]) -> str:
 def summary_text(result, names: Mapping[str, str] | None = None, n_boot: int = 1000) -> str:
     """The chapter's closing paragraph, built from ``result`` (an ``evaluate.Table5Result``): our ranking,
     the per-pixel prior, the paper's ordering against ours, and the supplement's claim."""
-    from .evaluate import bootstrap_difference
     names = dict(names or {})
     name = lambda m: names.get(m, m)  # noqa: E731
     acc, rows = result.accuracy, result.paper_rows
@@ -169,40 +171,3 @@ def summary_text(result, names: Mapping[str, str] | None = None, n_boot: int = 1
                    "orderings are compared. With `preset=\"paper\"` (Pascal-Part, VOC2010 and the "
                    "checkpoints) the same cells produce the real Table 5.")
     return "\n\n".join(out)
-
-
-def label_palette(num_labels: int) -> "np.ndarray":
-    """RGB colours: background dark grey, parts from tab10, ``IGNORE`` (255) light grey."""
-    import numpy as np
-    from matplotlib import colormaps
-    pal = np.full((256, 3), 0.8)
-    pal[0] = 0.15
-    tab = colormaps["tab10"].colors
-    for k in range(1, max(num_labels, 1)):
-        pal[k] = tab[(k - 1) % 10]
-    return pal
-
-
-def plot_examples(result, names: Mapping[str, str] | None = None):
-    """One row per class: the val crop, its ground-truth parts, and each model's prediction."""
-    import matplotlib.pyplot as plt
-    names = dict(names or {})
-    val, models = result.val, list(result.accuracy)
-    cols = 2 + len(models)
-    rows = [(cls, int(i)) for cls, idx in result.examples.items() for i in idx[:1]]
-    fig, axes = plt.subplots(len(rows), cols, figsize=(1.5 * cols, 1.5 * len(rows)), squeeze=False)
-    for r, (cls, i) in enumerate(rows):
-        c = val.classes.index(cls)
-        pal = label_palette(val.num_labels(c))
-        panels = [val.images[i], pal[val.targets[i]]]
-        panels += [pal[result.predictions[m][cls][0].numpy()] for m in models]
-        titles = ["crop", "ground truth"] + [textwrap.fill(names.get(m, m), 16) for m in models]
-        for k, (ax, img) in enumerate(zip(axes[r], panels)):
-            ax.imshow(img, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(titles[k], fontsize=7)
-        axes[r, 0].set_ylabel(cls, fontsize=8)
-    fig.tight_layout()
-    return fig

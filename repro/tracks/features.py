@@ -22,11 +22,10 @@ from torch import nn
 from torch.nn import functional as F
 from torchvision.ops import roi_align
 
+from ..models import normalize
 from ..runtime import autocast
 
 LAYER3_STRIDE = 16
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class Layer3(nn.Module):
@@ -52,9 +51,7 @@ def to_input(frames: Sequence[np.ndarray] | np.ndarray, short_side: int = 0,
     if s != 1.0:
         x = F.interpolate(x, size=(max(1, round(H * s)), max(1, round(W * s))), mode="bilinear",
                           align_corners=False, antialias=s < 1)
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std, s
+    return normalize(x), s
 
 
 def _batches(shapes: Sequence[tuple], batch_size: int) -> list[tuple[int, int]]:

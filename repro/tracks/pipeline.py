@@ -42,7 +42,6 @@ rewrites ``index.json`` from the files present when it finishes; after a multi-m
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -58,7 +57,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from ..config import Config, config_from_args
+from ..config import CommandLineParser, Config, add_parameter_option, config_from_args
 from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos, track_pairs
 from ..errors import ConfigError, MissingArtifactError
 from ..io import save_json, save_npz
@@ -428,10 +427,9 @@ def write_index(out_dir: Path, params: dict | None = None) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- CLI
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: CommandLineParser) -> None:
     parser.add_argument("--preset", default="smoke", help="config preset (smoke or paper)")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a config parameter, e.g. -p trackingnet_root=/data/TrackingNet")
+    add_parameter_option(parser, ("trackingnet_root", "/data/TrackingNet"))
     parser.add_argument("--source", default="trackingnet", choices=("trackingnet", "synthetic"),
                         help="the config's videos (default) or the synthetic sample videos")
     parser.add_argument("--workers", type=int, default=None,

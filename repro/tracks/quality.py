@@ -204,12 +204,3 @@ def evaluate_regions(regions: Sequence[VideoRegions], cfg: Config,
                                                     cfg.video.pair_mode, center):
                     yield pair_truth(r.boxes[i], r.boxes[j], r.gt[i], r.gt[j], r.visible[i], r.visible[j]), logS
     return evaluate_pairs(scored(), quantiles, cfg.tracks.one_to_one, cfg.run.seed)
-
-
-def evaluate_synthetic(cfg: Config, quantiles: Sequence[float] = (0.5, 0.8, 0.9, 0.95, 0.99),
-                       chunks_per_video: int = 1, max_videos: int = 0, workers: int | None = None,
-                       dataset: TrackingNet | None = None) -> Quality:
-    """``evaluate_regions`` of ``synthetic_regions``: proposals -> features -> Eq. 4-5 -> tracks on the
-    synthetic videos, measured against their object boxes."""
-    return evaluate_regions(synthetic_regions(cfg, chunks_per_video, max_videos, workers, dataset), cfg,
-                            quantiles)

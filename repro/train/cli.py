@@ -10,18 +10,16 @@ checkpoint is an error naming the fix.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
-from ..config import Config, config_from_args
+from ..config import CommandLineParser, Config, add_parameter_option, config_from_args
 from ..errors import ConfigError
 from .data import MODES
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: CommandLineParser) -> None:
     parser.add_argument("--preset", default="smoke", help="config preset (smoke or paper)")
-    parser.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a config parameter, e.g. -p train_steps=500")
+    add_parameter_option(parser, ("train_steps", "500"))
     parser.add_argument("--mode", action="append", default=None, choices=MODES,
                         help="training mode (repeatable); default: the config's modes")
     parser.add_argument("--out", default=None,
@@ -51,7 +49,7 @@ def main(args) -> int:
 
 if __name__ == "__main__":   # torchrun -m repro.train.cli ...
     from ..errors import ReproError
-    p = argparse.ArgumentParser(prog="repro train", description=__doc__.split("\n\n")[0])
+    p = CommandLineParser(prog="repro train", description=__doc__.split("\n\n")[0])
     add_arguments(p)
     try:
         sys.exit(main(p.parse_args()))

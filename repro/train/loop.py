@@ -45,7 +45,7 @@ from torch import nn
 from ..config import Config
 from ..errors import ConfigError
 from ..io import atomic_path
-from ..models import build_resnet
+from ..models import build_resnet, denormalize
 from ..moco import MoCo
 from ..moco.augment import color_augment
 from ..paths import artifact
@@ -379,13 +379,6 @@ def train_modes(cfg: Config, modes: tuple[str, ...] | None = None, **kw) -> dict
 
 
 # --------------------------------------------------------------------------------------------- inspect
-def _denormalize(x: torch.Tensor) -> torch.Tensor:
-    from ..moco.augment import IMAGENET_MEAN, IMAGENET_STD
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    return (x * std + mean).clamp(0, 1)
-
-
 def first_batch(cfg: Config, mode: str, step: int = 0) -> dict:
     """The (loaded, not yet colour-augmented) batch that step ``step`` of a run trains on."""
     dataset = build_dataset(cfg, mode)
@@ -400,12 +393,12 @@ def example_views(cfg: Config, mode: str, n: int = 4) -> dict[str, Any]:
     check_mode(mode)
     b = {k: v[:n] for k, v in first_batch(cfg, mode).items()}
     if mode == "supervised":
-        return {"image": _denormalize(color_augment(b["x"], None)), "label": b["y"]}
-    out = {"query": _denormalize(color_augment(b["x_q"], b["c_q"])),
-           "key": _denormalize(color_augment(b["x_k"], b["c_k"]))}
+        return {"image": denormalize(color_augment(b["x"], None)), "label": b["y"]}
+    out = {"query": denormalize(color_augment(b["x_q"], b["c_q"])),
+           "key": denormalize(color_augment(b["x_k"], b["c_k"]))}
     if "p_q" in b:
-        out.update(patch_query=_denormalize(color_augment(b["p_q"], b["cp_q"])), box_query=b["b_q"],
-                   patch_key=_denormalize(color_augment(b["p_k"], b["cp_k"])), box_key=b["b_k"])
+        out.update(patch_query=denormalize(color_augment(b["p_q"], b["cp_q"])), box_query=b["b_q"],
+                   patch_key=denormalize(color_augment(b["p_k"], b["cp_k"])), box_key=b["b_k"])
     if "frames" in b:
         out["frames"] = b["frames"]
     return out
@@ -436,7 +429,7 @@ def hardest_negatives(cfg: Config, mode: str, checkpoint: str | os.PathLike, n_q
     same = batch["index"].view(-1, 1) == batch["index"].view(1, -1)             # same item: not a negative
     neg = sim.masked_fill(same, -math.inf).argmax(dim=1)
     sel = torch.arange(min(n_queries, len(q)))
-    return {"query": _denormalize(x_q[sel]), "positive": _denormalize(x_k[sel]),
-            "negative": _denormalize(x_k[neg[sel]]),
+    return {"query": denormalize(x_q[sel]), "positive": denormalize(x_k[sel]),
+            "negative": denormalize(x_k[neg[sel]]),
             "sim_positive": sim[sel, sel].numpy(), "sim_negative": sim[sel, neg[sel]].numpy(),
             "positive_rank": (sim[sel] > sim[sel, sel].unsqueeze(1)).sum(1).numpy()}

@@ -1,6 +1,11 @@
-"""Naive references for the invariance measures: loops over units, classes, trajectories and samples,
-written straight from the definitions (module docstring of repro.invariance.measures) and, for the
-released variant, from the released measure_invariances.py. Slow; for tiny inputs only."""
+"""Naive references for the invariance measures, for the tests and benchmarks/bench_invariance.py.
+
+* ``goodfellow``, ``class_conditional``: loops over units, classes, trajectories and samples, written
+  straight from the definitions (module docstring of repro.invariance.measures). Slow; tiny inputs only.
+* ``goodfellow_by_trajectory``, ``class_conditional_by_trajectory``: the same scores with loops over
+  classes and trajectories only, vectorised over units (the way the released ``measure_invariances.py``
+  is written): the benchmark's loop references at full size; a test checks them against the above.
+* ``released``: the released measure_invariances.py, its loop over trajectories, minus file I/O."""
 from __future__ import annotations
 
 import math
@@ -62,6 +67,48 @@ def class_conditional(acts, traj, labels, top_k, local_rate="firing", signed=Fal
             I[c, i], G[c, i], L[c, i], _, _ = _unit(acts[:, i], traj, m, members, local_rate, signed)
         per_class.append(np.mean(sorted(I[c], reverse=True)[:top_k]))
     return {"score": float(np.mean(per_class)), "I": I, "G": G, "L": L, "classes": classes}
+
+
+def goodfellow_by_trajectory(acts, traj, firing_rate=0.01, top_fraction=0.2):
+    """``goodfellow(...)["score"]`` (local_rate="firing", unsigned), looping over trajectories only."""
+    N, n = acts.shape
+    m = max(1, round(firing_rate * N))
+    t = np.sort(acts, axis=0)[N - 1 - m]                    # (m+1)-th largest per unit
+    fire = acts > t
+    G = fire.mean(0)
+    num, den = np.zeros(n), np.zeros(n)
+    for tid in np.unique(traj):
+        c = fire[np.where(traj == tid)[0]].sum(0)
+        num += c * c / np.sum(traj == tid)
+        den += c
+    L = np.where(den > 0, num / np.maximum(den, 1), 0)
+    I = np.where(G > 0, L / np.maximum(G, 1e-300), 0)
+    K = int(np.ceil(top_fraction * n - 1e-9))
+    return float(np.sort(I)[::-1][:K].mean())
+
+
+def class_conditional_by_trajectory(acts, traj, labels, top_k):
+    """``class_conditional(...)["score"]`` (local_rate="firing", unsigned), looping over classes and
+    trajectories only."""
+    N, n = acts.shape
+    ordered = np.sort(acts, axis=0)                          # ascending per unit
+    per_class = []
+    for y in np.unique(labels):
+        members = np.where(labels == y)[0]
+        m = len(members)                                     # round(P(y)·N)
+        t = ordered[N - 1 - m] if m < N else -np.inf
+        fire = acts > t
+        G = fire.mean(0)
+        num, den = np.zeros(n), np.zeros(n)
+        for tid in np.unique(traj[members]):
+            ind = np.where(traj == tid)[0]
+            c = fire[ind].sum(0)
+            num += c * c / len(ind)
+            den += c
+        L = np.where(den > 0, num / np.maximum(den, 1), 0)
+        I = np.where(G > 0, L / np.maximum(G, 1e-300), 0)
+        per_class.append(np.sort(I)[::-1][:top_k].mean())
+    return float(np.mean(per_class))
 
 
 def released(acts, traj, labels, top_ks=(10, 25)):

@@ -99,6 +99,16 @@ def test_class_conditional_matches_naive(naive, make_trajectories, local_rate, s
     np.testing.assert_allclose(got.local_rates.numpy(), ref["L"], rtol=1e-12)
 
 
+@pytest.mark.parametrize("seed,num_classes", [(11, 2), (12, 5)])
+def test_benchmark_loop_references_match_naive(naive, make_trajectories, seed, num_classes):
+    """benchmarks/bench_invariance.py times the measures against these faster references."""
+    acts, traj, labels = make_trajectories(seed, num_classes=num_classes, n=7)
+    assert naive.goodfellow_by_trajectory(acts, traj, 0.1, 0.5) == pytest.approx(
+        naive.goodfellow(acts, traj, 0.1, 0.5)["score"], rel=1e-12)
+    assert naive.class_conditional_by_trajectory(acts, traj, labels, 3) == pytest.approx(
+        naive.class_conditional(acts, traj, labels, 3)["score"], rel=1e-12)
+
+
 @pytest.mark.parametrize("seed,num_classes,top_ks", [(6, 2, (1, 3)), (7, 4, (2,)), (8, 25, (1, 5, 8))])
 def test_released_matches_script(naive, make_trajectories, seed, num_classes, top_ks):
     # 25 classes: firing percent capped at 95

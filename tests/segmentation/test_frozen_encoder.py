@@ -5,8 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from repro.segmentation.evaluate import (assert_frozen, frozen_snapshot, representations, to_input,
-                                         train_decoder)
+from repro.segmentation.decoder import train_decoder
+from repro.segmentation.features import representations, to_input
+from repro.segmentation.frozen import assert_frozen, frozen_snapshot
 
 
 def tiny_encoder():

@@ -3,8 +3,7 @@ import torch
 from torch import nn
 
 from repro.errors import ConfigError
-from repro.segmentation.decoder import PartDecoder
-from repro.segmentation.evaluate import predict, train_decoder
+from repro.segmentation.decoder import PartDecoder, predict, train_decoder
 from repro.segmentation.metrics import pixel_accuracy
 
 

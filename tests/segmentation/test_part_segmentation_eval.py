@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from repro.config import Config
-from repro.errors import ConfigError, MissingArtifactError
-from repro.segmentation import evaluate
-from repro.segmentation.evaluate import (load_part_crops, model_checkpoints, paper_row_map, run_table5,
-                                         synthetic_part_crops)
+from repro.errors import ConfigError, DatasetLayoutError, MissingArtifactError
+from repro.segmentation import evaluate, features
+from repro.segmentation.checkpoints import model_checkpoints, paper_row_map
+from repro.segmentation.crops import load_part_crops, synthetic_part_crops
+from repro.segmentation.evaluate import run_table5
 from repro.segmentation.table5 import AVG
 
 
@@ -66,7 +67,7 @@ def test_table5_end_to_end_with_cached_representations(parts_cache, monkeypatch)
         files = list((parts_cache / "features" / name).glob("parts-*.pt"))
         assert len(files) == 1
     # second run: representations come from the cache (the encoder is never built) and numbers repeat
-    monkeypatch.setattr(evaluate, "load_backbone", lambda *a, **k: pytest.fail("encoder rebuilt"))
+    monkeypatch.setattr(features, "load_backbone", lambda *a, **k: pytest.fail("encoder rebuilt"))
     again = run_table5(cfg)
     assert again.accuracy == res.accuracy
 
@@ -119,5 +120,16 @@ def test_pascal_parts_through_the_config(voc_parts, tmp_path):
     assert again_train.part_names == train.part_names
     with pytest.raises(ConfigError, match="voc_root"):
         load_part_crops(cfg.replace(voc_root="", crop_margin=0.2))
-    with pytest.raises(evaluate.DatasetLayoutError, match="0 training and 0 val|1 training and 0 val"):
+    with pytest.raises(DatasetLayoutError, match="0 training and 0 val|1 training and 0 val"):
         evaluate.evaluate_model(cfg, "random", "", train, val)
+
+
+def test_the_chapter_and_older_code_find_their_names():
+    """Notebook 05 imports these from ``evaluate`` and calls these on ``table5``; other code imports the
+    re-exported names from ``evaluate``."""
+    from repro.segmentation import table5
+    for name in ("plot_examples", "render", "render_paper", "summary_text"):
+        assert callable(getattr(table5, name))
+    for name in evaluate.__all__:
+        assert hasattr(evaluate, name), name
+    assert {"ROW_NAMES", "load_part_crops", "run_table5"} <= set(evaluate.__all__)

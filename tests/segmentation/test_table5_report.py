@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from repro.segmentation.evaluate import Table5Result, bootstrap_difference, prior_accuracy, prior_prediction
+from repro.segmentation.bootstrap import bootstrap_difference
+from repro.segmentation.evaluate import Table5Result
 from repro.segmentation.pascal_parts import IGNORE, PartCrops
+from repro.segmentation.prior import prior_accuracy, prior_prediction
 from repro.segmentation.table5 import AVG, plot_examples, summary_text, wins_ties_losses
 
 

@@ -2,12 +2,12 @@
 the worker pool and the CLI."""
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
 import pytest
 
+from repro.config import CommandLineParser
 from repro.data import TrackingNet, list_chunks
 from repro.errors import ConfigError, MissingArtifactError
 from repro.tracks import load_tracks, tracks_dir
@@ -143,23 +143,28 @@ def test_worker_pool_gives_the_same_tracks(small_cfg, tmp_path):
 
 
 def test_cli(small_cfg, capsys, tmp_path):
-    parser = argparse.ArgumentParser()
+    parser = CommandLineParser()
     add_arguments(parser)
     flat = small_cfg.flat()
-    params = [f"-p{k}={flat[k]}" for k in ("cache_dir", "trackingnet_root", "num_chunks", "chunk_len",
-                                           "pair_gap", "proposal_short_side", "max_proposals", "min_box_side")]
+    names = ("cache_dir", "trackingnet_root", "num_chunks", "chunk_len", "pair_gap", "proposal_short_side",
+             "max_proposals", "min_box_side")
+    params = [f"-p{k}={flat[k]}" for k in names]
+    papermill = [w for k in names for w in ("-p", k, str(flat[k]))]
+    assert parser.parse_args(params).param == parser.parse_args(papermill).param == [[k, str(flat[k])]
+                                                                                     for k in names]
     assert main(parser.parse_args(params + ["--limit", "1"])) == 0
     out = capsys.readouterr().out
     assert "2 chunk(s) written" in out
     cfg = small_cfg.replace(proposal_short_side=0)
     assert len(files(tracks_dir(cfg))) == 2
     (tracks_dir(cfg) / "index.json").unlink()
-    assert main(parser.parse_args(params + ["--reindex"])) == 0
+    assert main(parser.parse_args(papermill + ["--reindex"])) == 0
     assert len(json.loads((tracks_dir(cfg) / "index.json").read_text())["chunks"]) == 2
     with pytest.raises(ConfigError, match="unknown parameter"):
         main(parser.parse_args(["-p", "chunk_lenght=3"]))
-    with pytest.raises(ConfigError, match="NAME=VALUE"):
-        main(parser.parse_args(["-p", "chunk_len"]))
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["-p", "chunk_len"])
+    assert exc.value.code == 2 and "expected NAME VALUE or NAME=VALUE" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="both"):
         main(parser.parse_args(params + ["--shard-index", "0"]))
 

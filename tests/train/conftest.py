@@ -7,7 +7,6 @@ import json
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from repro.config import Config
 
@@ -106,10 +105,5 @@ def box_of():
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models run fastest on one thread, and two OpenMP threads on a busy 2-core machine wait on
-    each other (5-10x slower); restored after each test."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+def _tiny_models_on_one_thread(one_torch_thread):
+    """Every test here runs tiny models: on one torch thread (see ``one_torch_thread`` in tests/conftest.py)."""
