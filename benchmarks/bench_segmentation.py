@@ -35,19 +35,19 @@ from repro.segmentation.decoder import predict, train_decoder  # noqa: E402
 from repro.segmentation.features import representations, to_input  # noqa: E402
 from repro.segmentation.metrics import accuracy_percent  # noqa: E402
 from repro.segmentation.pascal_parts import crops_from_arrays  # noqa: E402
+from repro.samples.synthetic import part_objects as synthetic_part_objects  # noqa: E402
 
 
-def part_objects(cfg: Config):
+def part_crops(cfg: Config):
     s = cfg.samples
-    from repro.samples.synthetic import make_part_objects
-    train = make_part_objects(cfg.run.seed, s.synthetic_categories, s.part_objects_per_category,
-                              s.synthetic_image_size)
-    val = make_part_objects(cfg.run.seed + 10_000, s.synthetic_categories,
-                            max(1, s.part_objects_per_category // 4), s.synthetic_image_size)
+    train = synthetic_part_objects(cfg.run.seed, s.synthetic_categories, s.part_objects_per_category,
+                                   s.synthetic_image_size)
+    val = synthetic_part_objects(cfg.run.seed + 10_000, s.synthetic_categories,
+                                 max(1, s.part_objects_per_category // 4), s.synthetic_image_size)
     g = cfg.segmentation
-    return [crops_from_arrays(images, masks, labels, cats, names, g.crop_margin, cfg.train.image_size,
-                              g.seg_output_size, g.seg_outside)
-            for images, masks, labels, cats, names in (train, val)]
+    return [crops_from_arrays(o.images, o.masks, o.labels, o.categories, o.part_names, g.crop_margin,
+                              cfg.train.image_size, g.seg_output_size, g.seg_outside)
+            for o in (train, val)]
 
 
 def run(cfg: Config, train, val, variant: str, store: Path) -> tuple[float, float]:
@@ -92,7 +92,7 @@ def main() -> None:
     ap.add_argument("--image-size", type=int, default=Config.smoke().train.image_size, help="crop side (paper: 224)")
     args = ap.parse_args()
     cfg = Config.smoke().replace(seg_epochs=args.epochs, arch=args.arch, image_size=args.image_size)
-    train, val = part_objects(cfg)
+    train, val = part_crops(cfg)
     variants = ("recompute", "extract", "disk")
     times: dict[str, list[float]] = {v: [] for v in variants}
     accs: dict[str, float] = {}

@@ -135,13 +135,13 @@ def bench_scores(repeats: int) -> list[tuple[str, float, str]]:
 
 # ------------------------------------------------------------------------------------------- pipeline
 def _ss_only(args):
-    from repro.proposals import proposal_job
+    from repro.tracks.proposals import proposal_job
     return proposal_job(args)[0] is not None
 
 
 def bench_pipeline(cfg, workers_list=(1, 2)) -> list[tuple[str, float, str]]:
     from repro.data import list_chunks, open_videos
-    from repro.proposals import init_worker
+    from repro.tracks.proposals import init_worker
     from repro.tracks.pipeline import run_tracks
     ds = open_videos(cfg)
     chunks = list_chunks(cfg, ds)
@@ -175,7 +175,7 @@ def bench_pipeline(cfg, workers_list=(1, 2)) -> list[tuple[str, float, str]]:
 def bench_stages(cfg) -> list[tuple[str, float, str]]:
     """CPU seconds per stage for the first chunk of each clip, in this process, one thread."""
     from repro.data import list_chunks, open_videos
-    from repro.proposals import proposals_from_config
+    from repro.tracks.proposals import proposals_from_config
     from repro.tracks.features import load_layer3, region_features
     from repro.tracks.pipeline import chunk_tracks
     ds = open_videos(cfg)

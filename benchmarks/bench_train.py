@@ -155,14 +155,14 @@ def step_benchmark(args, device) -> dict[str, float]:
     x_q, x_k = make_batch(n, s, device, g), make_batch(n, s, device, g)
     rng = np.random.default_rng(0)
     colour = lambda: torch.from_numpy(np.stack([sample_color_params(rng, s) for _ in range(n)]))  # noqa: E731
-    raw = {"x_q": make_batch(n, s, device, g, True), "x_k": make_batch(n, s, device, g, True),
-           "c_q": colour(), "c_k": colour()}
+    raw = {"view_q": make_batch(n, s, device, g, True), "view_k": make_batch(n, s, device, g, True),
+           "color_q": colour(), "color_k": colour()}
     boxes = torch.tensor([[s * 0.2, s * 0.25, s * 0.7, s * 0.8]]).repeat(n, 1).to(device)
     patches = {"patch_q": make_batch(n, s, device, g), "patch_k": make_batch(n, s, device, g),
                "boxes_q": boxes, "boxes_k": boxes}
-    float_batch = {"x_q": x_q, "x_k": x_k}
-    tracks_batch = {**float_batch, "p_q": patches["patch_q"], "p_k": patches["patch_k"], "b_q": boxes,
-                    "b_k": boxes}
+    float_batch = {"view_q": x_q, "view_k": x_k}
+    tracks_batch = {**float_batch, "patch_q": patches["patch_q"], "patch_k": patches["patch_k"], "box_q": boxes,
+                    "box_k": boxes}
     step = [0]
 
     def ours_step(batch):
@@ -193,7 +193,7 @@ def standin_tracks(cfg, rng) -> None:
     import json
     from repro.data import list_chunks, read_image
     from repro.io import save_npz
-    from repro.tracks.pipeline import chunk_file, tracks_dir
+    from repro.tracks.store import chunk_file, tracks_dir
     out = tracks_dir(cfg)
     for c in list_chunks(cfg):
         h, w = read_image(c.frame_paths[0]).shape[:2]
@@ -208,7 +208,7 @@ def standin_tracks(cfg, rng) -> None:
 
 def loader_benchmark(args, cfg) -> dict[str, float]:
     from repro.train.data import StepSampler, build_dataset, build_loader
-    from repro.tracks.pipeline import tracks_dir
+    from repro.tracks.store import tracks_dir
     from repro.samples import build_samples
     build_samples(cfg)
     if not tracks_dir(cfg).is_dir():

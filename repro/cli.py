@@ -22,7 +22,7 @@ from .config import CommandLineParser
 COMMANDS = {
     "samples": ("repro.samples", "build the sample data (real clips + synthetic sets) into the cache"),
     "run": ("repro.runner", "execute notebooks headless with papermill"),
-    "tracks": ("repro.tracks.pipeline", "generate region tracks for every video chunk (Section B)"),
+    "tracks": ("repro.tracks.cli", "generate region tracks for every video chunk (Section B)"),
     "train": ("repro.train.cli", "train a model (Algorithm 1, MoCo v2 on images, supervised)"),
     "results": ("repro.results", "compare a run's results.json with another (default: results/smoke.json)"),
     "config": ("repro.cli", "print the configuration of a preset"),

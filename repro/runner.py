@@ -25,7 +25,7 @@ from typing import Any, Iterator
 from .config import (PRESETS, CommandLineParser, Config, add_parameter_option, coerce, describe_parameters,
                      leaf_types)
 from .errors import ConfigError, ReproError
-from .layouts import check_roots
+from .data.layouts import check_roots
 from .paths import REPO_ROOT
 from .results import RESULTS_ENV, write_results
 

@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..config import Config
-from ..errors import MissingArtifactError
 from ..io import save_torch
 from ..models import checkpoint_sha256, load_backbone, normalize
-from ..paths import artifact, require
+from ..paths import artifact
 from ..runtime import autocast, progress, resolve_device
 from .datasets import TrajectoryDataset
-from .measures import measure_variants
 
 FORMAT_VERSION = 1
 
@@ -121,32 +117,3 @@ def extract_features(dataset: TrajectoryDataset, checkpoint: str | os.PathLike |
         save_torch({"version": FORMAT_VERSION, "acts": acts, "model": mkey, "dataset": dkey,
                     "checkpoint": str(checkpoint or ""), "layer": layer or ""}, path)
     return Features(acts, dataset.trajectory_ids, dataset.labels, mkey, dkey)
-
-
-def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
-    """The models the chapter compares: a seeded random initialisation ("random init", None) and the
-    checkpoint of every training mode in ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``).
-    A missing checkpoint is a MissingArtifactError naming notebook 03_training."""
-    out: dict[str, Path | None] = {"random init": None}
-    for mode in cfg.train.modes:
-        path = artifact("checkpoints", mode, "checkpoint.pt", cache_dir=cfg.run.cache_dir)
-        try:
-            out[mode] = require(path, "checkpoints")
-        except MissingArtifactError as exc:
-            raise MissingArtifactError(f"the checkpoint of training mode {mode!r} is missing: {exc}") from None
-    return out
-
-
-def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset],
-                   models: dict[str, Path | None]) -> list[dict]:
-    """Every measure variant (``measure_variants``) for every model on every dataset: rows of
-    {"model", "dataset", "measure", "value"}. Features come from the cache when present."""
-    inv, rows = cfg.invariance, []
-    for model, checkpoint in models.items():
-        for name, ds in datasets.items():
-            f = extract_features(ds, checkpoint, cfg.train.arch, cfg.train.image_size, device=cfg.run.device,
-                                 seed=cfg.run.seed, cache_dir=cfg.run.cache_dir)
-            scores = measure_variants(f.acts, f.trajectory_ids, f.labels, inv.goodfellow_firing_rate,
-                                      inv.goodfellow_top_fraction, inv.invariance_top_ks)
-            rows += [{"model": model, "dataset": name, "measure": m, "value": v} for m, v in scores.items()]
-    return rows

@@ -49,29 +49,30 @@ def _build(root: Path, part: str, p: dict) -> dict:
     if part == "synthetic_videos":
         vroot, seqs = root / "synthetic_videos", {}
         for v in range(p["n"]):
-            frames, boxes, visible = synthetic.make_video(p["seed"] * 1000 + v, p["frames"], p["size"])
+            video = synthetic.synthetic_video(p["seed"] * 1000 + v, p["frames"], p["size"])
             seq = f"synthetic_{v:03d}"
-            clips.write_trackingnet_sequence(vroot, SPLIT, seq, frames, boxes[:, 0])
-            save_npz(vroot / SPLIT / "objects" / f"{seq}.npz", boxes=boxes, visible=visible)
-            seqs[seq] = len(frames)
+            clips.write_trackingnet_sequence(vroot, SPLIT, seq, video.frames, video.boxes[:, 0])
+            save_npz(vroot / SPLIT / "objects" / f"{seq}.npz", boxes=video.boxes, visible=video.visible)
+            seqs[seq] = len(video.frames)
         return {"sequences": seqs}
     if part in ("images", "parts"):
-        make = synthetic.make_category_images if part == "images" else synthetic.make_part_objects
+        make = synthetic.category_images if part == "images" else synthetic.part_objects
         train = make(p["seed"], p["categories"], p["per_category"], p["size"])
         val = make(p["seed"] + 10_000, p["categories"], max(1, p["per_category"] // 4), p["size"])
-        arrays = {"categories": np.array(train[-1] if part == "images" else train[3])}
+        arrays = {"categories": np.array(train.categories)}
         keys = ("images", "labels") if part == "images" else ("images", "masks", "labels")
         for name, out in (("train", train), ("val", val)):
-            arrays.update({f"{name}_{k}": out[i] for i, k in enumerate(keys)})
+            arrays.update({f"{name}_{k}": getattr(out, k) for k in keys})
         if part == "parts":
-            names = train[4]
+            names = train.part_names
             width = max(len(n) for n in names)
             arrays["part_names"] = np.array([list(n) + [""] * (width - len(n)) for n in names])
         save_npz(root / f"{part}.npz", **arrays)
-        return {"train": int(len(train[0])), "val": int(len(val[0]))}
+        return {"train": int(len(train.images)), "val": int(len(val.images))}
     if part == "trajectories":
-        out = synthetic.make_trajectories(p["seed"], p["categories"], p["per_category"], p["length"],
-                                          p["size"])
+        out = synthetic.transformation_trajectories(p["seed"], p["categories"], p["per_category"],
+                                                    p["length"], p["size"])
+        del out["masks"]                                   # ground truth for the tests only
         save_npz(root / "trajectories.npz", **{k: np.asarray(v) for k, v in out.items()})
         return {"samples": int(len(out["images"])), "trajectories": int(len(np.unique(out["trajectory_ids"])))}
     raise KeyError(part)

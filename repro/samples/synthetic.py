@@ -4,16 +4,19 @@ The supplement's experiments use TrackingNet (Section B), ALOI / GOT-10k / PASCA
 (Section A) and Pascal-Parts (Section C). The ``smoke`` preset replaces them with four small generated
 sets whose true answers are known by construction:
 
-  (a) ``make_video``            textured objects moving, scaling, turning and occluding each other (fixed
-                                depth order) over a slowly panning textured background; per-frame boxes of
-                                every object and visibility flags (stand-in for TrackingNet videos);
-  (b) ``make_category_images``  one shape family per category (``SYNTHETIC_CATEGORIES``) with random pose,
-                                scale, position, colour, texture and background (supervised / image MoCo);
-  (c) ``make_part_objects``     composite objects with named parts and a part-id mask (``PART_CATEGORIES``;
-                                stand-in for Pascal-Parts);
-  (d) ``make_trajectories``     one object instance of a (b) category under a smooth "viewpoint",
-                                "illumination" or "occlusion" transformation (stand-in for the ALOI /
-                                GOT-10k / PASCAL3D+ trajectories of the invariance measure, Eq. 3).
+  (a) ``synthetic_video``              textured objects moving, scaling, turning and occluding each other
+                                       (fixed depth order) over a slowly panning textured background;
+                                       per-frame boxes of every object and visibility flags (stand-in for
+                                       TrackingNet videos) -> ``SyntheticVideo``;
+  (b) ``category_images``              one shape family per category (``SYNTHETIC_CATEGORIES``) with random
+                                       pose, scale, position, colour, texture and background (supervised /
+                                       image MoCo) -> ``CategoryImages``;
+  (c) ``part_objects``                 composite objects with named parts and a part-id mask
+                                       (``PART_CATEGORIES``; stand-in for Pascal-Parts) -> ``PartObjects``;
+  (d) ``transformation_trajectories``  one object instance of a (b) category under a smooth "viewpoint",
+                                       "illumination" or "occlusion" transformation (stand-in for the ALOI /
+                                       GOT-10k / PASCAL3D+ trajectories of the invariance measure, Eq. 3)
+                                       -> a dict of arrays.
 
 How objects are drawn. Every shape is a list of polygons in *local* coordinates (inside
 [-EXTENT, EXTENT]^2; a hole is a polygon filled with 0). A pose is an affine map local -> pixels
@@ -23,10 +26,11 @@ and the pixels of that mask - and only those - take the object's texture, which 
 coordinates warped with the same pose. So an object keeps its appearance while it moves, and masks,
 boxes and images agree exactly.
 
-Each ``make_*`` function has a ``render_*`` twin that also returns the extra ground truth the tests use
-(masks, backgrounds, poses). Everything draws from one ``np.random.default_rng(seed)``: the same
-arguments give bitwise identical arrays on one machine (numpy's transcendental functions may differ in
-the last bit across CPUs, so compare rounded statistics across machines).
+Each generator returns its images together with their full ground truth, including what only the tests
+use (masks, backgrounds); ``repro.samples.build_samples`` stores the parts the chapters read. Everything
+draws from one ``np.random.default_rng(seed)``: the same arguments give bitwise identical arrays on one
+machine (numpy's transcendental functions may differ in the last bit across CPUs, so compare rounded
+statistics across machines).
 """
 from __future__ import annotations
 
@@ -262,36 +266,22 @@ class SyntheticVideo:
     order: np.ndarray             # M drawing order, back to front (order[-1] occludes every other)
 
 
-def render_video(seed: int, num_frames: int, size: int, num_objects: int = 3,
-                 min_visible_fraction: float = VISIBLE_MIN_FRACTION) -> SyntheticVideo:
-    """(a) A video of ``num_objects`` textured objects over a textured, slowly panning background.
+@dataclass
+class _VideoScene:
+    """Everything random about a video: background texture and its pan, each object's shape, pose per
+    frame and texture sprite, and the depth order."""
+    bg_tex: np.ndarray
+    pan_max: int
+    pan: np.ndarray
+    u: np.ndarray
+    shapes: list
+    poses: np.ndarray
+    sprites: list
+    order: np.ndarray
 
-    Objects: distinct shapes (``SYNTHETIC_CATEGORIES``, no repeats), distinct texture families and mean
-    colours at least ~80 apart in RGB (so each is identifiable by appearance). Each moves smoothly along a
-    line that crosses the frame (start and end points mirrored through the centre, plus a sinusoidal
-    wiggle), scales smoothly (x0.7 to x1.35), turns in-plane (up to 90 degrees over the video) and keeps
-    its appearance (the texture moves with it). The depth order is fixed per video and paths cross near
-    the middle of the video, so objects occlude each other. Object centres stay in [0.1, 0.9] * size, so
-    an object is never wholly out of frame (the generator handles that case anyway).
 
-    Ground truth, exact by construction (see the module docstring):
-      * ``masks[t, m]``: the pixels of object m's full shape inside the frame, whether occluded or not;
-      * ``boxes[t, m]``: (x, y, w, h) = (min col, min row, max col - min col + 1, max row - min row + 1)
-        of ``masks[t, m]``, i.e. the full object's extent clipped to the frame (all zero if it is
-        entirely outside);
-      * ``labels[t]``: the object drawn at each pixel (the front-most whose mask covers it), -1 elsewhere;
-        ``frames`` equal ``backgrounds`` exactly where ``labels == -1``;
-      * ``visible_fraction[t, m]`` = (labels[t] == m).sum() / (pixels of the full shape, counted on a
-        canvas padded by size/2 on every side) and ``visible = visible_fraction >= min_visible_fraction``
-        (default 0.1): False when the object is (almost) fully occluded or out of frame.
-    """
-    _check_common(seed, size)
-    T = _check_int("num_frames", num_frames, 1)
-    M = _check_int("num_objects", num_objects, 1, len(SHAPES),
-                   fix=f"objects have distinct shapes and there are {len(SHAPES)}")
-    if not 0.0 < float(min_visible_fraction) <= 1.0:
-        raise ConfigError(f"min_visible_fraction must be in (0, 1], got {min_visible_fraction}")
-    rng = np.random.default_rng(seed)
+def _video_scene(rng: np.random.Generator, T: int, M: int, size: int) -> _VideoScene:
+    """Draws a video's scene from ``rng`` (see ``synthetic_video`` for what is drawn)."""
     u = np.arange(T) / max(T - 1, 1)                                       # time in [0, 1]
 
     # background: a texture larger than the frame, panned by up to 6% of the frame over the video
@@ -326,7 +316,11 @@ def render_video(seed: int, num_frames: int, size: int, num_objects: int = 3,
     sprites = tx.distinct_textures(rng, M, S, S, avoid=[bg_mean], min_dist=80.0, kinds=kinds,
                                    saturation=(0.55, 1.0), value=(0.5, 1.0), contrast=0.35)
     order = rng.permutation(M)                                            # back to front
+    return _VideoScene(bg_tex, pan_max, pan, u, shapes, poses, sprites, order)
 
+
+def _draw_video(sc: _VideoScene, T: int, M: int, size: int):
+    """The frames of a scene with their ground truth: (frames, backgrounds, masks, labels, visible fraction)."""
     pad = size // 2 + 1
     frames = np.zeros((T, size, size, 3), np.uint8)
     backgrounds = np.zeros_like(frames)
@@ -334,26 +328,62 @@ def render_video(seed: int, num_frames: int, size: int, num_objects: int = 3,
     labels = np.full((T, size, size), -1, np.int8)
     frac = np.zeros((T, M), np.float32)
     for t in range(T):
-        shift = np.array([[1, 0, -pan_max - pan[0] * u[t]], [0, 1, -pan_max - pan[1] * u[t]]])
-        canvas = cv2.warpAffine(bg_tex, shift, (size, size), flags=cv2.INTER_LINEAR)
+        dx, dy = sc.pan * sc.u[t]
+        shift = np.array([[1, 0, -sc.pan_max - dx], [0, 1, -sc.pan_max - dy]])
+        canvas = cv2.warpAffine(sc.bg_tex, shift, (size, size), flags=cv2.INTER_LINEAR)
         backgrounds[t] = _to_uint8(canvas)
         canvas = backgrounds[t].astype(np.float32)
         full = np.zeros(M)
-        for m in order:
-            padded = raster(SHAPES[shapes[m]], poses[t, m], size + 2 * pad, size + 2 * pad, offset=pad)
+        for m in sc.order:
+            padded = raster(SHAPES[sc.shapes[m]], sc.poses[t, m], size + 2 * pad, size + 2 * pad, offset=pad)
             full[m] = padded.sum()
             masks[t, m] = padded[pad:pad + size, pad:pad + size]
-            _paint(canvas, masks[t, m], sprites[m], poses[t, m])
+            _paint(canvas, masks[t, m], sc.sprites[m], sc.poses[t, m])
             labels[t][masks[t, m]] = m
         frames[t] = _to_uint8(canvas)
         for m in range(M):
             frac[t, m] = (labels[t] == m).sum() / max(full[m], 1.0)
+    return frames, backgrounds, masks, labels, frac
+
+
+def synthetic_video(seed: int, num_frames: int, size: int, num_objects: int = 3,
+                    min_visible_fraction: float = VISIBLE_MIN_FRACTION) -> SyntheticVideo:
+    """(a) A video of ``num_objects`` textured objects over a textured, slowly panning background.
+
+    Objects: distinct shapes (``SYNTHETIC_CATEGORIES``, no repeats), distinct texture families and mean
+    colours at least ~80 apart in RGB (so each is identifiable by appearance). Each moves smoothly along a
+    line that crosses the frame (start and end points mirrored through the centre, plus a sinusoidal
+    wiggle), scales smoothly (x0.7 to x1.35), turns in-plane (up to 90 degrees over the video) and keeps
+    its appearance (the texture moves with it). The depth order is fixed per video and paths cross near
+    the middle of the video, so objects occlude each other. Object centres stay in [0.1, 0.9] * size, so
+    an object is never wholly out of frame (the generator handles that case anyway).
+
+    Ground truth, exact by construction (see the module docstring):
+      * ``masks[t, m]``: the pixels of object m's full shape inside the frame, whether occluded or not;
+      * ``boxes[t, m]``: (x, y, w, h) = (min col, min row, max col - min col + 1, max row - min row + 1)
+        of ``masks[t, m]``, i.e. the full object's extent clipped to the frame (all zero if it is
+        entirely outside);
+      * ``labels[t]``: the object drawn at each pixel (the front-most whose mask covers it), -1 elsewhere;
+        ``frames`` equal ``backgrounds`` exactly where ``labels == -1``;
+      * ``visible_fraction[t, m]`` = (labels[t] == m).sum() / (pixels of the full shape, counted on a
+        canvas padded by size/2 on every side) and ``visible = visible_fraction >= min_visible_fraction``
+        (default 0.1): False when the object is (almost) fully occluded or out of frame.
+    """
+    _check_common(seed, size)
+    T = _check_int("num_frames", num_frames, 1)
+    M = _check_int("num_objects", num_objects, 1, len(SHAPES),
+                   fix=f"objects have distinct shapes and there are {len(SHAPES)}")
+    if not 0.0 < float(min_visible_fraction) <= 1.0:
+        raise ConfigError(f"min_visible_fraction must be in (0, 1], got {min_visible_fraction}")
+    rng = np.random.default_rng(seed)
+    scene = _video_scene(rng, T, M, size)
+    frames, backgrounds, masks, labels, frac = _draw_video(scene, T, M, size)
     boxes = np.zeros((T, M, 4), np.float32)
     for t in range(T):
         for m in range(M):
             boxes[t, m] = mask_box(masks[t, m])
     return SyntheticVideo(frames, boxes, frac >= min_visible_fraction, frac, masks, labels, backgrounds,
-                          shapes, order)
+                          scene.shapes, scene.order)
 
 
 def mask_box(mask: np.ndarray) -> np.ndarray:
@@ -362,14 +392,6 @@ def mask_box(mask: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return np.zeros(4, np.float32)
     return np.array([cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1], np.float32)
-
-
-def make_video(seed: int, num_frames: int, size: int, num_objects: int = 3):
-    """(a) ``(frames, boxes, visible)`` of ``render_video`` (see there for the guarantees):
-    frames T x size x size x 3 uint8 RGB; boxes T x M x 4 float32 (x, y, w, h) of each full object
-    clipped to the frame; visible T x M bool (>= ``VISIBLE_MIN_FRACTION`` of the object shows)."""
-    v = render_video(seed, num_frames, size, num_objects)
-    return v.frames, v.boxes, v.visible
 
 
 # ----------------------------------------------------------------------------- (b) category images
@@ -393,7 +415,7 @@ def _object_instance(rng: np.random.Generator, size: int, scale_range=(0.2, 0.34
     return bg, sprite, scale, angle, aspect, flip
 
 
-def render_category_images(seed: int, num_categories: int, per_category: int, size: int) -> CategoryImages:
+def category_images(seed: int, num_categories: int, per_category: int, size: int) -> CategoryImages:
     """(b) Object-category images: category c is the shape family ``SYNTHETIC_CATEGORIES[c]``.
 
     Per image, independently of the category: a random textured background, the object's texture family
@@ -425,13 +447,6 @@ def render_category_images(seed: int, num_categories: int, per_category: int, si
     return CategoryImages(images, labels, list(SYNTHETIC_CATEGORIES[:C]), masks, backgrounds)
 
 
-def make_category_images(seed: int, num_categories: int, per_category: int, size: int):
-    """(b) ``(images N x size x size x 3 uint8, labels N int64, categories list[str])`` with
-    N = num_categories * per_category; see ``render_category_images`` for the guarantees."""
-    out = render_category_images(seed, num_categories, per_category, size)
-    return out.images, out.labels, out.categories
-
-
 # ----------------------------------------------------------------------------- (c) part objects
 @dataclass
 class PartObjects:
@@ -443,7 +458,7 @@ class PartObjects:
     backgrounds: np.ndarray  # N x S x S x 3 uint8: the images without the object
 
 
-def render_part_objects(seed: int, num_categories: int, per_category: int, size: int) -> PartObjects:
+def part_objects(seed: int, num_categories: int, per_category: int, size: int) -> PartObjects:
     """(c) Part-annotated objects: category c is ``list(PART_CATEGORIES)[c]``, a composite of 3-4 named
     parts (e.g. figure = legs, torso, arms, head; car = body, windows, wheels).
 
@@ -486,14 +501,6 @@ def render_part_objects(seed: int, num_categories: int, per_category: int, size:
         images[i], masks[i] = _to_uint8(canvas), label_map
     return PartObjects(images, masks, labels, list(cats[:C]), [list(PART_CATEGORIES[c]) for c in cats[:C]],
                        backgrounds)
-
-
-def make_part_objects(seed: int, num_categories: int, per_category: int, size: int):
-    """(c) ``(images, masks, labels, categories, part_names)``: images N x size x size x 3 uint8, masks
-    N x size x size uint8 part ids (0 = background), labels N int64, categories list[str], part_names
-    list[list[str]] (part id p of category c is ``part_names[c][p - 1]``); see ``render_part_objects``."""
-    out = render_part_objects(seed, num_categories, per_category, size)
-    return out.images, out.masks, out.labels, out.categories, out.part_names
 
 
 # ----------------------------------------------------------------------------- (d) trajectories
@@ -575,8 +582,41 @@ def _occlusion(rng, base, mask, L, size, occluder_mean_avoid):
     return images, [mask] * L, fracs
 
 
-def render_trajectories(seed: int, num_categories: int, per_category: int, trajectory_len: int, size: int,
-                        transformations=TRANSFORMATIONS) -> dict:
+def _check_transformations(transformations) -> tuple[str, ...]:
+    if isinstance(transformations, str):
+        transformations = (transformations,)
+    transformations = tuple(transformations)
+    bad = [t for t in transformations if t not in TRANSFORMATIONS]
+    if not transformations or bad or len(set(transformations)) != len(transformations):
+        raise ConfigError(f"transformations must be distinct names among {', '.join(TRANSFORMATIONS)}, "
+                          f"got {transformations!r}")
+    return transformations
+
+
+def _instance_trajectories(rng, ops, size: int, L: int, transformations):
+    """One object instance (drawn as in (b)) and its trajectories: [(kind, (images, masks, occluded
+    fractions)), ...] in the order of ``transformations``."""
+    bg, sprite, scale, angle, aspect, flip = _object_instance(rng, size, (0.17, 0.24))
+    bg = _to_uint8(bg).astype(np.float32)
+    A = _fit(ops, _pose((0, 0), scale, angle, aspect, flip), size, rng)
+    mask = raster(ops, A, size, size)
+    canvas = bg.copy()
+    _paint(canvas, mask, sprite, A)
+    base = _to_uint8(canvas)
+    out = []
+    for kind in transformations:
+        if kind == "viewpoint":
+            out.append((kind, _viewpoint(rng, ops, sprite, bg, scale, angle, aspect, flip, L, size)))
+        elif kind == "illumination":
+            out.append((kind, _illumination(rng, base, mask, L, size)))
+        else:
+            avoid = [base[mask].mean(0), bg.reshape(-1, 3).mean(0)]
+            out.append((kind, _occlusion(rng, base, mask, L, size, avoid)))
+    return out
+
+
+def transformation_trajectories(seed: int, num_categories: int, per_category: int, trajectory_len: int,
+                                size: int, transformations=TRANSFORMATIONS) -> dict:
     """(d) Transformation trajectories: for each category c (``SYNTHETIC_CATEGORIES[c]``, the same shapes
     and labels as (b)) and each of ``per_category`` object instances (background, texture, colours and
     pose drawn as in (b)), one trajectory of ``trajectory_len`` images per transformation:
@@ -598,13 +638,7 @@ def render_trajectories(seed: int, num_categories: int, per_category: int, traje
     """
     _check_common(seed, size, num_categories, per_category, SYNTHETIC_CATEGORIES)
     L = _check_int("trajectory_len", trajectory_len, 2, fix="a trajectory needs at least two images")
-    if isinstance(transformations, str):
-        transformations = (transformations,)
-    transformations = tuple(transformations)
-    bad = [t for t in transformations if t not in TRANSFORMATIONS]
-    if not transformations or bad or len(set(transformations)) != len(transformations):
-        raise ConfigError(f"transformations must be distinct names among {', '.join(TRANSFORMATIONS)}, "
-                          f"got {transformations!r}")
+    transformations = _check_transformations(transformations)
     rng = np.random.default_rng(seed)
     out = {k: [] for k in ("images", "labels", "trajectory_ids", "transformations", "steps",
                            "occluded_fraction", "masks")}
@@ -612,21 +646,7 @@ def render_trajectories(seed: int, num_categories: int, per_category: int, traje
     for c in range(num_categories):
         ops = SHAPES[SYNTHETIC_CATEGORIES[c]]
         for _ in range(per_category):
-            bg, sprite, scale, angle, aspect, flip = _object_instance(rng, size, (0.17, 0.24))
-            bg = _to_uint8(bg).astype(np.float32)
-            A = _fit(ops, _pose((0, 0), scale, angle, aspect, flip), size, rng)
-            mask = raster(ops, A, size, size)
-            canvas = bg.copy()
-            _paint(canvas, mask, sprite, A)
-            base = _to_uint8(canvas)
-            for kind in transformations:
-                if kind == "viewpoint":
-                    imgs, masks, fr = _viewpoint(rng, ops, sprite, bg, scale, angle, aspect, flip, L, size)
-                elif kind == "illumination":
-                    imgs, masks, fr = _illumination(rng, base, mask, L, size)
-                else:
-                    avoid = [base[mask].mean(0), bg.reshape(-1, 3).mean(0)]
-                    imgs, masks, fr = _occlusion(rng, base, mask, L, size, avoid)
+            for kind, (imgs, masks, fr) in _instance_trajectories(rng, ops, size, L, transformations):
                 out["images"] += imgs
                 out["masks"] += masks
                 out["occluded_fraction"].append(fr)
@@ -647,17 +667,6 @@ def render_trajectories(seed: int, num_categories: int, per_category: int, traje
     }
 
 
-def make_trajectories(seed: int, num_categories: int, per_category: int, trajectory_len: int, size: int,
-                      transformations=TRANSFORMATIONS) -> dict:
-    """(d) ``render_trajectories`` without the per-image ``masks`` (see there for the guarantees): keys
-    ``images``, ``labels``, ``trajectory_ids``, ``transformations``, ``categories``, plus the small extras
-    ``steps`` (N int64) and ``occluded_fraction`` (N float32)."""
-    out = render_trajectories(seed, num_categories, per_category, trajectory_len, size, transformations)
-    del out["masks"]
-    return out
-
-
 __all__ = ["SYNTHETIC_CATEGORIES", "PART_CATEGORIES", "TRANSFORMATIONS", "VISIBLE_MIN_FRACTION", "SHAPES",
-           "PARTS", "make_video", "render_video", "make_category_images", "render_category_images",
-           "make_part_objects", "render_part_objects", "make_trajectories", "render_trajectories",
+           "PARTS", "synthetic_video", "category_images", "part_objects", "transformation_trajectories",
            "mask_box", "raster", "SyntheticVideo", "CategoryImages", "PartObjects"]

@@ -6,29 +6,7 @@ written to one file per chunk. With ``workers`` > 0 on CPU, each worker process 
 video at a time (one thread each: the job scales with processes); on CUDA the workers run selective search
 only and the main process computes the features on the GPU. ``workers=0`` does everything in-process.
 
-Output (``tracks_dir(cfg)`` = ``<cache>/tracks/<key>``; the key is a readable prefix plus a hash of every
-parameter that changes tracks, so different settings never mix)::
-
-    <cache>/tracks/<key>/index.json                      key, parameters, one entry per finished chunk
-    <cache>/tracks/<key>/<split>/<seq>__c<chunk_index>.npz
-
-Each chunk file (``load_tracks``) holds, with M tracks over P frame pairs:
-    pairs        P x 2 int64    absolute frame indices (i, j) in the video, i < j
-    pair_index   M int64        the pair of each track (index into ``pairs``), tracks of a pair best first
-    regions_i    M int32        proposal index of the track's region in frame i (into that frame's proposals)
-    regions_j    M int32        same for frame j
-    boxes_i      M x 4 float32  x1, y1, x2, y2 in original frame pixels
-    boxes_j      M x 4 float32
-    log_scores   M float64      natural log of S(z_i^r, z_j^r') (Eq. 4)
-    frames       F int64        the chunk's frames that were used (missing/corrupt frames are left out)
-    proposals    N x 4 float32  every frame's proposals, concatenated in ``frames`` order
-    proposal_offsets F+1 int64  frame n's proposals are proposals[offsets[n]:offsets[n+1]]
-    meta         str            JSON: format, version, key, parameters, model, chunk, skipped frames
-
-Size: a track takes 56 bytes. The smoke run keeps ~25 tracks per pair of 100-region frames (quantile 0.9,
-one-to-one); at paper scale (300 regions, 210 pairs per chunk in "random" pair mode, 120K chunks) expect
-~75 per pair, about 1 MB per chunk and ~100 GB in all (at most 3.5 MB per chunk: one-to-one keeps at most
-300 per pair). ``max_tracks_per_pair`` caps it when disk is short (training samples one track per pair).
+Output: one file per chunk and an index, in the format of ``store`` (``tracks_dir(cfg)``, ``load_tracks``).
 
 Robustness: a file is written atomically (temporary file, then rename), so it is either complete or
 absent; a rerun skips chunks whose file exists, so a killed run loses at most the chunks in flight. Missing
@@ -43,7 +21,6 @@ rewrites ``index.json`` from the files present when it finishes; after a multi-m
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import multiprocessing
@@ -57,70 +34,21 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from ..config import CommandLineParser, Config, add_parameter_option, config_from_args
+from ..config import Config
 from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos, track_pairs
-from ..errors import ConfigError, MissingArtifactError
-from ..io import save_json, save_npz
-from ..paths import artifact
-from ..proposals import PROPOSAL_MODES, init_worker, proposal_job
+from ..errors import ConfigError
+from ..io import save_npz
 from ..runtime import progress, resolve_device
 from .extract import extract_tracks
 from .features import Layer3, load_layer3, region_features
+from .proposals import PROPOSAL_MODES, init_worker, proposal_job
 from .score import log_track_score_chain, region_similarities, single_thread
+# chunk_file, load_tracks and tracks_dir are also imported from here, their home before ``store`` (notebook 02)
+from .store import FORMAT, FORMAT_VERSION, chunk_file, load_tracks, track_params, tracks_dir, write_index
 
 log = logging.getLogger("repro.tracks")
 
-FORMAT = "repro-tracks"
-FORMAT_VERSION = 1
 FEATURE_BATCH = 8                 # frames per backbone forward pass (and in memory at once)
-
-
-# ---------------------------------------------------------------------------------------------- naming
-def track_params(cfg: Config, source: str = "trackingnet") -> dict:
-    """Every parameter that changes the tracks (hashed into the key)."""
-    v, t = cfg.video, cfg.tracks
-    if source == "synthetic":
-        data = "samples/synthetic_videos"
-    else:
-        data = v.trackingnet_root or "samples/trackingnet"
-    return dict(version=FORMAT_VERSION, data=data, num_chunks=v.num_chunks, chunk_len=v.chunk_len,
-                pair_gap=v.pair_gap, pair_mode=v.pair_mode, proposal_mode=t.proposal_mode,
-                proposal_short_side=t.proposal_short_side, max_proposals=t.max_proposals,
-                min_box_side=t.min_box_side, track_checkpoint=t.track_checkpoint, track_arch=t.track_arch,
-                feature_short_side=t.feature_short_side, center_features=t.center_features,
-                track_quantile=t.track_quantile,
-                one_to_one=t.one_to_one, max_tracks_per_pair=t.max_tracks_per_pair, seed=cfg.run.seed)
-
-
-def track_key(cfg: Config, source: str = "trackingnet") -> str:
-    """``<data>-<arch>-L<chunk_len>k<pair_gap>-<hash>``, e.g. ``samples-resnet18-L24k8-3f9c0a1b2d``."""
-    p = track_params(cfg, source)
-    digest = hashlib.sha1(json.dumps(p, sort_keys=True).encode()).hexdigest()[:10]
-    data = "synthetic" if source == "synthetic" else (
-        "samples" if not cfg.video.trackingnet_root else Path(p["data"]).name or "data")
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in data)
-    return f"{safe}-{p['track_arch']}-L{p['chunk_len']}k{p['pair_gap']}-{digest}"
-
-
-def tracks_dir(cfg: Config, source: str = "trackingnet") -> Path:
-    """``<cache>/tracks/<key>``: where ``run_tracks`` writes the tracks of this config."""
-    return artifact("tracks", track_key(cfg, source), cache_dir=cfg.run.cache_dir)
-
-
-def chunk_file(out_dir: Path, chunk: Chunk) -> Path:
-    return Path(out_dir) / chunk.split / f"{chunk.seq}__c{chunk.chunk_index}.npz"
-
-
-def load_tracks(path: str | os.PathLike) -> dict:
-    """A chunk file as a dict of arrays (module docstring); ``meta`` is parsed from JSON into a dict."""
-    path = Path(path)
-    if not path.is_file():
-        raise MissingArtifactError(f"track file {path} does not exist; it is made by notebook "
-                                   "02_generating_tracks (or `repro tracks`)")
-    with np.load(path, allow_pickle=False) as z:
-        out = {k: z[k] for k in z.files}
-    out["meta"] = json.loads(str(out["meta"]))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- proposals
@@ -280,15 +208,15 @@ def run_tracks(cfg: Config, source: str = "trackingnet", shard_index: int | None
     key = out_dir.name
     if todo:
         device = _device_for_rank(cfg)
-        units = work_units(todo)
+        tasks = chunk_tasks(todo)
         if workers > 0 and device.type == "cpu":
-            _run_unit_workers(run, cfg, dataset, units, out_dir, key, params, workers)
+            _run_task_pool(run, cfg, dataset, tasks, out_dir, key, params, workers)
         else:
             layer3 = load_layer3(cfg.tracks.track_checkpoint, cfg.tracks.track_arch, cfg.run.seed, device)
-            regions = iter_unit_regions(dataset, units, cfg, layer3, device, workers, run.skips)
-            for unit, boxes, feats in progress(regions, desc="tracks", total=len(units)):
+            regions = iter_task_regions(dataset, tasks, cfg, layer3, device, workers, run.skips)
+            for task, boxes, feats in progress(regions, desc="tracks", total=len(tasks)):
                 run.frames_processed += len(feats)
-                for c in units[unit]:
+                for c in tasks[task]:
                     _write_chunk(chunk_file(out_dir, c), c, boxes, feats, cfg, key, params, run)
     write_index(out_dir, params)
     run.seconds = time.perf_counter() - start_time
@@ -297,24 +225,24 @@ def run_tracks(cfg: Config, source: str = "trackingnet", shard_index: int | None
     return run
 
 
-def work_units(chunks: list[Chunk]) -> dict[tuple[str, str, int], list[Chunk]]:
-    """Chunks grouped into units of work: the chunks of a video that share frames (they overlap when the
-    video is shorter than num_chunks * chunk_len) form one unit, so shared frames are processed once;
-    other chunks are units of their own. Key: (split, seq, first chunk index)."""
-    units: dict[tuple[str, str, int], list[Chunk]] = {}
+def chunk_tasks(chunks: list[Chunk]) -> dict[tuple[str, str, int], list[Chunk]]:
+    """Chunks grouped into tasks, what a worker does in one go: the chunks of a video that share frames (they
+    overlap when the video is shorter than num_chunks * chunk_len) form one task, so shared frames are
+    processed once; other chunks are tasks of their own. Key: (split, seq, first chunk index)."""
+    tasks: dict[tuple[str, str, int], list[Chunk]] = {}
     last: Chunk | None = None
     for c in sorted(chunks, key=lambda c: (c.split, c.seq, c.start, c.chunk_index)):
         if last is not None and (last.split, last.seq) == (c.split, c.seq) and c.start < last.start + last.length:
-            units[next(reversed(units))].append(c)
+            tasks[next(reversed(tasks))].append(c)
         else:
-            units[(c.split, c.seq, c.chunk_index)] = [c]
+            tasks[(c.split, c.seq, c.chunk_index)] = [c]
         last = c
-    return units
+    return tasks
 
 
-# On CPU a worker process does all the work of a unit (proposals, features on one thread, scores, files), so
+# On CPU a worker process does all the work of a task (proposals, features on one thread, scores, files), so
 # the job scales with processes; on a GPU the workers only run selective search and this process computes
-# the features (iter_unit_regions with workers > 0).
+# the features (iter_task_regions with workers > 0).
 _WORKER: dict = {}
 
 
@@ -324,12 +252,12 @@ def _init_video_worker(checkpoint: str, arch: str, seed: int) -> None:
     _WORKER["layer3"] = load_layer3(checkpoint, arch, seed, "cpu")
 
 
-def _unit_job(job: tuple) -> tuple[int, int, int, list]:
+def _run_task(job: tuple) -> tuple[int, int, int, list]:
     cfg, root, splits, chunks, out_dir, key, params = job
     if _WORKER.get("data") != (root, splits):
         _WORKER["data"], _WORKER["dataset"] = (root, splits), TrackingNet(root, splits)
     run = TrackRun(out_dir=out_dir, skips=SkipLog(max_warnings=3))
-    for _, boxes, feats in iter_unit_regions(_WORKER["dataset"], {0: chunks}, cfg, _WORKER["layer3"],
+    for _, boxes, feats in iter_task_regions(_WORKER["dataset"], {0: chunks}, cfg, _WORKER["layer3"],
                                              torch.device("cpu"), 0, run.skips):
         run.frames_processed += len(feats)
         for c in chunks:
@@ -337,14 +265,14 @@ def _unit_job(job: tuple) -> tuple[int, int, int, list]:
     return run.chunks_written, run.tracks_written, run.frames_processed, run.skips.skipped
 
 
-def _run_unit_workers(run: TrackRun, cfg: Config, dataset: TrackingNet, units: dict, out_dir: Path,
+def _run_task_pool(run: TrackRun, cfg: Config, dataset: TrackingNet, tasks: dict, out_dir: Path,
                       key: str, params: dict, workers: int) -> None:
     ctx = multiprocessing.get_context("spawn")
     t = cfg.tracks
-    jobs = [(cfg, dataset.root, dataset.splits, chunks, out_dir, key, params) for chunks in units.values()]
+    jobs = [(cfg, dataset.root, dataset.splits, chunks, out_dir, key, params) for chunks in tasks.values()]
     with ctx.Pool(workers, initializer=_init_video_worker,
                   initargs=(t.track_checkpoint, t.track_arch, cfg.run.seed)) as pool:
-        for written, tracks, frames, skipped in progress(pool.imap_unordered(_unit_job, jobs), desc="tracks",
+        for written, tracks, frames, skipped in progress(pool.imap_unordered(_run_task, jobs), desc="tracks",
                                                          total=len(jobs)):
             run.chunks_written += written
             run.tracks_written += tracks
@@ -352,27 +280,27 @@ def _run_unit_workers(run: TrackRun, cfg: Config, dataset: TrackingNet, units: d
             run.skips.skipped.extend(skipped)
 
 
-def iter_unit_regions(dataset: TrackingNet, units: dict, cfg: Config, layer3: Layer3, device: torch.device,
+def iter_task_regions(dataset: TrackingNet, tasks: dict, cfg: Config, layer3: Layer3, device: torch.device,
                       workers: int, skips: SkipLog
                       ) -> Iterator[tuple[object, dict[int, np.ndarray], dict[int, torch.Tensor]]]:
-    """For each unit (``units``: key -> chunks of one video, in order): ``(key, {frame: proposals R x 4},
-    {frame: features R x C})`` over the frames of its chunks. Proposals of all units stream from one pool of
+    """For each task (``tasks``: key -> chunks of one video, in order): ``(key, {frame: proposals R x 4},
+    {frame: features R x C})`` over the frames of its chunks. Proposals of all tasks stream from one pool of
     ``workers`` processes (0: in this process), so the workers run ahead while this process computes
     features; unreadable frames are recorded in ``skips``.
 
     On CPU the features are computed on one thread: the thread count changes the order of float32 sums, and
     tracks must not depend on how many workers a run had (a resumed run may have had another number)."""
     work = []
-    for unit, chunks in units.items():
+    for task, chunks in tasks.items():
         split, seq = chunks[0].split, chunks[0].seq
         missing = sorted({m for c in chunks for m in c.missing})
         for m in missing:
             skips.record(dataset.frame_path(split, seq, m), "missing: no file")
-        work.append((unit, split, seq, sorted({f for c in chunks for f in c.frames} - set(missing))))
+        work.append((task, split, seq, sorted({f for c in chunks for f in c.frames} - set(missing))))
     paths = (dataset.frame_path(split, seq, f) for _, split, seq, frames in work for f in frames)
     results = iter_proposals(paths, cfg, workers)
     try:
-        for unit, split, seq, frames in work:
+        for task, split, seq, frames in work:
             boxes: dict[int, np.ndarray] = {}
             for f in frames:
                 b, err = next(results)
@@ -390,7 +318,7 @@ def iter_unit_regions(dataset: TrackingNet, units: dict, cfg: Config, layer3: La
                         layer3, [images[f] for f in order], [boxes[f] for f in order],
                         feature_short_side=cfg.tracks.feature_short_side, batch_size=FEATURE_BATCH,
                         device=device)))
-            yield unit, {f: boxes[f] for f in sorted(feats)}, feats
+            yield task, {f: boxes[f] for f in sorted(feats)}, feats
     finally:
         results.close()                                               # stops the worker pool
 
@@ -408,55 +336,5 @@ def _write_chunk(path: Path, c: Chunk, boxes: dict, feats: dict, cfg: Config, ke
     run.tracks_written += len(arrays["log_scores"])
 
 
-def write_index(out_dir: Path, params: dict | None = None) -> dict:
-    """Rebuilds ``index.json`` from the chunk files present (atomic; safe to run at any time)."""
-    out_dir = Path(out_dir)
-    entries = []
-    for path in sorted(out_dir.glob("*/*__c*.npz")):
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            n_pairs, n_tracks = len(z["pairs"]), len(z["log_scores"])
-        params = params or meta.get("params")
-        entries.append(dict(file=str(path.relative_to(out_dir)), split=meta["split"], seq=meta["seq"],
-                            chunk_index=meta["chunk_index"], start=meta["start"], length=meta["length"],
-                            num_pairs=n_pairs, num_tracks=n_tracks))
-    index = dict(format=FORMAT, version=FORMAT_VERSION, key=out_dir.name, params=params, chunks=entries)
-    if entries or out_dir.exists():
-        save_json(index, out_dir / "index.json")
-    return index
-
-
-# ---------------------------------------------------------------------------------------------- CLI
-def add_arguments(parser: CommandLineParser) -> None:
-    parser.add_argument("--preset", default="smoke", help="config preset (smoke or paper)")
-    add_parameter_option(parser, ("trackingnet_root", "/data/TrackingNet"))
-    parser.add_argument("--source", default="trackingnet", choices=("trackingnet", "synthetic"),
-                        help="the config's videos (default) or the synthetic sample videos")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes (default: num_workers of the config; 0 = in-process)")
-    parser.add_argument("--shard-index", type=int, default=None, help="this machine's shard (0-based)")
-    parser.add_argument("--num-shards", type=int, default=None,
-                        help="number of shards (default: torchrun's WORLD_SIZE, else 1)")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N videos of the shard")
-    parser.add_argument("--reindex", action="store_true", help="only rebuild index.json from the files")
-
-
-def main(args) -> int:
-    cfg = config_from_args(args)
-    if (args.shard_index is None) != (args.num_shards is None):
-        raise ConfigError("give both --shard-index and --num-shards (or neither)")
-    if args.reindex:
-        out = tracks_dir(cfg, args.source)
-        index = write_index(out, track_params(cfg, args.source))
-        print(f"index of {len(index['chunks'])} chunk(s) written to {out / 'index.json'}")
-        return 0
-    run = run_tracks(cfg, args.source, args.shard_index, args.num_shards, args.workers, args.limit)
-    print(run.summary())
-    fps = run.frames_processed / run.seconds if run.seconds else 0.0
-    print(f"{run.frames_processed} frame(s) in {run.seconds:.1f} s ({fps:.1f} frames/s)")
-    return 0
-
-
-__all__ = ["FORMAT_VERSION", "TrackRun", "add_arguments", "chunk_file", "chunk_pair_scores", "chunk_tracks",
-           "load_tracks", "main", "run_tracks", "shard_chunks", "track_key", "track_params", "tracks_dir",
-           "write_index"]
+__all__ = ["FORMAT_VERSION", "TrackRun", "check_config", "chunk_file", "chunk_pair_scores", "chunk_tasks",
+           "chunk_tracks", "iter_task_regions", "load_tracks", "run_tracks", "shard_chunks", "tracks_dir"]

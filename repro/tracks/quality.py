@@ -29,7 +29,7 @@ from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos
 from .extract import extract_tracks
 from ..runtime import resolve_device
 from .features import load_layer3
-from .pipeline import chunk_pair_scores, iter_unit_regions
+from .pipeline import chunk_pair_scores, iter_task_regions
 
 IOU_THRESHOLD = 0.5
 
@@ -183,7 +183,7 @@ def synthetic_regions(cfg: Config, chunks_per_video: int = 1, max_videos: int = 
     layer3 = load_layer3(cfg.tracks.track_checkpoint, cfg.tracks.track_arch, cfg.run.seed, device)
     workers = cfg.run.num_workers if workers is None else workers
     out = []
-    for v, boxes, feats in iter_unit_regions(dataset, by_video, cfg, layer3, device, workers, SkipLog()):
+    for v, boxes, feats in iter_task_regions(dataset, by_video, cfg, layer3, device, workers, SkipLog()):
         gt, vis = load_objects(dataset, *v)
         out.append(VideoRegions(v, by_video[v], boxes, feats, gt, vis))
     return out

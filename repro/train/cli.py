@@ -13,8 +13,9 @@ from __future__ import annotations
 import sys
 
 from ..config import CommandLineParser, Config, add_parameter_option, config_from_args
-from ..errors import ConfigError
+from ..errors import ConfigError, ReproError
 from .data import MODES
+from .loop import train
 
 
 def add_arguments(parser: CommandLineParser) -> None:
@@ -30,7 +31,6 @@ def add_arguments(parser: CommandLineParser) -> None:
 
 
 def main(args) -> int:
-    from .loop import train
     cfg = config_from_args(args)
     modes = tuple(args.mode or cfg.train.modes)
     if args.out and len(modes) > 1:
@@ -48,7 +48,6 @@ def main(args) -> int:
 
 
 if __name__ == "__main__":   # torchrun -m repro.train.cli ...
-    from ..errors import ReproError
     p = CommandLineParser(prog="repro train", description=__doc__.split("\n\n")[0])
     add_arguments(p)
     try:

@@ -22,7 +22,14 @@ uninterrupted run would have seen from step s on, with any number of loader work
 
 Each sample is a dict of tensors: uint8 crops (the geometric part of the augmentation, done here) and the
 colour parameters of each view (the colour part runs batched on the training device:
-``repro.moco.augment.color_augment``).
+``repro.moco.augment.color_augment``). Its keys (batched by the loader, so each gains a leading N):
+  * ``view_q``, ``view_k``    3xSxS uint8: the query and key crops (x_q = aug(x1), x_k = aug(x2));
+  * ``color_q``, ``color_k``  the colour parameters of those views (``sample_color_params``);
+  * with tracks: ``patch_q``, ``patch_k`` (the frames cropped again, each around its tracked box),
+    ``patch_color_q``, ``patch_color_k`` (their colour parameters) and ``box_q``, ``box_k`` (4 float32,
+    the box (x1, y1, x2, y2) in crop pixels);
+  * ``supervised``: ``image`` (3xSxS uint8 crop) and ``label`` (int64);
+  * ``index`` (the item) and, for videos, ``frame_pair`` (the absolute indices i < j of the two frames).
 """
 from __future__ import annotations
 
@@ -37,9 +44,12 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..config import Config
+from ..data import frame_pairs, list_chunks, read_image, sample_frame_pair
+from ..data.trackingnet import FrameError
 from ..errors import ConfigError, DatasetLayoutError, MissingArtifactError
 from ..moco.augment import MOCO_SCALE, geometric_augment, sample_color_params
 from ..paths import artifact, require
+from ..tracks.store import chunk_file, load_tracks, tracks_dir
 
 log = logging.getLogger("repro.train")
 
@@ -115,7 +125,6 @@ class ImageSet:
     def image(self, i: int) -> np.ndarray:
         if self.images is not None:
             return self.images[i]
-        from ..data import read_image
         return read_image(self.files[i])
 
 
@@ -162,12 +171,13 @@ class ImageDataset(Dataset):
         rng = sample_rng(self.seed, step, slot)
         img = self.set.image(i)
         if self.mode == "supervised":
-            x, _ = geometric_augment(img, rng, self.size, SUPERVISED_SCALE)
-            return {"x": x, "y": torch.tensor(self.set.labels[i]), "index": torch.tensor(i)}
-        x_q, _ = geometric_augment(img, rng, self.size, MOCO_SCALE)
-        x_k, _ = geometric_augment(img, rng, self.size, MOCO_SCALE)
-        return {"x_q": x_q, "x_k": x_k, "c_q": torch.from_numpy(sample_color_params(rng, self.size)),
-                "c_k": torch.from_numpy(sample_color_params(rng, self.size)), "index": torch.tensor(i)}
+            crop, _ = geometric_augment(img, rng, self.size, SUPERVISED_SCALE)
+            return {"image": crop, "label": torch.tensor(self.set.labels[i]), "index": torch.tensor(i)}
+        view_q, _ = geometric_augment(img, rng, self.size, MOCO_SCALE)
+        view_k, _ = geometric_augment(img, rng, self.size, MOCO_SCALE)
+        return {"view_q": view_q, "view_k": view_k,
+                "color_q": torch.from_numpy(sample_color_params(rng, self.size)),
+                "color_k": torch.from_numpy(sample_color_params(rng, self.size)), "index": torch.tensor(i)}
 
 
 # --------------------------------------------------------------------------------------------- videos
@@ -194,8 +204,6 @@ def tracked_chunk(chunk, tracks: dict) -> TrackedChunk | None:
 
 def load_tracked_chunks(cfg: Config, chunks: list) -> list[TrackedChunk]:
     """The tracks of every chunk (``repro.tracks``), leaving out chunks with no track."""
-    from ..tracks.pipeline import chunk_file, tracks_dir
-    from ..tracks.pipeline import load_tracks
     root = tracks_dir(cfg)
     if not root.is_dir():
         raise MissingArtifactError(f"no tracks for this configuration at {root}; they are made by notebook "
@@ -239,7 +247,6 @@ class FramePairDataset(Dataset):
         return len(self.chunks)
 
     def _frame_pair(self, chunk, rng) -> tuple[int, int]:
-        from ..data import frame_pairs, sample_frame_pair
         if self.pair_mode == "grid":
             grid = frame_pairs(chunk.length, self.k)
             if not grid:
@@ -251,11 +258,9 @@ class FramePairDataset(Dataset):
         return chunk.start + i, chunk.start + j
 
     def _read(self, chunk, i: int) -> np.ndarray:
-        from ..data import read_image
         return read_image(chunk.frame_paths[i - chunk.start])
 
     def __getitem__(self, spec: tuple[int, int, int]) -> dict[str, Any]:
-        from ..data.trackingnet import FrameError
         idx, step, slot = spec
         rng = sample_rng(self.seed, step, slot)
         item = self.chunks[idx]
@@ -264,8 +269,8 @@ class FramePairDataset(Dataset):
             if self.tracks:
                 q = int(rng.integers(len(item.pairs)))                 # a frame pair that has tracks
                 i, j = (int(v) for v in item.pairs[q])
-                t = int(rng.integers(len(item.boxes_i[q])))            # sample_track: one of its tracks
-                box_i, box_j = item.boxes_i[q][t], item.boxes_j[q][t]
+                track = int(rng.integers(len(item.boxes_i[q])))        # sample_track: one of its tracks
+                box_i, box_j = item.boxes_i[q][track], item.boxes_j[q][track]
             else:
                 i, j = self._frame_pair(chunk, rng)
             try:
@@ -277,18 +282,18 @@ class FramePairDataset(Dataset):
             raise DatasetLayoutError(f"{FRAME_TRIES} frame pairs of chunk {chunk.name} could not be read; "
                                      "check its frames")
         out = {}
-        out["x_q"], _ = geometric_augment(x1, rng, self.size, MOCO_SCALE)   # x_q = aug(x1)
-        out["x_k"], _ = geometric_augment(x2, rng, self.size, MOCO_SCALE)   # x_k = aug(x2)
-        out["c_q"] = torch.from_numpy(sample_color_params(rng, self.size))
-        out["c_k"] = torch.from_numpy(sample_color_params(rng, self.size))
+        out["view_q"], _ = geometric_augment(x1, rng, self.size, MOCO_SCALE)   # x_q = aug(x1)
+        out["view_k"], _ = geometric_augment(x2, rng, self.size, MOCO_SCALE)   # x_k = aug(x2)
+        out["color_q"] = torch.from_numpy(sample_color_params(rng, self.size))
+        out["color_k"] = torch.from_numpy(sample_color_params(rng, self.size))
         if self.tracks:   # x1_patch, x2_patch: the frames augmented again, each with its tracked box
-            out["p_q"], b_q = geometric_augment(x1, rng, self.size, MOCO_SCALE, box_i, self.min_visible)
-            out["p_k"], b_k = geometric_augment(x2, rng, self.size, MOCO_SCALE, box_j, self.min_visible)
-            out["b_q"], out["b_k"] = torch.from_numpy(b_q), torch.from_numpy(b_k)
-            out["cp_q"] = torch.from_numpy(sample_color_params(rng, self.size))
-            out["cp_k"] = torch.from_numpy(sample_color_params(rng, self.size))
+            out["patch_q"], box_q = geometric_augment(x1, rng, self.size, MOCO_SCALE, box_i, self.min_visible)
+            out["patch_k"], box_k = geometric_augment(x2, rng, self.size, MOCO_SCALE, box_j, self.min_visible)
+            out["box_q"], out["box_k"] = torch.from_numpy(box_q), torch.from_numpy(box_k)
+            out["patch_color_q"] = torch.from_numpy(sample_color_params(rng, self.size))
+            out["patch_color_k"] = torch.from_numpy(sample_color_params(rng, self.size))
         out["index"] = torch.tensor(idx)
-        out["frames"] = torch.tensor([i, j])
+        out["frame_pair"] = torch.tensor([i, j])
         return out
 
 
@@ -296,18 +301,17 @@ class FramePairDataset(Dataset):
 def build_dataset(cfg: Config, mode: str) -> Dataset:
     """The dataset of a training mode (see the module docstring)."""
     check_mode(mode)
-    t, seed = cfg.train, cfg.run.seed
+    tc, seed = cfg.train, cfg.run.seed
     if mode in ("images", "supervised"):
-        return ImageDataset(load_image_set(cfg), mode, t.image_size, seed)
-    from ..data import list_chunks
+        return ImageDataset(load_image_set(cfg), mode, tc.image_size, seed)
     chunks = list_chunks(cfg)
     if not chunks:
         raise DatasetLayoutError(f"no video gives a chunk of chunk_len={cfg.video.chunk_len} frames; lower "
                                  "chunk_len or check the video root")
     if mode == "frames+tracks":
         chunks = load_tracked_chunks(cfg, chunks)
-    return FramePairDataset(chunks, t.image_size, seed, cfg.video.pair_gap, cfg.video.pair_mode,
-                            t.patch_min_visible)
+    return FramePairDataset(chunks, tc.image_size, seed, cfg.video.pair_gap, cfg.video.pair_mode,
+                            tc.patch_min_visible)
 
 
 def _worker_init(_: int) -> None:

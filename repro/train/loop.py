@@ -45,7 +45,7 @@ from torch import nn
 from ..config import Config
 from ..errors import ConfigError
 from ..io import atomic_path
-from ..models import build_resnet, denormalize
+from ..models import build_resnet, denormalize, read_checkpoint
 from ..moco import MoCo
 from ..moco.augment import color_augment
 from ..paths import artifact
@@ -61,7 +61,9 @@ LOG_FIELDS = ("step", "epoch", "lr", "loss", "loss_frame", "loss_patch", "acc", 
 
 # --------------------------------------------------------------------------------------------- setup
 @dataclass
-class Dist:
+class ProcessGroup:
+    """This process's place in a (torchrun) run: its ``rank`` among ``world`` processes, its GPU index on
+    the node (``local_rank``), and whether ``train`` created the process group (and so destroys it)."""
     rank: int = 0
     world: int = 1
     local_rank: int = 0
@@ -72,37 +74,37 @@ class Dist:
         return self.rank == 0
 
 
-def setup_distributed(device_kind: str) -> Dist:
+def setup_distributed(device_kind: str) -> ProcessGroup:
     """torchrun's environment -> a process group (nccl on CUDA, gloo on CPU); one process: nothing."""
     if dist.is_available() and dist.is_initialized():
-        return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+        return ProcessGroup(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
-        return Dist()
+        return ProcessGroup()
     backend = "nccl" if device_kind == "cuda" else "gloo"
     dist.init_process_group(backend=backend)
-    return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)), True)
+    return ProcessGroup(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)), True)
 
 
 def build_model(cfg: Config, mode: str, num_classes: int = 0) -> nn.Module:
     """``MoCo`` for the contrastive modes, a torchvision ResNet classifier for ``supervised``."""
-    t = cfg.train
+    tc = cfg.train
     if mode == "supervised":
-        return build_resnet(t.arch, num_classes=num_classes)
-    return MoCo(t.arch, dim=t.feature_dim, K=t.queue_size, m=t.moco_momentum, T=t.temperature, mlp=t.mlp,
-                roi_size=t.patch_roi_size, shuffle_bn=t.shuffle_bn and not t.sync_bn)
+        return build_resnet(tc.arch, num_classes=num_classes)
+    return MoCo(tc.arch, dim=tc.feature_dim, K=tc.queue_size, m=tc.moco_momentum, T=tc.temperature, mlp=tc.mlp,
+                roi_size=tc.patch_roi_size, shuffle_bn=tc.shuffle_bn and not tc.sync_bn)
 
 
 def total_steps(cfg: Config, n_items: int) -> tuple[int, float]:
     """(number of steps, steps per epoch): ``train_steps``, or ``epochs`` passes over the items."""
-    t = cfg.train
-    per_epoch = n_items / t.batch_size
-    if t.train_steps > 0:
-        return t.train_steps, per_epoch
-    if n_items < t.batch_size:
-        raise ConfigError(f"the training set has {n_items} items, fewer than batch_size={t.batch_size}; "
+    tc = cfg.train
+    per_epoch = n_items / tc.batch_size
+    if tc.train_steps > 0:
+        return tc.train_steps, per_epoch
+    if n_items < tc.batch_size:
+        raise ConfigError(f"the training set has {n_items} items, fewer than batch_size={tc.batch_size}; "
                           "lower batch_size or set train_steps")
-    return t.epochs * (n_items // t.batch_size), float(n_items // t.batch_size)
+    return tc.epochs * (n_items // tc.batch_size), float(n_items // tc.batch_size)
 
 
 def learning_rate(schedule: dict, step: int) -> float:
@@ -136,12 +138,13 @@ def moco_step(model: nn.Module, moco: MoCo, optimizer: torch.optim.Optimizer, ba
     ``model`` is ``moco`` or its DistributedDataParallel wrapper (the forward goes through it so that
     gradients are averaged across processes).
     """
-    x_q, x_k = _views(batch, "x_q", "c_q", device), _views(batch, "x_k", "c_k", device)
-    tracks = "p_q" in batch
+    x_q, x_k = _views(batch, "view_q", "color_q", device), _views(batch, "view_k", "color_k", device)
+    tracks = "patch_q" in batch
     patches = {}
     if tracks:   # x1_patch, x2_patch = sample_track(x1, x2): frames augmented with their boxes
-        patches = dict(patch_q=_views(batch, "p_q", "cp_q", device), patch_k=_views(batch, "p_k", "cp_k", device),
-                       boxes_q=_to(batch, "b_q", device), boxes_k=_to(batch, "b_k", device))
+        patches = dict(patch_q=_views(batch, "patch_q", "patch_color_q", device),
+                       patch_k=_views(batch, "patch_k", "patch_color_k", device),
+                       boxes_q=_to(batch, "box_q", device), boxes_k=_to(batch, "box_k", device))
     with autocast(device):
         out = model(x_q, x_k, **patches)            # loss = 0.5*loss + 0.5*loss_patch with tracks
     optimizer.zero_grad(set_to_none=True)
@@ -165,10 +168,10 @@ def moco_step(model: nn.Module, moco: MoCo, optimizer: torch.optim.Optimizer, ba
 def supervised_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: dict, device: torch.device,
                     scaler: Any = None) -> dict[str, float]:
     """One cross-entropy SGD step of the ``supervised`` baseline (crop + flip, normalised)."""
-    x = color_augment(_to(batch, "x", device), None)
+    x = color_augment(_to(batch, "image", device), None)
     if device.type == "cuda":
         x = x.contiguous(memory_format=torch.channels_last)
-    y = _to(batch, "y", device)
+    y = _to(batch, "label", device)
     with autocast(device):
         logits = model(x)
     loss = F.cross_entropy(logits.float(), y)
@@ -244,6 +247,24 @@ class TrainResult:
     seconds: float = 0.0
 
 
+@dataclass
+class _Run:
+    """Everything one call of ``train`` sets up before its first step (``_set_up``, ``_resume``)."""
+    cfg: Config
+    mode: str
+    device: torch.device
+    procs: ProcessGroup
+    out_dir: Path
+    ckpt_path: Path
+    dataset: Any
+    steps: int
+    per_epoch: float
+    schedule: dict
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scaler: Any
+
+
 def train(cfg: Config, mode: str, out_dir: str | os.PathLike | None = None, resume: bool = True,
           tensorboard: bool = True, stop_after: int | None = None) -> TrainResult:
     """Train ``mode`` under ``cfg``; writes ``checkpoint.pt`` and ``log.csv`` (+ ``tensorboard/``) to
@@ -257,114 +278,37 @@ def train(cfg: Config, mode: str, out_dir: str | os.PathLike | None = None, resu
     """
     check_mode(mode)
     device = resolve_device(cfg.run.device)
-    d = setup_distributed(device.type)
+    procs = setup_distributed(device.type)
     try:
-        return _train(cfg, mode, device, d, out_dir, resume, tensorboard, stop_after)
+        return _train(cfg, mode, device, procs, out_dir, resume, tensorboard, stop_after)
     finally:
-        if d.owns_group:
+        if procs.owns_group:
             dist.destroy_process_group()
 
 
-def _train(cfg, mode, device, d: Dist, out_dir, resume, tensorboard, stop_after) -> TrainResult:
-    t = cfg.train
-    if device.type == "cuda" and d.world > 1:
-        device = torch.device("cuda", d.local_rank)
-        torch.cuda.set_device(device)
-    if t.sync_bn and (d.world == 1 or device.type != "cuda"):
-        raise ConfigError("sync_bn needs several CUDA processes (torchrun on GPUs); use shuffle_bn on CPU "
-                          "or with one process")
-    out_dir = Path(out_dir) if out_dir else artifact("checkpoints", mode, cache_dir=cfg.run.cache_dir)
-    ckpt_path = out_dir / "checkpoint.pt"
-
-    seed_everything(cfg.run.seed)          # same initial weights in every process
-    dataset = build_dataset(cfg, mode)
-    n_classes = len(dataset.set.categories) if mode == "supervised" else 0
-    steps, per_epoch = total_steps(cfg, len(dataset))
-    schedule = {"base_lr": t.supervised_lr if mode == "supervised" else t.lr, "cosine": t.cosine,
-                "total_steps": steps, "steps_per_epoch": per_epoch, "epochs": t.epochs,
-                "by_epoch": t.train_steps <= 0}
-    model = build_model(cfg, mode, n_classes)
-    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=schedule["base_lr"],
-                                momentum=t.sgd_momentum, weight_decay=t.weight_decay)
-    use_fp16 = device.type == "cuda" and not torch.cuda.is_bf16_supported()
-    scaler = torch.amp.GradScaler("cuda", enabled=use_fp16) if device.type == "cuda" else None
-
-    start = 0
-    if resume and ckpt_path.exists():
-        state = load_training_checkpoint(ckpt_path, cfg, mode)
-        load_model_state(model, state["model"], f"checkpoint {ckpt_path}")
-        optimizer.load_state_dict(state["optimizer"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        if isinstance(model, MoCo) and state.get("queue_step") is not None:
-            model.queue_step.copy_(state["queue_step"])
-        set_rng_state(state["rng"])
-        start = int(state["step"])
-        if state.get("world_size", 1) != d.world and d.main:
-            log.warning("resuming a %d-process run with %d processes: training continues, but not "
-                        "bit-for-bit as the original would have", state.get("world_size", 1), d.world)
-    elif t.init_checkpoint:
-        what = init_from_checkpoint(t.init_checkpoint, model, mode)
-        if d.main:
-            log.info("initialised %s", what)
-    result = TrainResult(mode, ckpt_path, out_dir / "log.csv", steps, start, 0)
-    if start >= steps:
+def _train(cfg, mode, device, procs: ProcessGroup, out_dir, resume, tensorboard, stop_after) -> TrainResult:
+    run = _set_up(cfg, mode, device, procs, out_dir)
+    start = _resume(run) if resume and run.ckpt_path.exists() else _initialise(run)
+    result = TrainResult(mode, run.ckpt_path, run.out_dir / "log.csv", run.steps, start, 0)
+    if start >= run.steps:
         return result
-    end = steps if stop_after is None else min(steps, start + stop_after)
-
-    model.to(device)
-    for state in optimizer.state.values():      # a resumed optimizer's buffers follow the model
-        for k, v in state.items():
-            if torch.is_tensor(v):
-                state[k] = v.to(device)
-    if device.type == "cuda":
-        model.to(memory_format=torch.channels_last)
-    moco = model if isinstance(model, MoCo) else None
-    if moco is not None and t.sync_bn:
-        moco.encoder_q = nn.SyncBatchNorm.convert_sync_batchnorm(moco.encoder_q)
-        moco.encoder_k = nn.SyncBatchNorm.convert_sync_batchnorm(moco.encoder_k)
-    if t.compile_model:
-        for enc in ([moco.encoder_q, moco.encoder_k] if moco is not None else [model]):
-            for child in enc.children():
-                child.compile()
-    net = model
-    if d.world > 1:
-        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-
-    sampler = StepSampler(len(dataset), t.batch_size, cfg.run.seed, end, start, d.rank, d.world)
-    loader = build_loader(dataset, sampler, cfg.run.num_workers, pin_memory=device.type == "cuda")
-    logger = ScalarLog(out_dir, start, tensorboard) if d.main else None
-    model.train()
+    end = run.steps if stop_after is None else min(run.steps, start + stop_after)
+    net, moco = _place_model(run)
+    sampler = StepSampler(len(run.dataset), cfg.train.batch_size, cfg.run.seed, end, start, procs.rank,
+                          procs.world)
+    loader = build_loader(run.dataset, sampler, cfg.run.num_workers, pin_memory=run.device.type == "cuda")
+    logger = ScalarLog(run.out_dir, start, tensorboard) if procs.main else None
+    run.model.train()
     t0 = time.perf_counter()
-
-    def checkpoint(step: int) -> None:
-        if d.main:
-            save_checkpoint(ckpt_path, cfg=cfg, mode=mode, model=model, optimizer=optimizer, schedule=schedule,
-                            step=step, world_size=d.world, scaler=scaler,
-                            queue_step=None if moco is None else moco.queue_step)
-        if d.world > 1:
-            dist.barrier()
-
     try:
         step = start
         for batch in progress(loader, desc=f"train {mode}", total=end, initial=start):
-            lr = learning_rate(schedule, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            if moco is not None:
-                row = moco_step(net, moco, optimizer, batch, device, step, scaler)
-                row["queue_age"] = moco.queue_age(step)
-            else:
-                row = supervised_step(net, optimizer, batch, device, scaler)
+            result.last = _train_step(run, net, moco, batch, step)
             step += 1
-            row.update(step=step, epoch=step / per_epoch, lr=lr)
-            if not all(math.isfinite(row[k]) for k in ("loss",)):
-                raise FloatingPointError(f"the loss is {row['loss']} at step {step}; lower lr")
-            result.last = row
             if logger is not None:
-                logger.write(row)
-            if step % t.checkpoint_every == 0 or step == end:
-                checkpoint(step)
+                logger.write(result.last)
+            if step % cfg.train.checkpoint_every == 0 or step == end:
+                _checkpoint(run, moco, step)
         result.steps_run = step - start
     finally:
         if logger is not None:
@@ -373,14 +317,117 @@ def _train(cfg, mode, device, d: Dist, out_dir, resume, tensorboard, stop_after)
     return result
 
 
+def _set_up(cfg: Config, mode: str, device: torch.device, procs: ProcessGroup, out_dir) -> _Run:
+    """The device of this process, the data, the schedule, and a freshly initialised model and optimiser."""
+    tc = cfg.train
+    if device.type == "cuda" and procs.world > 1:
+        device = torch.device("cuda", procs.local_rank)
+        torch.cuda.set_device(device)
+    if tc.sync_bn and (procs.world == 1 or device.type != "cuda"):
+        raise ConfigError("sync_bn needs several CUDA processes (torchrun on GPUs); use shuffle_bn on CPU "
+                          "or with one process")
+    out_dir = Path(out_dir) if out_dir else artifact("checkpoints", mode, cache_dir=cfg.run.cache_dir)
+
+    seed_everything(cfg.run.seed)          # same initial weights in every process
+    dataset = build_dataset(cfg, mode)
+    n_classes = len(dataset.set.categories) if mode == "supervised" else 0
+    steps, per_epoch = total_steps(cfg, len(dataset))
+    schedule = {"base_lr": tc.supervised_lr if mode == "supervised" else tc.lr, "cosine": tc.cosine,
+                "total_steps": steps, "steps_per_epoch": per_epoch, "epochs": tc.epochs,
+                "by_epoch": tc.train_steps <= 0}
+    model = build_model(cfg, mode, n_classes)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=schedule["base_lr"],
+                                momentum=tc.sgd_momentum, weight_decay=tc.weight_decay)
+    use_fp16 = device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    scaler = torch.amp.GradScaler("cuda", enabled=use_fp16) if device.type == "cuda" else None
+    return _Run(cfg, mode, device, procs, out_dir, out_dir / "checkpoint.pt", dataset, steps, per_epoch,
+                schedule, model, optimizer, scaler)
+
+
+def _resume(run: _Run) -> int:
+    """Loads ``run.ckpt_path`` (weights, optimiser, scaler, queue ages, RNG); returns its step."""
+    state = load_training_checkpoint(run.ckpt_path, run.cfg, run.mode)
+    load_model_state(run.model, state["model"], f"checkpoint {run.ckpt_path}")
+    run.optimizer.load_state_dict(state["optimizer"])
+    if run.scaler is not None and state.get("scaler"):
+        run.scaler.load_state_dict(state["scaler"])
+    if isinstance(run.model, MoCo) and state.get("queue_step") is not None:
+        run.model.queue_step.copy_(state["queue_step"])
+    set_rng_state(state["rng"])
+    if state.get("world_size", 1) != run.procs.world and run.procs.main:
+        log.warning("resuming a %d-process run with %d processes: training continues, but not "
+                    "bit-for-bit as the original would have", state.get("world_size", 1), run.procs.world)
+    return int(state["step"])
+
+
+def _initialise(run: _Run) -> int:
+    """A fresh start (step 0), from ``init_checkpoint``'s weights if one is set."""
+    if run.cfg.train.init_checkpoint:
+        what = init_from_checkpoint(run.cfg.train.init_checkpoint, run.model, run.mode)
+        if run.procs.main:
+            log.info("initialised %s", what)
+    return 0
+
+
+def _place_model(run: _Run) -> tuple[nn.Module, MoCo | None]:
+    """Model and optimiser state on the device (SyncBN, compile, DDP as configured): (net to call, MoCo)."""
+    model, device, tc = run.model, run.device, run.cfg.train
+    model.to(device)
+    for state in run.optimizer.state.values():      # a resumed optimizer's buffers follow the model
+        for k, v in state.items():
+            if torch.is_tensor(v):
+                state[k] = v.to(device)
+    if device.type == "cuda":
+        model.to(memory_format=torch.channels_last)
+    moco = model if isinstance(model, MoCo) else None
+    if moco is not None and tc.sync_bn:
+        moco.encoder_q = nn.SyncBatchNorm.convert_sync_batchnorm(moco.encoder_q)
+        moco.encoder_k = nn.SyncBatchNorm.convert_sync_batchnorm(moco.encoder_k)
+    if tc.compile_model:
+        for enc in ([moco.encoder_q, moco.encoder_k] if moco is not None else [model]):
+            for child in enc.children():
+                child.compile()
+    net = model
+    if run.procs.world > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    return net, moco
+
+
+def _train_step(run: _Run, net: nn.Module, moco: MoCo | None, batch: dict, step: int) -> dict[str, float]:
+    """Step ``step`` (0-based) at its learning rate; returns its log row (``step`` is then ``step + 1``)."""
+    lr = learning_rate(run.schedule, step)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    if moco is not None:
+        row = moco_step(net, moco, run.optimizer, batch, run.device, step, run.scaler)
+        row["queue_age"] = moco.queue_age(step)
+    else:
+        row = supervised_step(net, run.optimizer, batch, run.device, run.scaler)
+    row.update(step=step + 1, epoch=(step + 1) / run.per_epoch, lr=lr)
+    if not all(math.isfinite(row[k]) for k in ("loss",)):
+        raise FloatingPointError(f"the loss is {row['loss']} at step {step + 1}; lower lr")
+    return row
+
+
+def _checkpoint(run: _Run, moco: MoCo | None, step: int) -> None:
+    """Rank 0 writes the checkpoint of ``step``; every process waits for it."""
+    if run.procs.main:
+        save_checkpoint(run.ckpt_path, cfg=run.cfg, mode=run.mode, model=run.model, optimizer=run.optimizer,
+                        schedule=run.schedule, step=step, world_size=run.procs.world, scaler=run.scaler,
+                        queue_step=None if moco is None else moco.queue_step)
+    if run.procs.world > 1:
+        dist.barrier()
+
+
 def train_modes(cfg: Config, modes: tuple[str, ...] | None = None, **kw) -> dict[str, TrainResult]:
     """``train`` for each of ``modes`` (default ``cfg.train.modes``), in order."""
     return {m: train(cfg, m, **kw) for m in (modes or cfg.train.modes)}
 
 
 # --------------------------------------------------------------------------------------------- inspect
-def first_batch(cfg: Config, mode: str, step: int = 0) -> dict:
-    """The (loaded, not yet colour-augmented) batch that step ``step`` of a run trains on."""
+def batch_at(cfg: Config, mode: str, step: int = 0) -> dict:
+    """The (loaded, not yet colour-augmented) batch that step ``step`` of a run trains on (keys: see
+    ``repro.train.data``)."""
     dataset = build_dataset(cfg, mode)
     sampler = StepSampler(len(dataset), cfg.train.batch_size, cfg.run.seed, step + 1, step)
     return next(iter(build_loader(dataset, sampler)))
@@ -391,16 +438,16 @@ def example_views(cfg: Config, mode: str, n: int = 4) -> dict[str, Any]:
     ``query``/``key`` (or ``image`` for supervised) and, with tracks, ``patch_query``/``patch_key`` with
     their boxes (Nx4 pixels)."""
     check_mode(mode)
-    b = {k: v[:n] for k, v in first_batch(cfg, mode).items()}
+    b = {k: v[:n] for k, v in batch_at(cfg, mode).items()}
     if mode == "supervised":
-        return {"image": denormalize(color_augment(b["x"], None)), "label": b["y"]}
-    out = {"query": denormalize(color_augment(b["x_q"], b["c_q"])),
-           "key": denormalize(color_augment(b["x_k"], b["c_k"]))}
-    if "p_q" in b:
-        out.update(patch_query=denormalize(color_augment(b["p_q"], b["cp_q"])), box_query=b["b_q"],
-                   patch_key=denormalize(color_augment(b["p_k"], b["cp_k"])), box_key=b["b_k"])
-    if "frames" in b:
-        out["frames"] = b["frames"]
+        return {"image": denormalize(color_augment(b["image"], None)), "label": b["label"]}
+    out = {"query": denormalize(color_augment(b["view_q"], b["color_q"])),
+           "key": denormalize(color_augment(b["view_k"], b["color_k"]))}
+    if "patch_q" in b:
+        out.update(patch_query=denormalize(color_augment(b["patch_q"], b["patch_color_q"])), box_query=b["box_q"],
+                   patch_key=denormalize(color_augment(b["patch_k"], b["patch_color_k"])), box_key=b["box_k"])
+    if "frame_pair" in b:
+        out["frames"] = b["frame_pair"]
     return out
 
 
@@ -414,16 +461,15 @@ def hardest_negatives(cfg: Config, mode: str, checkpoint: str | os.PathLike, n_q
     the queue's). Returns the de-normalised views (Nx3xSxS in [0, 1]) of the queries, positives and
     hardest negatives, with the similarities.
     """
-    from ..models import read_checkpoint
     check_mode(mode)
     if mode == "supervised":
         raise ConfigError("hardest_negatives needs a contrastive mode (images, frames, frames+tracks)")
     model = build_model(cfg, mode)
     load_model_state(model, read_checkpoint(checkpoint)["model"], f"checkpoint {checkpoint}")
     model.eval()
-    batch = first_batch(cfg, mode, step)
+    batch = batch_at(cfg, mode, step)
     dev = torch.device("cpu")
-    x_q, x_k = _views(batch, "x_q", "c_q", dev), _views(batch, "x_k", "c_k", dev)
+    x_q, x_k = _views(batch, "view_q", "color_q", dev), _views(batch, "view_k", "color_k", dev)
     q, k = model.embed(model.encoder_q, x_q), model.embed(model.encoder_k, x_k)   # NxC each
     sim = q @ k.T                                                                # sim: NxN
     same = batch["index"].view(-1, 1) == batch["index"].view(1, -1)             # same item: not a negative

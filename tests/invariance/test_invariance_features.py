@@ -10,6 +10,7 @@ import torch
 
 from repro.config import Config
 from repro.errors import MissingArtifactError
+from repro.invariance import compare as C
 from repro.invariance import features as F
 from repro.invariance.datasets import synthetic_trajectories
 from repro.models import build_resnet
@@ -103,19 +104,19 @@ def test_cache_is_keyed_by_checkpoint_and_dataset(dataset, weights, tmp_cache, m
 def test_model_checkpoints_name_the_training_notebook(tmp_cache):
     cfg = Config.smoke()
     with pytest.raises(MissingArtifactError, match=r"training mode 'supervised'.*03_training"):
-        F.model_checkpoints(cfg)
+        C.model_checkpoints(cfg)
     for mode in cfg.train.modes:
         path = tmp_cache / "checkpoints" / mode / "checkpoint.pt"
         path.parent.mkdir(parents=True)
         path.write_bytes(b"")
-    models = F.model_checkpoints(cfg)
+    models = C.model_checkpoints(cfg)
     assert list(models) == ["random init", *cfg.train.modes] and models["random init"] is None
 
 
 def test_compare_models_rows(dataset, weights, tmp_cache, fake_trajectories_npz):
     _, paths = weights
     cfg = Config.smoke().replace(image_size=SIZE, invariance_top_ks=(5, 10))
-    rows = F.compare_models(cfg, {"viewpoint": dataset}, {"random init": None, "images": paths["repro"]})
+    rows = C.compare_models(cfg, {"viewpoint": dataset}, {"random init": None, "images": paths["repro"]})
     measures = [r["measure"] for r in rows if r["model"] == "images"]
     assert measures == ["Goodfellow", "Goodfellow, signed", "class-conditional K=5", "class-conditional K=5, signed",
                         "class-conditional K=5, all", "class-conditional K=10", "class-conditional K=10, signed",

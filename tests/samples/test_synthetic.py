@@ -9,8 +9,8 @@ import pytest
 
 from repro.errors import ConfigError
 from repro.samples import synthetic
-from repro.samples.synthetic import (PART_CATEGORIES, SYNTHETIC_CATEGORIES, TRANSFORMATIONS, make_category_images,
-                                     make_part_objects, make_trajectories, make_video)
+from repro.samples.synthetic import (PART_CATEGORIES, SYNTHETIC_CATEGORIES, TRANSFORMATIONS, category_images,
+                                     part_objects, synthetic_video, transformation_trajectories)
 
 
 def _naive_box(mask):
@@ -26,15 +26,15 @@ def _touches_border(mask):
 
 # ----------------------------------------------------------------------------- determinism and API
 CALLS = {
-    "video": lambda seed: make_video(seed, 6, 48, 2),
-    "images": lambda seed: make_category_images(seed, 6, 2, 40),
-    "parts": lambda seed: make_part_objects(seed, 6, 2, 40),
-    "trajectories": lambda seed: make_trajectories(seed, 6, 1, 3, 40),
+    "video": lambda seed: synthetic_video(seed, 6, 48, 2),
+    "images": lambda seed: category_images(seed, 6, 2, 40),
+    "parts": lambda seed: part_objects(seed, 6, 2, 40),
+    "trajectories": lambda seed: transformation_trajectories(seed, 6, 1, 3, 40),
 }
 
 
 def _items(out):
-    return list(out.values()) if isinstance(out, dict) else list(out)
+    return list(out.values()) if isinstance(out, dict) else list(vars(out).values())
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
@@ -49,29 +49,32 @@ def test_same_seed_gives_identical_arrays_and_another_seed_differs(name):
 
 
 def test_shapes_and_dtypes():
-    frames, boxes, visible = make_video(0, 5, 40, 4)
+    v = synthetic_video(0, 5, 40, 4)
+    frames, boxes, visible = v.frames, v.boxes, v.visible
     assert frames.shape == (5, 40, 40, 3) and frames.dtype == np.uint8
     assert boxes.shape == (5, 4, 4) and boxes.dtype == np.float32
     assert visible.shape == (5, 4) and visible.dtype == bool
 
-    images, labels, cats = make_category_images(0, 7, 3, 36)
+    c = category_images(0, 7, 3, 36)
+    images, labels, cats = c.images, c.labels, c.categories
     assert images.shape == (21, 36, 36, 3) and images.dtype == np.uint8
     assert labels.dtype == np.int64 and np.array_equal(labels, np.arange(21) % 7)
     assert cats == list(SYNTHETIC_CATEGORIES[:7]) and len(SYNTHETIC_CATEGORIES) >= 8
 
-    images, masks, labels, cats, parts = make_part_objects(0, 6, 2, 36)
+    p = part_objects(0, 6, 2, 36)
+    images, masks, labels, cats, parts = p.images, p.masks, p.labels, p.categories, p.part_names
     assert images.shape == (12, 36, 36, 3) and masks.shape == (12, 36, 36) and masks.dtype == np.uint8
     assert labels.dtype == np.int64 and cats == list(PART_CATEGORIES)[:6]
     assert parts == [list(PART_CATEGORIES[c]) for c in cats] and all(len(p) >= 3 for p in parts)
 
-    out = make_trajectories(0, 6, 2, 4, 36, transformations=("occlusion", "viewpoint"))
+    out = transformation_trajectories(0, 6, 2, 4, 36, transformations=("occlusion", "viewpoint"))
     n = 6 * 2 * 2 * 4
     assert out["images"].shape == (n, 36, 36, 3) and out["images"].dtype == np.uint8
     for key in ("labels", "trajectory_ids", "steps"):
         assert out[key].shape == (n,) and out[key].dtype == np.int64
     assert out["transformations"].shape == (n,) and set(out["transformations"]) == {"occlusion", "viewpoint"}
     assert out["categories"] == list(SYNTHETIC_CATEGORIES[:6])
-    assert "masks" not in out
+    assert out["masks"].shape == (n, 36, 36) and out["masks"].dtype == bool
 
 
 # ----------------------------------------------------------------------------- (a) videos
@@ -126,7 +129,7 @@ def test_video_visibility_is_the_visible_fraction_of_the_full_object(synthetic_v
 
 
 def test_video_visibility_threshold_turns_flags_off_for_occluded_objects():
-    v = synthetic.render_video(0, 24, 96, 3, min_visible_fraction=1.0)
+    v = synthetic.synthetic_video(0, 24, 96, 3, min_visible_fraction=1.0)
     seen = np.stack([(v.labels == m).sum((1, 2)) for m in range(3)], 1)
     occluded = seen < v.masks.sum((2, 3))
     assert occluded.any() and not v.visible[occluded].any()
@@ -288,9 +291,9 @@ def test_viewpoint_moves_the_object_smoothly_inside_the_image(trajectory_set):
 def test_trajectories_use_the_category_image_shapes():
     """Trajectory objects have the shape of their label in (b): a shape classifier fitted on (b) masks
     recognises the step-0 viewpoint masks (before any squash)."""
-    train = synthetic.render_category_images(1, 6, 12, 48)
+    train = synthetic.category_images(1, 6, 12, 48)
     feats = np.array([_shape_features(m) for m in train.masks])
-    d = synthetic.render_trajectories(2, 6, 3, 3, 48, transformations=("viewpoint",))
+    d = synthetic.transformation_trajectories(2, 6, 3, 3, 48, transformations=("viewpoint",))
     first = d["steps"] == 0
     test = np.array([_shape_features(m) for m in d["masks"][first]])
     mu, sd = feats.mean(0), feats.std(0) + 1e-9
@@ -300,22 +303,23 @@ def test_trajectories_use_the_category_image_shapes():
 
 # ----------------------------------------------------------------------------- bad arguments
 @pytest.mark.parametrize("call, words", [
-    (lambda: make_video(-1, 4, 64), "seed"),
-    (lambda: make_video(0, 0, 64), "num_frames"),
-    (lambda: make_video(0, 4, 16), "size"),
-    (lambda: make_video(0, 4, 64, num_objects=len(SYNTHETIC_CATEGORIES) + 1), "num_objects"),
-    (lambda: make_video(0, 4.0, 64), "num_frames"),
-    (lambda: make_video(0, True, 64), "num_frames"),
-    (lambda: synthetic.render_video(0, 4, 64, min_visible_fraction=0.0), "min_visible_fraction"),
-    (lambda: make_category_images(0, len(SYNTHETIC_CATEGORIES) + 1, 2, 64), "num_categories"),
-    (lambda: make_category_images(0, 6, 0, 64), "per_category"),
-    (lambda: make_category_images("0", 6, 2, 64), "seed"),
-    (lambda: make_part_objects(0, len(PART_CATEGORIES) + 1, 2, 64), "num_categories"),
-    (lambda: make_part_objects(0, 6, 2, 8), "size"),
-    (lambda: make_trajectories(0, 6, 1, 1, 64), "trajectory_len"),
-    (lambda: make_trajectories(0, 6, 1, 4, 64, transformations=("zoom",)), "transformations"),
-    (lambda: make_trajectories(0, 6, 1, 4, 64, transformations=()), "transformations"),
-    (lambda: make_trajectories(0, 6, 1, 4, 64, transformations=("occlusion", "occlusion")), "transformations"),
+    (lambda: synthetic_video(-1, 4, 64), "seed"),
+    (lambda: synthetic_video(0, 0, 64), "num_frames"),
+    (lambda: synthetic_video(0, 4, 16), "size"),
+    (lambda: synthetic_video(0, 4, 64, num_objects=len(SYNTHETIC_CATEGORIES) + 1), "num_objects"),
+    (lambda: synthetic_video(0, 4.0, 64), "num_frames"),
+    (lambda: synthetic_video(0, True, 64), "num_frames"),
+    (lambda: synthetic.synthetic_video(0, 4, 64, min_visible_fraction=0.0), "min_visible_fraction"),
+    (lambda: category_images(0, len(SYNTHETIC_CATEGORIES) + 1, 2, 64), "num_categories"),
+    (lambda: category_images(0, 6, 0, 64), "per_category"),
+    (lambda: category_images("0", 6, 2, 64), "seed"),
+    (lambda: part_objects(0, len(PART_CATEGORIES) + 1, 2, 64), "num_categories"),
+    (lambda: part_objects(0, 6, 2, 8), "size"),
+    (lambda: transformation_trajectories(0, 6, 1, 1, 64), "trajectory_len"),
+    (lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=("zoom",)), "transformations"),
+    (lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=()), "transformations"),
+    (lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=("occlusion", "occlusion")),
+     "transformations"),
 ])
 def test_bad_arguments_raise_a_clear_value_error(call, words):
     with pytest.raises(ValueError, match=words) as info:

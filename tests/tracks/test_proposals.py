@@ -1,4 +1,4 @@
-"""Selective search proposals (repro.proposals): format, filtering, working resolution, determinism."""
+"""Selective search proposals (repro.tracks.proposals): format, filtering, working resolution, determinism."""
 from __future__ import annotations
 
 import cv2
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from repro.errors import ConfigError
-from repro.proposals import filter_boxes, proposal_job, selective_search, working_scale
+from repro.tracks.proposals import filter_boxes, proposal_job, selective_search, working_scale
 
 
 

@@ -12,8 +12,9 @@ from repro.data import TrackingNet, list_chunks
 from repro.errors import ConfigError, MissingArtifactError
 from repro.tracks import load_tracks, tracks_dir
 from repro.tracks import pipeline
-from repro.tracks.pipeline import (add_arguments, chunk_file, main, run_tracks, shard_chunks, track_key,
-                                  work_units)
+from repro.tracks.cli import add_arguments, main
+from repro.tracks.pipeline import chunk_tasks, run_tracks, shard_chunks
+from repro.tracks.store import FORMAT_VERSION, chunk_file, track_key
 
 
 def files(out):
@@ -48,7 +49,7 @@ def test_writes_one_file_per_chunk_in_the_documented_format(small_cfg):
             np.testing.assert_array_equal(t["boxes_j"][sel], t["proposals"][off[fj]:off[fj + 1]][rj])
         assert (t["boxes_i"][:, 2] <= 80).all() and (t["boxes_i"][:, 3] <= 64).all()  # frame pixels
         meta = t["meta"]
-        assert meta["format"] == "repro-tracks" and meta["version"] == pipeline.FORMAT_VERSION
+        assert meta["format"] == "repro-tracks" and meta["version"] == FORMAT_VERSION
         assert meta["model"]["arch"] == "resnet18" and meta["params"]["chunk_len"] == 6
         assert (meta["seq"], meta["chunk_index"], meta["start"]) == (c.seq, c.chunk_index, c.start)
     index = json.loads((out / "index.json").read_text())
@@ -108,12 +109,12 @@ def test_shards_split_the_videos(small_cfg, monkeypatch, tmp_path):
     assert len(json.loads((tmp_path / "ranked" / "index.json").read_text())["chunks"]) == 4
 
 
-def test_overlapping_chunks_share_a_unit_of_work(small_cfg):
+def test_overlapping_chunks_share_a_task(small_cfg):
     chunks = list_chunks(small_cfg.replace(num_chunks=4))             # 14 and 12 frames: chunks overlap
-    units = work_units(chunks)
-    assert {k: [c.chunk_index for c in v] for k, v in units.items()} == {
+    tasks = chunk_tasks(chunks)
+    assert {k: [c.chunk_index for c in v] for k, v in tasks.items()} == {
         ("TRAIN_0", "a", 0): [0, 1, 2, 3], ("TRAIN_0", "b", 0): [0, 1, 2, 3]}
-    apart = work_units(list_chunks(small_cfg))                         # 2 chunks of 6 in 12/14 frames: disjoint
+    apart = chunk_tasks(list_chunks(small_cfg))                         # 2 chunks of 6 in 12/14 frames: disjoint
     assert list(apart) == [("TRAIN_0", "a", 0), ("TRAIN_0", "a", 1), ("TRAIN_0", "b", 0), ("TRAIN_0", "b", 1)]
 
 

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from repro.config import Config
+from repro.data import list_chunks
+from repro.tracks.store import chunk_file, tracks_dir
 
 SEQS, FRAMES, H, W, SIDE = 2, 12, 48, 64, 14
 
@@ -55,8 +57,6 @@ def write_images(path, categories=4, per_category=8, size=32):
 def write_tracks(cfg):
     """One file per chunk in the tracks module's format: the square's track (and a static background
     box) for every other frame pair of the chunk."""
-    from repro.data import list_chunks
-    from repro.tracks.pipeline import chunk_file, tracks_dir
     out = tracks_dir(cfg)
     for chunk in list_chunks(cfg):
         s = int(chunk.seq[3:])

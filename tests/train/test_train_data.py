@@ -35,12 +35,12 @@ def test_unknown_mode():
 def test_image_datasets(tiny_cfg):
     sup = build_dataset(tiny_cfg, "supervised")
     s = sup[(3, 0, 0)]
-    assert s["x"].shape == (3, 32, 32) and s["x"].dtype == torch.uint8 and int(s["y"]) == 0
+    assert s["image"].shape == (3, 32, 32) and s["image"].dtype == torch.uint8 and int(s["label"]) == 0
     img = build_dataset(tiny_cfg, "images")
     a, b = img[(5, 2, 1)], img[(5, 2, 1)]
     assert all(torch.equal(a[k], b[k]) for k in a)                       # deterministic per (step, slot)
-    assert not torch.equal(a["x_q"], a["x_k"])                           # two different views
-    assert not torch.equal(img[(5, 3, 1)]["x_q"], a["x_q"])
+    assert not torch.equal(a["view_q"], a["view_k"])                     # two different views
+    assert not torch.equal(img[(5, 3, 1)]["view_q"], a["view_q"])
 
 
 def test_frame_pairs_are_k_apart(tiny_cfg):
@@ -48,11 +48,11 @@ def test_frame_pairs_are_k_apart(tiny_cfg):
     assert len(ds) == 4                                                  # 2 sequences x 2 chunks
     for step in range(30):
         s = ds[(step % 4, step, 0)]
-        i, j = s["frames"].tolist()
+        i, j = s["frame_pair"].tolist()
         chunk = ds.chunks[step % 4]
         assert j - i >= tiny_cfg.video.pair_gap and chunk.start <= i < j < chunk.start + chunk.length
     grid = FramePairDataset(ds.chunks, 32, 0, k=3, pair_mode="grid")
-    seen = {tuple(grid[(0, s, 0)]["frames"].tolist()) for s in range(20)}
+    seen = {tuple(grid[(0, s, 0)]["frame_pair"].tolist()) for s in range(20)}
     assert seen <= {(0, 3), (3, 6)} and len(seen) == 2                  # V_pairs of an 8-frame chunk
 
 
@@ -61,10 +61,10 @@ def test_tracked_patches_stay_on_the_tracked_square(tiny_cfg, box_of):
     on_square = 0
     for step in range(40):
         s = ds[(step % len(ds), step, 0)]
-        i, j = s["frames"].tolist()
+        i, j = s["frame_pair"].tolist()
         tc = ds.chunks[step % len(ds)]
         assert any((p == [i, j]).all() for p in tc.pairs)                # a pair that has tracks
-        for img, box in ((s["p_q"], s["b_q"]), (s["p_k"], s["b_k"])):
+        for img, box in ((s["patch_q"], s["box_q"]), (s["patch_k"], s["box_k"])):
             x1, y1, x2, y2 = box.tolist()
             assert 0 <= x1 < x2 <= 32 and 0 <= y1 < y2 <= 32
             cx, cy = int((x1 + x2) / 2), int((y1 + y2) / 2)

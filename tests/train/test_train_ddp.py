@@ -57,7 +57,7 @@ SCRIPT = textwrap.dedent('''
     model.encoder_k.eval()
     for buf in model.encoder_k.buffers():
         dist.broadcast(buf, 0)
-    x = color_augment(batches[0]["x_k"], batches[0]["c_k"])
+    x = color_augment(batches[0]["view_k"], batches[0]["color_k"])
     k_shuffled = model.get_loss_and_keys(x, x)[2]
     model.shuffle_bn = False
     k_plain = model.get_loss_and_keys(x, x)[2]

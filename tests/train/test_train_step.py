@@ -78,7 +78,7 @@ def test_few_steps_lower_the_loss_on_a_fixed_batch(tiny_cfg, mode):
     opt = torch.optim.SGD(model.encoder_q.parameters(), lr=0.1, momentum=0.9)
     b = batches(tiny_cfg, mode, 1)[0]
     queue = F.normalize(torch.randn_like(model.queue), dim=0)
-    x_q, x_k = color_augment(b["x_q"], b["c_q"]), color_augment(b["x_k"], b["c_k"])
+    x_q, x_k = color_augment(b["view_q"], b["color_q"]), color_augment(b["view_k"], b["color_k"])
 
     def loss_now():   # BN with batch statistics, as in training
         with torch.no_grad():

@@ -31,7 +31,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from .errors import ConfigError
+from ..data.trackingnet import FrameError, read_image
+from ..errors import ConfigError
 
 PROPOSAL_MODES = ("fast", "quality")
 
@@ -109,8 +110,7 @@ def proposals_from_config(image: np.ndarray, tcfg, seed: int = 0) -> np.ndarray:
 
 def proposal_job(job: tuple) -> tuple[np.ndarray | None, str]:
     """Process-pool task: (frame path, mode, short_side, max_proposals, min_box_side, seed) -> (boxes, "")
-    or (None, reason) for a missing or corrupt frame. Lives here so workers import only OpenCV and numpy."""
-    from .data.trackingnet import FrameError, read_image
+    or (None, reason) for a missing or corrupt frame."""
     path, mode, short_side, max_proposals, min_box_side, seed = job
     try:
         image = read_image(path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import DatasetLayoutError
+from ..errors import DatasetLayoutError
 
 LAYOUTS = {
     "trackingnet_root": ("TrackingNet", """\

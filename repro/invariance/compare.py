@@ -1,0 +1,45 @@
+"""The chapter's comparison of models (Section A): which models (``model_checkpoints``: a random
+initialisation and the checkpoint of every training mode) and every invariance measure variant of each on
+every trajectory dataset (``compare_models``), from cached features."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Config
+from ..errors import MissingArtifactError
+from ..paths import artifact, require
+from .datasets import TrajectoryDataset
+from .features import extract_features
+from .measures import measure_variants
+
+
+def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
+    """The models the chapter compares: a seeded random initialisation ("random init", None) and the
+    checkpoint of every training mode in ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``).
+    A missing checkpoint is a MissingArtifactError naming notebook 03_training."""
+    out: dict[str, Path | None] = {"random init": None}
+    for mode in cfg.train.modes:
+        path = artifact("checkpoints", mode, "checkpoint.pt", cache_dir=cfg.run.cache_dir)
+        try:
+            out[mode] = require(path, "checkpoints")
+        except MissingArtifactError as exc:
+            raise MissingArtifactError(f"the checkpoint of training mode {mode!r} is missing: {exc}") from None
+    return out
+
+
+def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset],
+                   models: dict[str, Path | None]) -> list[dict]:
+    """Every measure variant (``measure_variants``) for every model on every dataset: rows of
+    {"model", "dataset", "measure", "value"}. Features come from the cache when present."""
+    inv, rows = cfg.invariance, []
+    for model, checkpoint in models.items():
+        for name, ds in datasets.items():
+            f = extract_features(ds, checkpoint, cfg.train.arch, cfg.train.image_size, device=cfg.run.device,
+                                 seed=cfg.run.seed, cache_dir=cfg.run.cache_dir)
+            scores = measure_variants(f.acts, f.trajectory_ids, f.labels, inv.goodfellow_firing_rate,
+                                      inv.goodfellow_top_fraction, inv.invariance_top_ks)
+            rows += [{"model": model, "dataset": name, "measure": m, "value": v} for m, v in scores.items()]
+    return rows
+
+
+__all__ = ["compare_models", "model_checkpoints"]
