@@ -36,19 +36,14 @@
 # real frames, and measures precision and recall on synthetic videos whose object boxes are known.
 
 # %%
-import json
-
-import numpy as np
 from IPython.display import display
 
 from repro.config import from_notebook_parameters
 from repro.data import list_chunks, open_videos
-from repro.tracks import (figures, load_tracks, log_track_scores, region_similarities, run_tracks,
-                          track_scores, tracks_dir)
+from repro.tracks import figures, log_track_scores, region_similarities, run_tracks
 from repro.tracks.features import load_layer3, region_features
-from repro.tracks.pipeline import chunk_file
-from repro.tracks.quality import evaluate_regions, rank_one_share, synthetic_regions
-from repro.report import Text
+from repro.tracks.quality import evaluate_regions, synthetic_regions
+from repro.tracks.store import chunk_file, frame_proposals, load_tracks, read_index, tracks_dir
 from repro.results import record
 
 # %% tags=["parameters"]
@@ -96,11 +91,8 @@ cfg = from_notebook_parameters(
 # %% tags=["nbval-ignore-output"]
 run = run_tracks(cfg)                       # a rerun finds the files and skips every chunk
 out = tracks_dir(cfg)
-index = json.loads((out / "index.json").read_text())
-n_tracks = sum(e["num_tracks"] for e in index["chunks"])
-print(f"key: {out.name}")
-print(f"{len(index['chunks'])} of {run.chunks_total} chunks have tracks: {n_tracks} tracks over "
-      f"{sum(e['num_pairs'] for e in index['chunks'])} frame pairs")
+index = read_index(out)
+print(figures.job_text(index, run.chunks_total))
 
 # %% [markdown]
 # ## Inside one chunk
@@ -113,11 +105,9 @@ print(f"{len(index['chunks'])} of {run.chunks_total} chunks have tracks: {n_trac
 videos = open_videos(cfg)
 chunk = list_chunks(cfg, videos)[0]
 stored = load_tracks(chunk_file(out, chunk))
-offsets = stored["proposal_offsets"]
-boxes = [stored["proposals"][offsets[n]:offsets[n + 1]] for n in range(len(stored["frames"]))]
+boxes = frame_proposals(stored)
 frames = [videos.read_frame(chunk.split, chunk.seq, t) for t in stored["frames"]]
-print(f"{chunk.name}: frames {chunk.start}-{chunk.start + chunk.length - 1}, "
-      f"{min(map(len, boxes))}-{max(map(len, boxes))} proposals per frame")
+print(figures.proposals_text(chunk, boxes))
 figures.show_proposals(frames[0], boxes[0], top=25, title=f"{chunk.seq}, frame {chunk.start}: top 25 proposals")
 
 # %% [markdown]
@@ -135,16 +125,13 @@ figures.show_proposals(frames[0], boxes[0], top=25, title=f"{chunk.seq}, frame {
 # %% tags=["nbval-ignore-output"]
 layer3 = load_layer3(cfg.tracks.track_checkpoint, cfg.tracks.track_arch, cfg.run.seed)
 feats = region_features(layer3, frames, boxes, feature_short_side=cfg.tracks.feature_short_side)
-M_plain = region_similarities(feats)
-M = region_similarities(feats, center=cfg.tracks.center_features)
+M_plain, M = region_similarities(feats), region_similarities(feats, center=cfg.tracks.center_features)
 k = cfg.video.pair_gap
 log_S = log_track_scores(M, 0, k)
-print(f"plain cosine between consecutive frames: median {np.median(M_plain[0]):.3f}, "
-      f"5% quantile {np.quantile(M_plain[0], 0.05):.3f}")
-print(f"centred: median {np.median(M[0]):.3f}, fraction clipped to 0 by max(0, .): {(M[0] == 0).mean():.3f}")
-shares = {g: rank_one_share(log_track_scores(M, 0, g)) for g in (1, k, chunk.length - 1)}
-print("share of S(0 -> j) in its best rank-1 approximation: "
-      + ", ".join(f"j = {g}: {v:.3f}" for g, v in shares.items()))
+stats = figures.similarity_stats(M_plain, M)
+print(figures.similarity_text(stats), flush=True)      # its own output, before the shares take a moment
+shares = figures.rank_one_shares(M, (1, k, chunk.length - 1))
+print(figures.shares_text(shares))
 figures.show_scores(M[0], log_S, k)
 
 # %% [markdown]
@@ -160,16 +147,8 @@ figures.show_scores(M[0], log_S, k)
 # works with $\log S$, renormalising each row after every product.
 
 # %% tags=["nbval-ignore-output"]
-j = chunk.length - 1
-S_rec = track_scores(M, 0, j)                                    # Eq. 4 as written, float64
-S_prod = np.linalg.multi_dot(M[0:j]) / j                         # the closed form
-rel = np.abs(S_rec - S_prod).max() / np.abs(S_prod).max()
-log_all = log_track_scores(M, 0, j)
-print(f"max relative difference, recursion vs closed form over {j} steps: below 1e-12: {rel < 1e-12}")
-print(f"log S(0 -> {j}) agrees with log of the float64 scores: {np.allclose(log_all, np.log(S_rec))}")
-paper_bound = (58 * np.log(300) - np.log(59)) / np.log(10)        # all similarities 1, 300 regions, 60 frames
-print(f"largest S(0 -> {j}) here: 10^{log_all.max() / np.log(10):.0f} (float32 ends at 10^38); "
-      f"for 60 frames x 300 regions scores can reach 10^{paper_bound:.0f}")
+check = figures.closed_form_check(M, chunk.length - 1)      # Eq. 4 as written against the closed form
+print(check.text())
 
 # %% [markdown]
 # ### Tracks on real frame pairs
@@ -177,14 +156,9 @@ print(f"largest S(0 -> {j}) here: 10^{log_all.max() / np.log(10):.0f} (float32 e
 # frames); with `one_to_one` each region appears in at most one track.
 
 # %% tags=["nbval-ignore-output"]
-for c in [next(c for c in list_chunks(cfg, videos) if c.seq == s.seq) for s in videos.sequences()[:2]]:
-    t = load_tracks(chunk_file(out, c))
-    n = int(np.argmax(t["pairs"][:, 1] - t["pairs"][:, 0]))
-    i, j = t["pairs"][n]
-    sel = t["pair_index"] == n
-    print(f"{c.name}: pair ({i}, {j}), {sel.sum()} tracks")
-    display(figures.show_tracks(videos.read_frame(c.split, c.seq, i), videos.read_frame(c.split, c.seq, j),
-                                t["boxes_i"][sel], t["boxes_j"][sel], n=6, title=f"{c.seq}"))
+for line, fig in figures.widest_pair_tracks(videos, list_chunks(cfg, videos), out, n_clips=2):
+    print(line)
+    display(fig)
 
 # %% [markdown]
 # ## How good are the tracks? Synthetic videos with known boxes
@@ -200,7 +174,7 @@ quantiles = (0.5, 0.8, 0.9, 0.95, 0.99)
 results = {"as written": evaluate_regions(regions, cfg, quantiles, center=False),
            "centred": evaluate_regions(regions, cfg, quantiles, center=True)}
 for name, q in results.items():
-    print(f"{name}: {q.pairs} pairs, {q.instances} object instances, proposal recall {q.proposal_recall:.3f}")
+    print(figures.quality_text(name, q))
     display(q.table(caption=f"Tracks from {name} features against random region pairs"))
 figures.show_quality(results)
 
@@ -208,33 +182,7 @@ figures.show_quality(results)
 # ## What we saw
 
 # %% tags=["nbval-ignore-output"]
-chosen = cfg.tracks.track_quantile
-row = {name: dict(zip(q.quantiles, q.rows()))[chosen] for name, q in results.items()} \
-    if chosen in quantiles else None
-text = (f"The job wrote {len(index['chunks'])} chunk files with {n_tracks} tracks "
-        f"({n_tracks / sum(e['num_pairs'] for e in index['chunks']):.1f} per frame pair). "
-        f"Eq. 4 evaluated as written and its closed form $\\frac{{1}}{{j-i}} M_i \\cdots M_{{j-1}}$ agree to "
-        f"machine precision. Over {chunk.length - 1} steps with up to {cfg.tracks.max_proposals} regions the "
-        f"scores reach $10^{{{log_all.max() / np.log(10):.0f}}}$ "
-        f"({'beyond' if log_all.max() > np.log(np.finfo(np.float32).max) else 'within'} float32); at the paper's "
-        f"60 frames x 300 regions they can reach $10^{{{paper_bound:.0f}}}$, which is why the package works with "
-        "$\\log S$. ")
-text += (f"Summing over every path makes $S(0 \\to j)$ nearly rank one as $j$ grows (share of the best rank-1 "
-         f"approximation {shares[1]:.3f} for one step, {shares[chunk.length - 1]:.3f} for {chunk.length - 1}), so "
-         "a track's score is dominated by how similar each of its two regions is to many regions, not only "
-         "to each other. ")
-if row:
-    a, c = row["as written"], row["centred"]
-    text += (f"On the synthetic videos at the quantile {chosen}, tracks from the features as written have "
-             f"precision {a['precision']:.3f} (random pairs: {a['random_precision']:.3f}); with centred features "
-             f"{c['precision']:.3f} (random: {c['random_precision']:.3f}) at recall {c['recall']:.3f}. "
-             f"Selective search itself covers {results['centred'].proposal_recall:.3f} of the object instances in "
-             "both frames, an upper bound on recall.")
-summary = Text(text)
-record("02_generating_tracks", {
-    "chunks_with_tracks": len(index["chunks"]), "tracks": n_tracks, "log10_max_score": log_all.max() / np.log(10),
-    "plain_cosine_median": np.median(M_plain[0]), "rank_one_share_last": shares[chunk.length - 1],
-    "proposal_recall": results["centred"].proposal_recall,
-    **{f"{name.replace(' ', '_')}.{k}": v for name, r in (row or {}).items() for k, v in r.items()
-       if k in ("precision", "recall", "random_precision", "random_recall")}})
+row = figures.quality_at(results, cfg.tracks.track_quantile)
+summary = figures.summary(index, check, cfg.tracks.max_proposals, shares, results, row, cfg.tracks.track_quantile)
+record("02_generating_tracks", figures.headline(index, check, stats, shares, results, row))
 summary

@@ -28,11 +28,8 @@
 # models that the invariance and part-segmentation chapters evaluate.
 
 # %%
-import math
-
 from repro.config import from_notebook_parameters
 from repro.paths import artifact
-from repro.report import Text
 from repro.results import record
 from repro.train import build_dataset, example_views, hardest_negatives, read_log, train_modes
 from repro.train import figures
@@ -67,11 +64,7 @@ cfg = from_notebook_parameters(
 
 # %%
 datasets = {m: build_dataset(cfg, m) for m in cfg.train.modes}
-for m, ds in datasets.items():
-    unit = "images" if m in ("images", "supervised") else "chunks"
-    print(f"{m:>14}: {len(ds)} {unit}")
-print(f"pair gap k = {cfg.video.pair_gap}, chunk length = {cfg.video.chunk_len}, queue K = {cfg.train.queue_size}, "
-      f"batch = {cfg.train.batch_size}, steps per mode = {cfg.train.train_steps or 'epochs'}")
+print(figures.datasets_text(datasets, cfg))
 
 # %% [markdown]
 # What one step sees: the query and key views of four samples (MoCo v2 augmentation: random resized crop,
@@ -95,8 +88,7 @@ figures.show_views(views, contrastive)
 # %%
 results = train_modes(cfg)
 logs = {m: read_log(r.log) for m, r in results.items()}
-for m, r in results.items():
-    print(f"{m:>14}: {r.total_steps} steps -> checkpoints/{m}/checkpoint.pt")
+print(figures.results_text(results))
 
 # %% [markdown]
 # The loss curves (moving average over 10 steps). For the MoCo modes the chance level of the contrastive
@@ -128,40 +120,12 @@ examples = {m: hardest_negatives(cfg, m, artifact("checkpoints", m, "checkpoint.
 figures.show_hardest(examples, n_queries=3)
 
 # %% tags=["nbval-ignore-output"]
-for m, ex in examples.items():
-    pos = [round(float(v), 2) for v in ex["sim_positive"]]
-    neg = [round(float(v), 2) for v in ex["sim_negative"]]
-    print(f"{m:>14}: positive similarity {pos}, hardest negative {neg}, "
-          f"keys above the positive {ex['positive_rank'].tolist()} of {cfg.train.batch_size - 1}")
+print(figures.hardest_text(examples, cfg.train.batch_size))
 
 # %% [markdown]
 # ## What we saw
 
 # %% tags=["nbval-ignore-output"]
-K, B = cfg.train.queue_size, cfg.train.batch_size
-parts = [f"We trained {len(results)} models for {cfg.train.train_steps or cfg.train.epochs} "
-         f"{'steps' if cfg.train.train_steps else 'epochs'} each with a {cfg.train.arch} at "
-         f"{cfg.train.image_size} px and batch {B}."]
-for m in contrastive:
-    s = table[m]
-    parts.append(f"`{m}`: once the queue held only real keys the contrastive loss was {s['full']:.2f}, and "
-                 f"{s['last']:.2f} at the end (chance level log(1+K) = {math.log(1 + K):.2f}); in the last 10 "
-                 f"steps the positive key beat all {K} negatives for {100 * s['acc']:.0f}% of the queries "
-                 f"(chance: {100 / (K + 1):.2f}%).")
-if "frames+tracks" in table:
-    lg = logs["frames+tracks"]
-    ages = ", ".join(f"{table[m]['age']:.1f} steps for `{m}`" for m in contrastive)
-    parts.append(f"With tracks, the patch loss ended at {lg['loss_patch'][-10:].mean():.2f} and the frame "
-                 f"loss at {lg['loss_frame'][-10:].mean():.2f}; each step enqueues the frame keys and then the "
-                 f"patch keys, so the negatives are younger (mean queue age {ages}).")
-if "supervised" in table:
-    s = table["supervised"]
-    parts.append(f"`supervised`: the cross-entropy went from {s['first']:.2f} to {s['last']:.2f} "
-                 f"(training accuracy {100 * s['acc']:.0f}% in the last 10 steps; chance "
-                 f"{100 / len(datasets['supervised'].set.categories):.0f}%).")
-parts.append("The checkpoints are in `<cache>/checkpoints/<mode>/checkpoint.pt`, where the invariance and "
-             "part-segmentation chapters read them. At this scale the numbers show that each mode trains "
-             "and learns its task; they are not the paper's results, which need ResNet-50 and 200 epochs "
-             "on TrackingNet.")
-record("03_training", {f"{m}.{k}": v for m, s in table.items() for k, v in s.items() if k != "full_step"})
-Text(" ".join(parts))
+classes = len(datasets["supervised"].set.categories) if "supervised" in datasets else None
+record("03_training", figures.headline(table))
+figures.summary(cfg, table, logs, num_classes=classes)

@@ -28,20 +28,12 @@
 # scale the same cells read ALOI, GOT-10k and PASCAL3D+.
 
 # %%
-import numpy as np
-import matplotlib.pyplot as plt
 from IPython.display import display
-from scipy.stats import kendalltau
+from myst_nb import glue
 
 from repro.config import from_notebook_parameters
-from repro.plotting import finish
-from repro.report import Table, Text
+from repro.invariance import compare_models, figures, measurement_datasets, model_checkpoints
 from repro.results import record
-from myst_nb import glue
-from repro.invariance import (class_conditional_invariance, compare_models, goodfellow_invariance,
-                              measurement_datasets, model_checkpoints)
-from repro.invariance.datasets import (class_specific_invariance_activations, discriminative_activations,
-                                       expected_goodfellow_local_rate)
 
 # %% tags=["parameters"]
 preset = "smoke"
@@ -105,50 +97,19 @@ rho = cfg.invariance.goodfellow_firing_rate
 # the expected local rate is $E[L] = (1 + (|T|-1)(m-1)/(N_y-1))/|T|$ of a maximum of 1.
 
 # %%
-N, length, units = 2000, 10, 200
-m = max(1, round(rho * N))
-analytic = []
-for prior in (0.02, 0.05, 0.1, 0.2, 0.4):
-    n_y = round(prior * N)
-    a = discriminative_activations((n_y, N - n_y), length, units, seed=cfg.run.seed)
-    g = goodfellow_invariance(a.acts, a.trajectory_ids, rho, top_fraction=1.0)
-    c = class_conditional_invariance(a.acts, a.trajectory_ids, a.labels, top_k=units)
-    analytic.append({"P(y)": prior, "goodfellow_I": float(g.unit_scores.mean()),
-                     "goodfellow_expected": expected_goodfellow_local_rate(n_y, length, m) / (m / N),
-                     "goodfellow_max": N / m, "class_I": float(c.unit_scores[0].mean()), "class_max": 1 / prior})
-Table(["P(y)", "Goodfellow I(i)", "closed form", "max 1/G", "class-conditional I_y(i)", "max 1/P(y)"],
-      [[r["P(y)"], r["goodfellow_I"], r["goodfellow_expected"], round(r["goodfellow_max"]), r["class_I"],
-        r["class_max"]] for r in analytic], caption="The discriminative unit under the two measures")
+analytic, a = figures.analytic_case(rho, seed=cfg.run.seed)
+figures.analytic_table(analytic)
 
 # %%
-priors = [r["P(y)"] for r in analytic]
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-axes[0].plot(priors, [r["goodfellow_I"] for r in analytic], "o", color="C0", label="Goodfellow, computed")
-axes[0].plot(priors, [r["goodfellow_expected"] for r in analytic], "-", color="C0", alpha=0.5,
-             label="Goodfellow, closed form")
-axes[0].plot(priors, [r["class_I"] for r in analytic], "s", color="C1", label="class-conditional, computed")
-axes[0].plot(priors, [r["class_max"] for r in analytic], "-", color="C1", alpha=0.5, label="1/P(y)")
-axes[0].set(xscale="log", yscale="log", xlabel="P(y)", ylabel="invariance score of the unit")
-axes[0].legend(fontsize=8)
-axes[1].plot(priors, [r["goodfellow_I"] / r["goodfellow_max"] for r in analytic], "o-", label="Goodfellow: I / (1/G)")
-axes[1].plot(priors, [r["class_I"] / r["class_max"] for r in analytic], "s-", label="class-conditional: I_y / (1/P(y))")
-axes[1].set(xscale="log", ylim=(0, 1.05), xlabel="P(y)", ylabel="share of the largest possible score")
-axes[1].legend(fontsize=8)
-for ax in axes:
-    ax.minorticks_off()
-    ax.set_xticks(priors, [f"{p:g}" for p in priors])
-axes[0].set_yticks([2.5, 5, 10, 20, 50, 100], ["2.5", "5", "10", "20", "50", "100"])
-fig.suptitle("An optimally invariant and discriminative unit under the two measures")
-finish(fig)
+figures.show_analytic(analytic)
 
 # %% [markdown]
 # The same units under the `"all"` reading of the local firing rate: Goodfellow's $I(i)$ becomes
 # identically 1 (trajectories cancel), so it ranks nothing.
 
 # %%
-all_reading = goodfellow_invariance(a.acts, a.trajectory_ids, rho, top_fraction=1.0, local_rate="all")
-all_min, all_max = float(all_reading.unit_scores.min()), float(all_reading.unit_scores.max())
-print(f"Goodfellow I(i) under local_rate='all': min {all_min:.3f}, max {all_max:.3f} over {units} units")
+all_min, all_max = figures.all_reading_range(a, rho)
+print(f"Goodfellow I(i) under local_rate='all': min {all_min:.3f}, max {all_max:.3f} over {a.acts.shape[1]} units")
 
 # %% [markdown]
 # ## 2. Class imbalance: Goodfellow's pooled local firing rate weights large classes
@@ -160,30 +121,9 @@ print(f"Goodfellow I(i) under local_rate='all': min {all_min:.3f}, max {all_max:
 # 10). We grow the large class's share and compute the pooled $L(i)$ and the per-class $L_y(i)$.
 
 # %%
-imbalance = []
-for share in (0.5, 0.7, 0.8, 0.9, 0.95):
-    big = round(share * 20000)
-    a = class_specific_invariance_activations((20000 - big, big), 10, 100, invariant_class=0, seed=cfg.run.seed)
-    g = goodfellow_invariance(a.acts, a.trajectory_ids, rho, top_fraction=1.0)
-    c = class_conditional_invariance(a.acts, a.trajectory_ids, a.labels, top_k=10)
-    fires = c.local_rates[0] > 0                           # units that fire on the invariant class at all
-    imbalance.append({"share": share, "goodfellow_L": float(g.local_rates.mean()), "fires": int(fires.sum()),
-                      "L_small": float(c.local_rates[0][fires].mean()), "L_large": float(c.local_rates[1].mean()),
-                      "goodfellow": g.score, "class": c.score})
-display(Table(["share of the large class", "Goodfellow L(i)", "L_small(i), units that fire on it", "L_large(i)",
-               "Goodfellow score", "Eq. 3 (K=10)"],
-              [[f"{r['share']:.2f}", f"{r['goodfellow_L']:.3f}", f"{r['L_small']:.3f} ({r['fires']} of 100)",
-                f"{r['L_large']:.3f}", f"{r['goodfellow']:.2f}", f"{r['class']:.2f}"] for r in imbalance],
-              caption="Class imbalance: pooled against per-class local firing rates"))
-fig, ax = plt.subplots(figsize=(5.5, 3.4))
-shares = [r["share"] for r in imbalance]
-ax.plot(shares, [r["goodfellow_L"] for r in imbalance], "o-", label="Goodfellow L(i), pooled")
-ax.plot(shares, [r["L_small"] for r in imbalance], "s-", label="class-conditional L_y, invariant class (firing units)")
-ax.plot(shares, [r["L_large"] for r in imbalance], "^-", label="class-conditional L_y, other class")
-ax.set(xlabel="share of samples in the non-invariant class", ylabel="local firing rate (mean over units)",
-       ylim=(0, 1.05))
-ax.legend(fontsize=8)
-finish(fig)
+imbalance = figures.imbalance_case(rho, seed=cfg.run.seed)
+display(figures.imbalance_table(imbalance))
+figures.show_imbalance(imbalance)
 
 # %% [markdown]
 # ## 3. The representations of this repository
@@ -196,36 +136,18 @@ finish(fig)
 # %%
 datasets = measurement_datasets(cfg)
 models = model_checkpoints(cfg)
-rows = compare_models(cfg, datasets, models)
-value = {(r["model"], r["dataset"], r["measure"]): r["value"] for r in rows}
-measures = list(dict.fromkeys(r["measure"] for r in rows))
+comparison = figures.Comparison(compare_models(cfg, datasets, models), datasets, models,
+                                top_k=max(cfg.invariance.invariance_top_ks))
 print(", ".join(f"{name}: {len(ds)} samples in {ds.num_trajectories} trajectories of {len(ds.categories)} classes"
                 for name, ds in datasets.items()))
 
 # %% tags=["nbval-ignore-output"]
-K = max(cfg.invariance.invariance_top_ks)
-shown = ["Goodfellow", f"class-conditional K={K}", f"released K={K}"]
-tables = {name: Table(["model", *measures], [[model, *(value[model, name, m] for m in measures)] for model in models],
-                      caption=f"Invariance on the {name} trajectories") for name in datasets}
-glue("invariance_table", Table(["transformation", "model", *shown],
-                               [[name, model, *(value[model, name, m] for m in shown)]
-                                for name in datasets for model in models],
-                               caption="Invariance scores per transformation (default scale: synthetic trajectories)"),
-     display=False)
-for table in tables.values():
+glue("invariance_table", comparison.overview(), display=False)
+for table in comparison.tables().values():
     display(table)
 
 # %%
-fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 3.4))
-width = 0.8 / len(models)
-for ax, measure in zip(axes, shown):
-    for j, model in enumerate(models):
-        ax.bar(np.arange(len(datasets)) + j * width, [value[model, name, measure] for name in datasets], width,
-               label=model)
-    ax.set_xticks(np.arange(len(datasets)) + 0.4 - width / 2, list(datasets), rotation=20)
-    ax.set_title(measure)
-axes[0].legend(fontsize=8)
-finish(fig)
+figures.show_comparison(comparison)
 
 # %% [markdown]
 # How the ranking of the models changes with the measure: for each variant, the models ordered by their
@@ -233,55 +155,14 @@ finish(fig)
 # variant with Goodfellow's measure, per transformation, averaged.
 
 # %% tags=["nbval-ignore-output"]
-mean_score = {(model, m): np.mean([value[model, name, m] for name in datasets]) for model in models for m in measures}
-ranking = {m: sorted(models, key=lambda model: -mean_score[model, m]) for m in measures}
-tau = {m: np.nanmean([kendalltau([value[model, name, "Goodfellow"] for model in models],
-                                 [value[model, name, m] for model in models]).statistic for name in datasets])
-       for m in measures}
-Table(["measure", "models, best first", "Kendall τ with Goodfellow"],
-      [[m, " > ".join(ranking[m]), float(tau[m])] for m in measures], caption="Rankings of the models")
+comparison.ranking_table()
 
 # %% [markdown]
 # ## What we saw
 
 # %% tags=["nbval-ignore-output"]
-first, last = analytic[0], analytic[-1]
-gap = max(abs(r["goodfellow_I"] - r["goodfellow_expected"]) / r["goodfellow_expected"] for r in analytic)
-balanced, skewed = imbalance[0], imbalance[-1]
-c_main = f"class-conditional K={K}"
-top = {m: ranking[m][0] for m in ("Goodfellow", c_main, f"released K={K}")}
-agree = [m for m in measures if ranking[m][0] == ranking["Goodfellow"][0]]
-summary = Text(
-    f"**The discriminative unit.** A unit that fires on every sample of its class receives the largest "
-    f"score the class-conditional measure can give at every prior we tried (I_y = 1/P(y): "
-    f"{first['class_I']:.2f} at P(y) = {first['P(y)']}, {last['class_I']:.2f} at {last['P(y)']}). Under "
-    f"Goodfellow's fixed rate of {rho} the same unit reaches {first['goodfellow_I'] / first['goodfellow_max']:.0%} "
-    f"of its maximum at P(y) = {first['P(y)']} and only {last['goodfellow_I'] / last['goodfellow_max']:.0%} at "
-    f"P(y) = {last['P(y)']}; the computed scores follow the closed form within {gap:.1%}. This is the "
-    "supplement's point: the larger the class, the more Goodfellow's threshold splits its trajectories into "
-    "firing and non-firing samples, and the lower an optimally discriminative unit scores.\n\n"
-    f"**The reading of the local rate matters.** Averaged over every sample rather than over the firing "
-    f"ones, Goodfellow's I(i) is {all_min:.3f} to {all_max:.3f} for every unit: with trajectories that "
-    "partition the data, that reading measures only how often a unit fires within a class, so we use "
-    "Goodfellow's definition (Z = the firing samples) for both measures and keep the other as `local_rate=\"all\"`.\n\n"
-    f"**Class imbalance.** Units perfectly invariant on one class keep L_y = "
-    f"{min(r['L_small'] for r in imbalance):.2f} on that class (every unit that fires on it) whatever its share, "
-    f"while Goodfellow's pooled L(i) falls from {balanced['goodfellow_L']:.2f} when the classes are balanced to "
-    f"{skewed['goodfellow_L']:.2f} when the other class holds {skewed['share']:.0%} of the samples: it is a "
-    "size-weighted mix of the classes' local rates, as the supplement says. (Eq. 3 grows meanwhile, because "
-    "the largest I_y of a class is 1/P(y): scores of classes of different size are on different scales.)\n\n"
-    f"**This repository's models.** Averaged over the {len(datasets)} transformations, Goodfellow's measure ranks "
-    f"*{top['Goodfellow']}* first, the class-conditional measure (K = {K}) *{top[c_main]}*, and the released "
-    f"script's number *{top[f'released K={K}']}*; {len(agree)} of the {len(measures)} variants agree with "
-    f"Goodfellow's choice of the first model, and the class-conditional ranking agrees with Goodfellow's with "
-    f"Kendall τ = {tau[c_main]:.2f} on average per transformation. "
-    + ("At the default scale these checkpoints are short CPU runs on tiny synthetic data, so their ranking "
-       "exercises the pipeline rather than testing the paper's claims; the paper-scale preset runs these "
-       "cells on ALOI, GOT-10k and PASCAL3D+." if cfg.train.train_steps else
-       "These are the paper-scale checkpoints and datasets."))
+summary = figures.summary(analytic, (all_min, all_max), imbalance, comparison, rho,
+                          short_run=bool(cfg.train.train_steps))
 glue("invariance_summary", summary, display=False)
-record("04_invariance", {"analytic.max_relative_gap": gap, "imbalance.goodfellow_L_balanced": balanced["goodfellow_L"],
-                         "imbalance.goodfellow_L_skewed": skewed["goodfellow_L"],
-                         **{f"{name}.{model}.{m}": value[model, name, m] for name in datasets for model in models
-                            for m in shown}, **{f"tau.{m}": tau[m] for m in shown}})
+record("04_invariance", figures.headline(analytic, imbalance, comparison))
 summary

@@ -1,7 +1,8 @@
 """Section A: the invariance measure of Goodfellow et al. [28], the supplement's class-conditional version
 (Eq. 3) and the released script's variant (``measures``); trajectory datasets (``datasets``); features of
 any checkpoint on them (``features``); the comparison of models (``compare``); activations with known
-answers for the analytic cases (``analytic``)."""
+answers for the analytic cases (``analytic``); the chapter's experiments, tables, figures and summary
+(``figures``)."""
 from .compare import compare_models, model_checkpoints
 from .datasets import (TrajectoryDataset, aloi_trajectories, got10k_trajectories, measurement_datasets,
                        pascal3d_trajectories, synthetic_trajectories, video_trajectories)

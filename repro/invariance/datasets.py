@@ -25,9 +25,6 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import DatasetLayoutError, MissingArtifactError
-# the analytic activations lived here before ``analytic``; notebook 04 still imports them from this module
-from .analytic import (class_specific_invariance_activations, discriminative_activations,  # noqa: F401
-                       expected_goodfellow_local_rate)
 
 TRANSFORMATIONS = ("viewpoint", "illumination", "occlusion")
 

@@ -43,8 +43,7 @@ from .extract import extract_tracks
 from .features import Layer3, load_layer3, region_features
 from .proposals import PROPOSAL_MODES, init_worker, proposal_job
 from .score import log_track_score_chain, region_similarities, single_thread
-# chunk_file, load_tracks and tracks_dir are also imported from here, their home before ``store`` (notebook 02)
-from .store import FORMAT, FORMAT_VERSION, chunk_file, load_tracks, track_params, tracks_dir, write_index
+from .store import FORMAT, FORMAT_VERSION, chunk_file, track_params, tracks_dir, write_index
 
 log = logging.getLogger("repro.tracks")
 
@@ -336,5 +335,5 @@ def _write_chunk(path: Path, c: Chunk, boxes: dict, feats: dict, cfg: Config, ke
     run.tracks_written += len(arrays["log_scores"])
 
 
-__all__ = ["FORMAT_VERSION", "TrackRun", "check_config", "chunk_file", "chunk_pair_scores", "chunk_tasks",
-           "chunk_tracks", "iter_task_regions", "load_tracks", "run_tracks", "shard_chunks", "tracks_dir"]
+__all__ = ["TrackRun", "check_config", "chunk_pair_scores", "chunk_tasks", "chunk_tracks", "iter_task_regions",
+           "run_tracks", "shard_chunks"]

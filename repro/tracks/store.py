@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,46 @@ def load_tracks(path: str | os.PathLike) -> dict:
     return out
 
 
+def frame_proposals(tracks: dict) -> list[np.ndarray]:
+    """Each frame's proposals (``proposals`` split at ``proposal_offsets``), in ``frames`` order."""
+    offsets = tracks["proposal_offsets"]
+    return [tracks["proposals"][offsets[n]:offsets[n + 1]] for n in range(len(tracks["frames"]))]
+
+
+def widest_pair(tracks: dict) -> tuple[int, int, np.ndarray]:
+    """The pair of a chunk file whose frames are furthest apart (the first such): its frames (i, j) and a
+    boolean mask of its tracks (best first, as stored)."""
+    n = int(np.argmax(tracks["pairs"][:, 1] - tracks["pairs"][:, 0]))
+    i, j = tracks["pairs"][n]
+    return i, j, tracks["pair_index"] == n
+
+
 # ---------------------------------------------------------------------------------------------- index
+@dataclass(frozen=True)
+class StoreIndex:
+    """What ``index.json`` of a tracks folder lists: the key and one entry per finished chunk."""
+    key: str
+    chunks: list[dict]
+
+    @property
+    def num_tracks(self) -> int:
+        return sum(e["num_tracks"] for e in self.chunks)
+
+    @property
+    def num_pairs(self) -> int:
+        return sum(e["num_pairs"] for e in self.chunks)
+
+
+def read_index(out_dir: str | os.PathLike) -> StoreIndex:
+    """The index of the tracks in ``out_dir`` (``tracks_dir(cfg)``), as ``run_tracks`` last wrote it."""
+    path = Path(out_dir) / "index.json"
+    if not path.is_file():
+        raise MissingArtifactError(f"{path} does not exist; it is made by notebook 02_generating_tracks "
+                                   "(or `repro tracks`)")
+    index = json.loads(path.read_text())
+    return StoreIndex(key=index.get("key", Path(out_dir).name), chunks=list(index["chunks"]))
+
+
 def write_index(out_dir: Path, params: dict | None = None) -> dict:
     """Rebuilds ``index.json`` from the chunk files present (atomic; safe to run at any time)."""
     out_dir = Path(out_dir)
@@ -113,5 +153,5 @@ def write_index(out_dir: Path, params: dict | None = None) -> dict:
     return index
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "chunk_file", "load_tracks", "track_key", "track_params", "tracks_dir",
-           "write_index"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "StoreIndex", "chunk_file", "frame_proposals", "load_tracks", "read_index",
+           "track_key", "track_params", "tracks_dir", "widest_pair", "write_index"]

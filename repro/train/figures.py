@@ -1,5 +1,6 @@
 """Figures and summaries of the training chapter (notebook 03): the views one step sees, loss curves,
-the loss table, and queries with their positive and hardest negative."""
+the loss table, queries with their positive and hardest negative, and the printed lines, recorded numbers
+and closing summary of the chapter."""
 from __future__ import annotations
 
 import math
@@ -8,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..plotting import finish
-from ..report import Table
+from ..report import Table, Text
 
 
 def show_views(views: dict, modes: list[str], n: int = 4):
@@ -85,3 +86,67 @@ def show_hardest(examples: dict, n_queries: int = 3):
                 ax.set_yticks([])
                 ax.set_title(f"{m}\n{name}" if sim is None else f"{name} {sim:.2f}", fontsize=7)
     return finish(fig)
+
+
+def datasets_text(datasets: dict, cfg) -> str:
+    """Size of each mode's training set (images or chunks) and the settings that shape a step."""
+    lines = [f"{m:>14}: {len(ds)} {'images' if m in ('images', 'supervised') else 'chunks'}"
+             for m, ds in datasets.items()]
+    lines.append(f"pair gap k = {cfg.video.pair_gap}, chunk length = {cfg.video.chunk_len}, "
+                 f"queue K = {cfg.train.queue_size}, batch = {cfg.train.batch_size}, "
+                 f"steps per mode = {cfg.train.train_steps or 'epochs'}")
+    return "\n".join(lines)
+
+
+def results_text(results: dict) -> str:
+    """Steps trained per mode and where its checkpoint is."""
+    return "\n".join(f"{m:>14}: {r.total_steps} steps -> checkpoints/{m}/checkpoint.pt" for m, r in results.items())
+
+
+def hardest_text(examples: dict, batch_size: int) -> str:
+    """Per mode: the queries' similarities to their positive and hardest negative (2 decimals), and how many
+    of the batch's other keys score above the positive."""
+    lines = []
+    for m, ex in examples.items():
+        pos = [round(float(v), 2) for v in ex["sim_positive"]]
+        neg = [round(float(v), 2) for v in ex["sim_negative"]]
+        lines.append(f"{m:>14}: positive similarity {pos}, hardest negative {neg}, "
+                     f"keys above the positive {ex['positive_rank'].tolist()} of {batch_size - 1}")
+    return "\n".join(lines)
+
+
+def headline(summaries: dict) -> dict:
+    """The chapter's recorded numbers: every ``loss_summary`` value but the step at which the queue filled."""
+    return {f"{m}.{k}": v for m, s in summaries.items() for k, v in s.items() if k != "full_step"}
+
+
+def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None) -> Text:
+    """The chapter's "What we saw", from ``loss_summary`` per mode and the logs (``read_log``);
+    ``num_classes``: classes of the supervised set (its chance level)."""
+    K, B = cfg.train.queue_size, cfg.train.batch_size
+    contrastive = [m for m in summaries if m != "supervised"]
+    parts = [f"We trained {len(summaries)} models for {cfg.train.train_steps or cfg.train.epochs} "
+             f"{'steps' if cfg.train.train_steps else 'epochs'} each with a {cfg.train.arch} at "
+             f"{cfg.train.image_size} px and batch {B}."]
+    for m in contrastive:
+        s = summaries[m]
+        parts.append(f"`{m}`: once the queue held only real keys the contrastive loss was {s['full']:.2f}, and "
+                     f"{s['last']:.2f} at the end (chance level log(1+K) = {math.log(1 + K):.2f}); in the last 10 "
+                     f"steps the positive key beat all {K} negatives for {100 * s['acc']:.0f}% of the queries "
+                     f"(chance: {100 / (K + 1):.2f}%).")
+    if "frames+tracks" in summaries:
+        lg = logs["frames+tracks"]
+        ages = ", ".join(f"{summaries[m]['age']:.1f} steps for `{m}`" for m in contrastive)
+        parts.append(f"With tracks, the patch loss ended at {lg['loss_patch'][-10:].mean():.2f} and the frame "
+                     f"loss at {lg['loss_frame'][-10:].mean():.2f}; each step enqueues the frame keys and then the "
+                     f"patch keys, so the negatives are younger (mean queue age {ages}).")
+    if "supervised" in summaries:
+        s = summaries["supervised"]
+        parts.append(f"`supervised`: the cross-entropy went from {s['first']:.2f} to {s['last']:.2f} "
+                     f"(training accuracy {100 * s['acc']:.0f}% in the last 10 steps; chance "
+                     f"{100 / num_classes:.0f}%).")
+    parts.append("The checkpoints are in `<cache>/checkpoints/<mode>/checkpoint.pt`, where the invariance and "
+                 "part-segmentation chapters read them. At this scale the numbers show that each mode trains "
+                 "and learns its task; they are not the paper's results, which need ResNet-50 and 200 epochs "
+                 "on TrackingNet.")
+    return Text(" ".join(parts))

@@ -36,10 +36,3 @@ def test_class_specific_invariance_weights_goodfellow_by_class_size():
         g = goodfellow_invariance(a.acts, a.trajectory_ids, 0.01, 1.0)
         assert float(g.local_rates.mean()) == pytest.approx(pooled, abs=0.03)
 
-
-def test_old_home_still_exports_them():
-    """Notebook 04 imports these from ``repro.invariance.datasets``, where they lived before ``analytic``."""
-    from repro.invariance import datasets as D
-    assert D.discriminative_activations is A.discriminative_activations
-    assert D.class_specific_invariance_activations is A.class_specific_invariance_activations
-    assert D.expected_goodfellow_local_rate is A.expected_goodfellow_local_rate
