@@ -9,7 +9,6 @@ run's ``results.json`` so that two runs say whether they used the same environme
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import re
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from .io import atomic_path
+from .io import atomic_path, file_sha256
 from .paths import REPO_ROOT
 
 LOCK = REPO_ROOT / "requirements.lock"
@@ -51,7 +50,7 @@ def read_lock(path: Path = LOCK) -> dict[str, str]:
 
 
 def lock_sha256(path: Path = LOCK) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return file_sha256(path)
 
 
 def project_requirements(path: Path = PYPROJECT) -> list[Requirement]:

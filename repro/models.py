@@ -14,7 +14,6 @@ the same after loading).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import torchvision
 from torch import nn
 
 from .errors import CheckpointError
+from .io import file_sha256
 
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101")
 # the input normalisation torchvision's ImageNet ResNets and MoCo v2 were trained with (per RGB channel)
@@ -47,11 +47,7 @@ def denormalize(x: torch.Tensor) -> torch.Tensor:
 def checkpoint_sha256(path: str | os.PathLike) -> str:
     """SHA-256 (hex) of a checkpoint file's bytes: the one fingerprint that cache keys derive from, so that
     cached features and representations follow the weights, whatever the file is called."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return file_sha256(path)
 
 
 def build_resnet(arch: str, num_classes: int = 1000) -> nn.Module:

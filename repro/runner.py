@@ -228,9 +228,10 @@ def refresh(names: list[str] | None = None, work_dir: str | Path | None = None) 
 
     work = Path(work_dir) if work_dir else REPO_ROOT / "runs" / "refresh"
     written = []
-    for i, nb in enumerate(resolve(names)):
+    nbs = resolve(names)
+    for i, nb in enumerate(nbs):
         with _recording_into(work / "results.d", [nb]):
-            executed = _timed(nb, work / f"{nb.name}.ipynb", None, i, len(resolve(names)))
+            executed = _timed(nb, work / f"{nb.name}.ipynb", None, i, len(nbs))
         out = nbformat.read(executed, as_version=4)
         paired = read(nb)
         if [c.source for c in out.cells] != [c.source for c in paired.cells]:
