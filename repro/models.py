@@ -50,11 +50,51 @@ def checkpoint_sha256(path: str | os.PathLike) -> str:
     return file_sha256(path)
 
 
+def parse_arch(arch: str) -> tuple[str, int]:
+    """``"resnet18"`` -> ("resnet18", 64); ``"resnet18_w16"`` -> ("resnet18", 16): a torchvision ResNet whose
+    stage widths are scaled by width/64 (the stem has ``width`` channels, the four stages width x 1, 2, 4,
+    8, times the block's expansion)."""
+    base, _, suffix = arch.partition("_w")
+    width = int(suffix) if suffix.isdigit() else (64 if not suffix and not _ else -1)
+    if base not in ARCHS or width < 4 or width % 4:
+        raise CheckpointError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}, optionally "
+                              "narrowed as <arch>_w<width> with width a multiple of 4 (e.g. resnet18_w16)")
+    return base, width
+
+
+class _NarrowResNet(torchvision.models.ResNet):
+    """torchvision's ResNet with every width scaled by ``width / 64``; layer and parameter names unchanged, so
+    the layer-3 patch path, the checkpoint formats and every loader apply."""
+
+    def __init__(self, block, layers: list[int], width: int, num_classes: int):
+        self._scale = width / 64
+        super().__init__(block, layers, num_classes=num_classes)
+        self.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.fc = nn.Linear(int(512 * self._scale) * block.expansion, num_classes)
+        for m in (self.conv1, self.bn1):        # the initialisation torchvision's ResNet.__init__ applies
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            else:
+                nn.init.ones_(m.weight), nn.init.zeros_(m.bias)
+
+    def _make_layer(self, block, planes, blocks, stride=1, dilate=False):
+        if planes == 64:                        # first stage: its input is the narrowed stem
+            self.inplanes = int(64 * self._scale)
+        return super()._make_layer(block, int(planes * self._scale), blocks, stride, dilate)
+
+
 def build_resnet(arch: str, num_classes: int = 1000) -> nn.Module:
-    """A randomly initialised torchvision ResNet (``zero_init_residual`` off, as in MoCo)."""
-    if arch not in ARCHS:
-        raise CheckpointError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}")
-    return getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
+    """A randomly initialised torchvision ResNet (``zero_init_residual`` off, as in MoCo); ``<arch>_w<width>``
+    narrows it (``parse_arch``)."""
+    base, width = parse_arch(arch)
+    if width == 64:
+        return getattr(torchvision.models, base)(weights=None, num_classes=num_classes)
+    spec = {"resnet18": (torchvision.models.resnet.BasicBlock, [2, 2, 2, 2]),
+            "resnet34": (torchvision.models.resnet.BasicBlock, [3, 4, 6, 3]),
+            "resnet50": (torchvision.models.resnet.Bottleneck, [3, 4, 6, 3]),
+            "resnet101": (torchvision.models.resnet.Bottleneck, [3, 4, 23, 3])}[base]
+    return _NarrowResNet(*spec, width=width, num_classes=num_classes)
 
 
 def feature_dim(arch: str) -> int:

@@ -82,3 +82,32 @@ def test_checkpoint_fingerprint_is_the_sha256_of_the_bytes(tmp_path):
     assert checkpoint_sha256(path) == fingerprint(str(path), "resnet18", 0) == full
     assert checkpoint_digest(path) == full[:12]
     assert fingerprint("", "resnet18", 3) == "random:resnet18:3"
+
+
+def test_a_narrowed_resnet_keeps_torchvisions_names_and_scales_every_width():
+    wide, narrow = build_resnet("resnet18"), build_resnet("resnet18_w16")
+    assert list(wide.state_dict()) == list(narrow.state_dict())
+    for key, w in wide.state_dict().items():
+        n = narrow.state_dict()[key]
+        if w.dim() == 4:                                             # conv: out x in x k x k
+            assert n.shape[0] == w.shape[0] // 4, key
+            assert n.shape[1] == (3 if w.shape[1] == 3 else w.shape[1] // 4), key
+        elif w.dim() == 1 and key != "fc.bias":
+            assert n.shape[0] == w.shape[0] // 4, key
+    assert feature_dim("resnet18_w16") == 128 and feature_dim("resnet50_w32") == 1024
+    assert load_backbone(None, "resnet18_w16")(torch.zeros(2, 3, 64, 64)).shape == (2, 128)
+
+
+@pytest.mark.parametrize("arch", ["resnet18_w", "resnet18_w6", "resnet18_w0", "resnet7", "resnet18_x16"])
+def test_a_malformed_architecture_name_is_refused_with_the_accepted_forms(arch):
+    with pytest.raises(CheckpointError, match=r"<arch>_w<width>"):
+        build_resnet(arch)
+
+
+def test_a_narrowed_checkpoint_round_trips_and_does_not_fit_the_full_width(tmp_path):
+    torch.manual_seed(3)
+    sd = build_resnet("resnet18_w16").state_dict()
+    torch.save(sd, tmp_path / "narrow.pth")
+    assert _same_weights(load_backbone(tmp_path / "narrow.pth", "resnet18_w16"), sd)
+    with pytest.raises(CheckpointError, match="does not fit resnet18"):
+        load_backbone(tmp_path / "narrow.pth", "resnet18")

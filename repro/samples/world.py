@@ -1,0 +1,229 @@
+"""The synthetic world of the ``smoke`` preset: categories with instances, seen as stills, in videos and
+along the transformation trajectories of Section A. One world feeds every chapter, so one encoder is
+measured on what it was trained on.
+
+Design (written from the paper's hypotheses before any model was compared on it; see chapter 00):
+
+* **Categories and instances.** A category is a shape family (``WORLD_CATEGORIES``, the first
+  ``num_categories`` of these eight ``synthetic.SHAPES``). An instance is one member of the family: its outline is
+  the family's polygons under a smooth radial deformation (harmonics 2 and 3, amplitude up to
+  ``DEFORM``) and a stretch of its proportions (``PROPORTION``); it has one texture family
+  (``textures.TEXTURE_KINDS``) and one colour from a shared palette (``PALETTE_HUES``). Texture and colour
+  are drawn independently of the category from small pools, so many instances of every category share
+  them: they can tell two images apart only weakly and the category not at all. What tells instances
+  apart, and survives MoCo's crops and colour jitter, is the outline, which is organised by category.
+  That is the condition under which instance discrimination can learn categories.
+* **Nuisances.** Backgrounds come from a pool of ``BACKGROUNDS`` textures (a random window of one, per
+  image or video), independent of the category; position, in-plane angle and scale are drawn per image.
+* **The paper's transformations occur**: *viewpoint* is an out-of-plane turn (a squash by cos(phi) along
+  an axis of the object, phi up to ``MAX_TILT``, with matching shading, so the appearance changes, not
+  only the position), plus in-plane turns; *illumination* is brightness, colour temperature and a
+  directional gradient; *occlusion* is an occluder (a textured bar) passing over the object; *scale*
+  changes in videos. Stills show each instance at a random viewpoint and illumination (as ImageNet shows
+  objects), but two augmented views of one still share them; the frames of a video show the same
+  instance under a changing viewpoint, illumination, scale and occlusion. This is the contrast the paper
+  draws between ``images`` and ``frames`` (Section B): only the videos *show* viewpoint and illumination
+  change to the contrastive objective.
+* **Splits.** Of each category's instances, the first ``train_instances`` appear in training stills and
+  in videos; the rest are held out: the held-out stills (the kNN and linear-probe test set) and the
+  trajectories of Section A show only held-out instances, so every measure is of generalisation to new
+  instances of known categories.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+from . import synthetic as sy
+from . import textures as tx
+
+WORLD_CATEGORIES = ("disk", "square", "triangle", "star", "cross", "ring", "crescent", "arrow")  # most distinct at 64 px
+PALETTE_HUES = (0.0, 0.3, 0.55, 0.8)             # shared colour palette (hues) of object textures
+OBJECT_KINDS = ("stripes", "dots", "checker")     # shared texture families of objects
+MAX_ROLL = np.radians(25)                        # stills and trajectories: objects roughly upright
+BACKGROUNDS = 4                                  # shared pool of background textures
+BACKGROUND_KINDS = ("blobs", "gradient", "waves", "stripes")  # low-contrast, coarse: scenery, not identity
+DEFORM = 0.12                                    # max amplitude of an instance's radial harmonics
+PROPORTION = (0.75, 1.3)                         # an instance's stretch along its local x axis
+MAX_TILT = np.radians(70)                        # largest out-of-plane turn (viewpoint)
+WORLD_TRANSFORMATIONS = ("viewpoint", "illumination", "occlusion", "instance")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One object of the world: its category, its outline (polygons in local coordinates) and look."""
+    category: int
+    ops: list                 # [(K x 2 float64 local points, fill 1 or 0), ...]: the deformed outline
+    texture: str              # texture family (textures.TEXTURE_KINDS)
+    hue: float                # palette hue
+    sprite: np.ndarray        # S x S x 3 float32 texture over [-EXTENT, EXTENT]^2
+
+
+@dataclass(frozen=True)
+class View:
+    """How an instance is seen: out-of-plane tilt ``phi`` about axis ``psi``, in-plane ``angle``, ``scale``
+    (pixels per local unit) and illumination (``brightness``, colour temperature ``tau``, gradient
+    strength ``ramp`` in direction ``ramp_angle``)."""
+    angle: float = 0.0
+    phi: float = 0.0
+    psi: float = 0.0
+    scale: float = 10.0
+    brightness: float = 1.0
+    tau: float = 0.0
+    ramp: float = 0.0
+    ramp_angle: float = 0.0
+
+
+def _densify(pts: np.ndarray, step: float = 0.08) -> np.ndarray:
+    """The closed polygon with vertices added every ``step`` local units, so a deformation bends edges."""
+    out = []
+    for a, b in zip(pts, np.roll(pts, -1, 0)):
+        n = max(1, int(np.ceil(np.linalg.norm(b - a) / step)))
+        out.append(a + (b - a) * (np.arange(n)[:, None] / n))
+    return np.concatenate(out)
+
+
+def deform(ops: list, harmonics: np.ndarray, stretch: float) -> list:
+    """The outline ``ops`` under r -> r (1 + sum_k a_k cos(k theta + p_k)) and x -> stretch x, rescaled so
+    the result stays within ``synthetic.EXTENT``. ``harmonics``: rows (k, a_k, p_k)."""
+    out = []
+    for pts, fill in ops:
+        p = _densify(pts)
+        theta = np.arctan2(p[:, 1], p[:, 0])
+        r = 1 + sum(a * np.cos(k * theta + ph) for k, a, ph in harmonics)
+        out.append((p * r[:, None] * [stretch, 1.0], fill))
+    peak = max(np.abs(p).max() for p, _ in out)
+    if peak > sy.EXTENT:
+        out = [(p * (sy.EXTENT / peak), f) for p, f in out]
+    return out
+
+
+def world_instances(seed: int, num_categories: int, per_category: int, sprite_size: int = 64) -> list[Instance]:
+    """``per_category`` instances of each of the first ``num_categories`` categories, category-major
+    (instance i has category i // per_category). Deterministic in ``seed``."""
+    sy._check_int("num_categories", num_categories, 1, len(WORLD_CATEGORIES),
+                  fix=f"the world has {len(WORLD_CATEGORIES)} categories: {', '.join(WORLD_CATEGORIES)}")
+    sy._check_int("per_category", per_category, 1)
+    rng = np.random.default_rng([seed, 0x3071D])
+    out = []
+    for c in range(num_categories):
+        for _ in range(per_category):
+            harmonics = np.array([(k, rng.uniform(-DEFORM, DEFORM), rng.uniform(0, 2 * np.pi)) for k in (2, 3)])
+            ops = deform(sy.SHAPES[WORLD_CATEGORIES[c]], harmonics, rng.uniform(*PROPORTION))
+            kind = OBJECT_KINDS[rng.integers(len(OBJECT_KINDS))]
+            hue = float(PALETTE_HUES[rng.integers(len(PALETTE_HUES))])
+            base = tx.random_color(rng, (0.55, 0.8), (0.6, 0.85), hue=hue)
+            sprite = tx.make_texture(rng, sprite_size, sprite_size, (base, tx.companion(rng, base, 0.25)), kind,
+                                     period=rng.uniform(5.0, 9.0) * sprite_size / 64, grain=3.0)
+            out.append(Instance(c, ops, kind, hue, sprite))
+    return out
+
+
+def background_pool(seed: int, size: int) -> list[np.ndarray]:
+    """``BACKGROUNDS`` shared background textures of side ``size`` (float32 RGB)."""
+    rng = np.random.default_rng([seed, 0xB6])
+    out = []
+    for i in range(BACKGROUNDS):
+        base = tx.random_color(rng, (0.05, 0.4), (0.3, 0.8))
+        kind = BACKGROUND_KINDS[i % len(BACKGROUND_KINDS)]
+        out.append(tx.make_texture(rng, size, size, (base, tx.companion(rng, base, 0.12)), kind,
+                                   period=rng.uniform(0.25, 0.5) * size, grain=3.0))
+    return out
+
+
+def background_window(rng: np.random.Generator, pool: list[np.ndarray], size: int) -> np.ndarray:
+    """A random ``size`` x ``size`` window of a random pool texture (each pool texture is at least 2x)."""
+    tex = pool[rng.integers(len(pool))]
+    y, x = rng.integers(0, tex.shape[0] - size + 1, 2)
+    return tex[y:y + size, x:x + size].copy()
+
+
+def view_pose(center, v: View) -> np.ndarray:
+    """2 x 3 affine local -> pixel map of view ``v``: ``scale * R(angle) R(psi) diag(cos phi, 1) R(-psi)``."""
+    def rot(a):
+        return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    lin = v.scale * rot(v.angle) @ rot(v.psi) @ np.diag([np.cos(v.phi), 1.0]) @ rot(-v.psi)
+    return np.concatenate([lin, np.asarray(center, np.float64).reshape(2, 1)], 1)
+
+
+def relight(img: np.ndarray, v: View) -> np.ndarray:
+    """The whole image under view ``v``'s illumination: RGB gains (1 + tau, 1, 1 - tau) x brightness and
+    a linear ramp 1 + ramp * (direction . position / size)."""
+    size = img.shape[0]
+    yy, xx = (np.mgrid[0:size, 0:size].astype(np.float32) - (size - 1) / 2) / size
+    ramp = 1 + np.float32(v.ramp) * (xx * np.float32(np.cos(v.ramp_angle)) + yy * np.float32(np.sin(v.ramp_angle)))
+    gains = np.array([1 + v.tau, 1.0, 1 - v.tau], np.float32) * np.float32(v.brightness)
+    return img.astype(np.float32) * ramp[..., None] * gains
+
+
+def draw(canvas: np.ndarray, inst: Instance, A: np.ndarray, phi: float, offset: int = 0) -> np.ndarray:
+    """Paints ``inst`` at pose ``A`` into ``canvas`` (float32, in place), shaded by its tilt; returns its
+    mask (drawn on a canvas padded by ``offset``, cropped back)."""
+    h, w = canvas.shape[:2]
+    mask = sy.raster(inst.ops, A, h + 2 * offset, w + 2 * offset, offset=offset)[offset:offset + h, offset:offset + w]
+    sy._paint(canvas, mask, inst.sprite * np.float32(0.65 + 0.35 * np.cos(phi)), A)
+    return mask
+
+
+def random_view(rng: np.random.Generator, size: int, scale_range=(0.3, 0.42)) -> View:
+    """A random viewpoint and illumination of a still: any in-plane angle, tilt up to ``MAX_TILT`` about
+    any axis, brightness 0.6-1.3, colour temperature +-0.2, gradient up to 0.5."""
+    return View(angle=rng.uniform(-MAX_ROLL, MAX_ROLL), phi=rng.uniform(0, MAX_TILT), psi=rng.uniform(0, np.pi),
+                scale=rng.uniform(*scale_range) * size, brightness=rng.uniform(0.6, 1.3),
+                tau=rng.uniform(-0.2, 0.2), ramp=rng.uniform(0, 0.5), ramp_angle=rng.uniform(0, 2 * np.pi))
+
+
+def render_still(rng: np.random.Generator, inst: Instance, pool: list[np.ndarray], size: int,
+                 v: View | None = None, center=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One object-centric image of ``inst``: (image uint8, mask bool, background uint8). Without ``v`` a
+    random view (``random_view``); without ``center`` a random position keeping the object inside."""
+    v = random_view(rng, size) if v is None else v
+    bg = background_window(rng, pool, size)
+    A = view_pose((0, 0), v)
+    A = sy._fit(inst.ops, A, size, rng) if center is None else view_pose(center, v)
+    canvas = bg.copy()
+    mask = draw(canvas, inst, A, v.phi)
+    return sy._to_uint8(relight(canvas, v)), mask, sy._to_uint8(relight(bg, v))
+
+
+def check_world(num_categories: int, instances_per_category: int, train_instances: int) -> None:
+    if not 1 <= train_instances < instances_per_category:
+        raise ConfigError(f"train_instances must be in [1, instances_per_category) = [1, {instances_per_category}), "
+                          f"got {train_instances}: the world needs held-out instances for the test split")
+    if not 1 <= num_categories <= len(WORLD_CATEGORIES):
+        raise ConfigError(f"num_categories must be in [1, {len(WORLD_CATEGORIES)}], got {num_categories}")
+
+
+def world_images(seed: int, instances: list[Instance], per_instance: int, size: int, split_seed: int = 0):
+    """``per_instance`` stills of each instance (category-major): (images N x S x S x 3 uint8, labels N,
+    instance ids N, masks N x S x S bool, backgrounds)."""
+    pool = background_pool(seed, 2 * size)
+    rng = np.random.default_rng([seed, split_seed, 0x1A6])
+    images, labels, ids, masks, bgs = [], [], [], [], []
+    for i, inst in enumerate(instances):
+        for _ in range(per_instance):
+            img, mask, bg = render_still(rng, inst, pool, size)
+            images.append(img), masks.append(mask), bgs.append(bg)
+            labels.append(inst.category), ids.append(i)
+    return (np.stack(images), np.array(labels, np.int64), np.array(ids, np.int64), np.stack(masks),
+            np.stack(bgs))
+
+
+def world_image_split(seed: int, num_categories: int, instances_per_category: int, train_instances: int,
+                      per_instance: int, heldout_per_instance: int, size: int) -> dict[str, np.ndarray]:
+    """(b) The labelled stills of the world as stored in ``images.npz``: ``train_*`` show the first
+    ``train_instances`` instances of each category, ``val_*`` only the held-out ones (``*_images``,
+    ``*_labels`` = category, ``*_instances`` = the instance's index in ``world_instances``), plus
+    ``categories``."""
+    check_world(num_categories, instances_per_category, train_instances)
+    instances = world_instances(seed, num_categories, instances_per_category, 2 * size)
+    within = np.arange(len(instances)) % instances_per_category
+    out = {"categories": np.array(WORLD_CATEGORIES[:num_categories])}
+    for name, keep, n, split in (("train", within < train_instances, per_instance, 0),
+                                 ("val", within >= train_instances, heldout_per_instance, 1)):
+        index = np.flatnonzero(keep)
+        images, labels, ids, _, _ = world_images(seed, [instances[i] for i in index], n, size, split)
+        out.update({f"{name}_images": images, f"{name}_labels": labels, f"{name}_instances": index[ids]})
+    return out

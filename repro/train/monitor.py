@@ -1,0 +1,109 @@
+"""How much of the category a representation holds: the kNN monitor and the linear probe.
+
+Neither is in the supplement; they are the protocols MoCo and solo-learn users read a run by.
+
+* ``knn_top1``: weighted k-nearest-neighbour classification with cosine similarity (Wu et al. 2018, as in
+  the MoCo v1/InstDisc monitor and solo-learn's ``WeightedKNNClassifier``): each of the k most similar
+  bank images votes for its label with weight exp(s / ``temperature``); k = 20, temperature 0.07 (their
+  defaults; ``temperature=0`` gives a plain majority vote). Bank: the labelled training stills; queries:
+  the held-out stills (``images.npz``: ``train_*`` and ``val_*``, new instances of known categories).
+* ``linear_top1``: a linear classifier (full-batch L-BFGS on the cross-entropy of frozen, standardised
+  pooled features, weight decay ``probe_weight_decay``) trained on the bank and tested on the queries.
+* ``colour_histogram``: the same kNN on a joint RGB histogram of the image (``bins``^3 bins), the
+  baseline that says how much colour alone gives the category away.
+
+Features are the pooled backbone output (the representation of every chapter), on the stills resized to
+the training ``image_size`` and normalised as in training.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..models import normalize
+
+KNN_K = 20              # solo-learn / InstDisc default
+KNN_TEMPERATURE = 0.07  # solo-learn / InstDisc default
+
+
+def pooled(encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The pooled representation of a torchvision ResNet (whatever its ``fc`` / head). x: Nx3xHxW -> NxC."""
+    e = encoder
+    f = e.layer4(e.layer3(e.layer2(e.layer1(e.maxpool(e.relu(e.bn1(e.conv1(x))))))))
+    return torch.flatten(e.avgpool(f), 1)                                     # pooled: NxC
+
+
+@torch.no_grad()
+def embed(encoder: nn.Module, images: np.ndarray, image_size: int, batch_size: int = 256) -> torch.Tensor:
+    """Pooled features (NxC float32, on the CPU) of uint8 NxHxWx3 images, the encoder in eval mode (its mode
+    is restored)."""
+    was_training = encoder.training
+    encoder.eval()
+    device = next(encoder.parameters()).device
+    out = []
+    try:
+        for i in range(0, len(images), batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size])).to(device)
+            x = x.permute(0, 3, 1, 2).float().div_(255)                        # x: Nx3xHxW in [0, 1]
+            if x.shape[-1] != image_size or x.shape[-2] != image_size:
+                x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", antialias=True,
+                                  align_corners=False)
+            out.append(pooled(encoder, normalize(x)).float().cpu())
+    finally:
+        encoder.train(was_training)
+    return torch.cat(out)
+
+
+def knn_predict(bank: torch.Tensor, bank_labels: torch.Tensor, queries: torch.Tensor, num_classes: int,
+                k: int = KNN_K, temperature: float = KNN_TEMPERATURE) -> torch.Tensor:
+    """Class scores (QxC) of weighted cosine kNN. bank: NxD, bank_labels: N int, queries: QxD."""
+    if not 0 < k <= len(bank):
+        raise ValueError(f"k must be in [1, {len(bank)}] (the bank size), got {k}")
+    sim = F.normalize(queries.float(), dim=1) @ F.normalize(bank.float(), dim=1).T   # sim: QxN
+    top, idx = sim.topk(k, dim=1)                                                   # top, idx: Qxk
+    weight = (top / temperature).exp() if temperature > 0 else torch.ones_like(top)
+    votes = F.one_hot(bank_labels[idx].long(), num_classes).float()                 # votes: QxkxC
+    return (votes * weight.unsqueeze(-1)).sum(1)                                    # scores: QxC
+
+
+def knn_top1(bank: torch.Tensor, bank_labels, queries: torch.Tensor, query_labels, k: int = KNN_K,
+             temperature: float = KNN_TEMPERATURE) -> float:
+    """Top-1 accuracy (fraction in [0, 1]) of ``knn_predict`` on the queries."""
+    bank_labels, query_labels = torch.as_tensor(bank_labels), torch.as_tensor(query_labels)
+    num_classes = int(max(bank_labels.max(), query_labels.max())) + 1
+    scores = knn_predict(bank, bank_labels, queries, num_classes, k, temperature)
+    return float((scores.argmax(1) == query_labels).float().mean())
+
+
+def linear_top1(train: torch.Tensor, train_labels, test: torch.Tensor, test_labels,
+                weight_decay: float = 1e-4, max_iter: int = 200) -> float:
+    """Top-1 accuracy of a linear classifier on frozen features: standardised with the training features'
+    mean and std, fitted by full-batch L-BFGS on cross-entropy + ``weight_decay`` * ||W||^2 (deterministic:
+    zero initialisation, no sampling)."""
+    train_labels, test_labels = torch.as_tensor(train_labels).long(), torch.as_tensor(test_labels).long()
+    mean, std = train.mean(0), train.std(0).clamp_min(1e-6)
+    xtr, xte = (train - mean) / std, (test - mean) / std
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    w = torch.zeros(xtr.shape[1], num_classes, requires_grad=True)
+    b = torch.zeros(num_classes, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, history_size=20, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(xtr @ w + b, train_labels) + weight_decay * (w * w).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        return float(((xte @ w + b).argmax(1) == test_labels).float().mean())
+
+
+def colour_histogram(images: np.ndarray, bins: int = 8) -> torch.Tensor:
+    """Joint RGB histograms (N x bins^3, each summing to 1) of uint8 NxHxWx3 images."""
+    q = (images.astype(np.int64) * bins) // 256                                   # q: NxHxWx3 bin indices
+    flat = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]                       # flat: NxHxW
+    counts = np.stack([np.bincount(f.ravel(), minlength=bins ** 3) for f in flat])
+    return torch.from_numpy(counts / counts.sum(1, keepdims=True)).float()

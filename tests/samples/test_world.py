@@ -1,0 +1,58 @@
+"""The synthetic world: instances organised by category, nuisances independent of it, held-out splits."""
+import numpy as np
+import pytest
+
+from repro.errors import ConfigError
+from repro.samples import world
+
+
+@pytest.fixture(scope="module")
+def split():
+    return world.world_image_split(0, 4, 5, 3, 3, 2, 48)
+
+
+def test_instances_are_deterministic_category_major_and_differ_in_outline():
+    a, b = world.world_instances(7, 3, 4, 32), world.world_instances(7, 3, 4, 32)
+    assert [i.category for i in a] == [c for c in range(3) for _ in range(4)]
+    assert all(np.array_equal(x.sprite, y.sprite) and x.texture == y.texture for x, y in zip(a, b))
+    outlines = [np.concatenate([p for p, _ in i.ops]) for i in a[:4]]
+    assert all(not np.allclose(outlines[0], o) for o in outlines[1:])        # same family, own proportions
+    assert all(np.abs(o).max() <= world.sy.EXTENT + 1e-9 for o in outlines)
+
+
+def test_texture_and_colour_come_from_shared_pools_independent_of_the_category():
+    inst = world.world_instances(0, 8, 40, 16)
+    for c in range(8):
+        mine = [i for i in inst if i.category == c]
+        assert {i.hue for i in mine} <= set(world.PALETTE_HUES) and len({i.hue for i in mine}) >= 3
+        assert {i.texture for i in mine} <= set(world.OBJECT_KINDS) and len({i.texture for i in mine}) >= 2
+
+
+def test_the_split_holds_out_whole_instances_and_is_balanced(split):
+    assert split["train_images"].shape == (4 * 3 * 3, 48, 48, 3) and split["val_images"].shape == (4 * 2 * 2, 48, 48, 3)
+    assert not set(split["train_instances"]) & set(split["val_instances"])
+    assert np.array_equal(split["train_instances"] // 5, split["train_labels"])
+    assert np.array_equal(np.bincount(split["val_labels"]), [4] * 4)
+    assert list(split["categories"]) == list(world.WORLD_CATEGORIES[:4])
+
+
+def test_a_still_equals_its_background_outside_the_object_and_the_object_is_inside():
+    rng = np.random.default_rng(0)
+    (inst,) = world.world_instances(0, 1, 1, 64)
+    pool = world.background_pool(0, 96)
+    for _ in range(5):
+        img, mask, bg = world.render_still(rng, inst, pool, 48)
+        assert mask.sum() > 0.1 * mask.size and not mask[0].any() and not mask[-1].any()
+        assert np.array_equal(img[~mask], bg[~mask])
+        assert not np.array_equal(img[mask], bg[mask])
+
+
+def test_a_tilt_squashes_the_outline_by_its_cosine():
+    v = world.View(scale=10.0, phi=np.radians(60), psi=0.0)
+    A = world.view_pose((0, 0), v)
+    assert np.allclose(A[:, :2], [[5.0, 0.0], [0.0, 10.0]])
+
+
+def test_a_world_without_held_out_instances_is_refused():
+    with pytest.raises(ConfigError, match="held-out"):
+        world.world_image_split(0, 2, 3, 3, 1, 1, 32)
