@@ -15,8 +15,12 @@ the same after loading).
 from __future__ import annotations
 
 import os
+import pickle
+import zipfile
 from pathlib import Path
 
+import numpy as np
+import numpy._core.multiarray as np_multiarray
 import torch
 import torchvision
 from torch import nn
@@ -109,13 +113,40 @@ def build_backbone(arch: str) -> nn.Module:
     return net
 
 
+# What a checkpoint may hold besides tensors and plain containers: NumPy arrays (this repository's
+# checkpoints store NumPy's RNG state, ``np.random.get_state()``). Rebuilding an array runs no user code.
+NUMPY_ARRAY_GLOBALS = {"numpy.ndarray": np.ndarray, "numpy.dtype": np.dtype,
+                       "numpy._core.multiarray._reconstruct": np_multiarray._reconstruct,
+                       "numpy.core.multiarray._reconstruct": np_multiarray._reconstruct}
+_NUMPY_DTYPES = [type(np.dtype(t)) for t in (np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
+                                             np.int64, np.uint64, np.float16, np.float32, np.float64)]
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    """``torch.load`` on CPU with a clear error for a missing or unreadable file."""
+    """``torch.load(weights_only=True)`` on CPU: tensors, containers, numbers and strings, plus NumPy arrays
+    (``NUMPY_ARRAY_GLOBALS``) and nothing else, so a file that would run code when unpickled (any
+    downloaded checkpoint may) is refused before anything in it runs. Clear errors for a missing,
+    unreadable or refused file."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    archive = zipfile.is_zipfile(path)      # torch.save's format since 1.6; anything else is read as corrupt
+    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path) if archive else []
+    refused = [name for name in unsafe if name not in NUMPY_ARRAY_GLOBALS]
+    if refused:
+        raise CheckpointError(f"checkpoint {path} holds Python objects that would run code when loaded "
+                              f"({', '.join(refused[:5])}); it was refused. Load only weights: re-save it from a "
+                              "trusted session as a state_dict of tensors (torch.save(model.state_dict(), ...))")
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        with torch.serialization.safe_globals([NUMPY_ARRAY_GLOBALS[n] for n in unsafe]
+                                              + _NUMPY_DTYPES):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if not archive:
+            raise CheckpointError(f"checkpoint {path} cannot be read: it is corrupt, not a PyTorch file, or a "
+                                  "pre-1.6 pickle (re-save it with a current torch.save)") from None
+        raise CheckpointError(f"checkpoint {path} was refused by the weights-only loader ({str(exc).splitlines()[0]}); "
+                              "load only weights: re-save it as a state_dict of tensors") from None
     except Exception as exc:  # torch raises many types for truncated/corrupt files
         raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); "
                               "it is corrupt or not a PyTorch file") from None

@@ -1,10 +1,14 @@
+import random
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 import torchvision.transforms.v2.functional as TF
 
 from repro.errors import CheckpointError
 from repro.models import (IMAGENET_MEAN, IMAGENET_STD, build_resnet, checkpoint_format, denormalize, feature_dim,
-                          load_backbone, normalize)
+                          load_backbone, normalize, read_checkpoint)
 
 
 def test_normalize_is_torchvisions_and_denormalize_inverts_it():
@@ -111,3 +115,28 @@ def test_a_narrowed_checkpoint_round_trips_and_does_not_fit_the_full_width(tmp_p
     assert _same_weights(load_backbone(tmp_path / "narrow.pth", "resnet18_w16"), sd)
     with pytest.raises(CheckpointError, match="does not fit resnet18"):
         load_backbone(tmp_path / "narrow.pth", "resnet18")
+
+
+class _RunsCode:
+    """Unpickling this creates a file: the proof that a loader ran code from the checkpoint."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_before_it_runs(tmp_path):
+    marker = tmp_path / "ran"
+    torch.save({"state_dict": {"conv1.weight": torch.zeros(1)}, "payload": _RunsCode(marker)}, tmp_path / "evil.pth")
+    with pytest.raises(CheckpointError, match=r"would run code.*refused"):
+        load_backbone(tmp_path / "evil.pth", "resnet18")
+    assert not marker.exists()
+
+
+def test_numpy_arrays_and_rng_states_load_without_unpickling_code(tmp_path):
+    state = {"numpy": np.random.get_state(), "python": random.getstate(), "w": torch.ones(2)}
+    torch.save(state, tmp_path / "rng.pt")
+    got = read_checkpoint(tmp_path / "rng.pt")
+    assert np.array_equal(got["numpy"][1], state["numpy"][1]) and got["python"] == state["python"]

@@ -108,7 +108,7 @@ def extract_features(dataset: TrajectoryDataset, checkpoint: str | os.PathLike |
     mkey, dkey = model_key(checkpoint, arch, layer, seed), dataset_key(dataset, image_size)
     path = artifact("features", mkey, f"{dkey}.pt", cache_dir=cache_dir)
     if use_cache and path.is_file():
-        cached = torch.load(path, map_location="cpu", weights_only=False)
+        cached = torch.load(path, map_location="cpu", weights_only=True)
         if cached.get("version") == FORMAT_VERSION and len(cached["acts"]) == len(dataset):
             return Features(cached["acts"], dataset.trajectory_ids, dataset.labels, mkey, dkey)
     net = load_backbone(checkpoint, arch, seed)

@@ -91,10 +91,13 @@ def encode_patches(encoder: nn.Module, x: Tensor, boxes: Tensor, roi_size: int) 
     """
     e = encoder
     f = e.layer3(e.layer2(e.layer1(e.maxpool(e.relu(e.bn1(e.conv1(x)))))))   # layer3: NxC3x(H/16)x(W/16)
-    index = torch.arange(x.shape[0], device=x.device, dtype=boxes.dtype).unsqueeze(1)
-    rois = torch.cat([index, boxes], dim=1)                                   # rois: Nx5 (batch index, box)
-    f = roi_align(f, rois.to(f.dtype), output_size=roi_size, spatial_scale=1.0 / LAYER3_STRIDE,
-                  sampling_ratio=2, aligned=True)                             # patches: NxC3xSxS
+    # The batch index and the boxes stay float32: bfloat16 holds integers exactly only up to 256, so under
+    # bf16 autocast a batch above 256 would pool patches from the wrong images. ROI-align runs in float32
+    # (as torchvision's autocast rule for it does) and its output returns to the features' dtype.
+    index = torch.arange(x.shape[0], device=x.device, dtype=torch.float32).unsqueeze(1)
+    rois = torch.cat([index, boxes.float()], dim=1)                           # rois: Nx5 (batch index, box)
+    f = roi_align(f.float(), rois, output_size=roi_size, spatial_scale=1.0 / LAYER3_STRIDE,
+                  sampling_ratio=2, aligned=True).to(f.dtype)                 # patches: NxC3xSxS
     f = torch.flatten(e.avgpool(e.layer4(f)), 1)                              # pooled: NxC4
     return e.fc(f)                                                            # head: NxC
 

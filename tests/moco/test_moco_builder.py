@@ -124,3 +124,18 @@ def test_callable_base_encoder():
     import torchvision
     m = MoCo(torchvision.models.resnet18, dim=8, K=16, mlp=False)
     assert m.encoder_q.fc.weight.shape == (8, 512)
+
+
+def test_patches_come_from_their_own_image_at_batch_300_under_bf16_autocast():
+    """bfloat16 holds integers exactly only up to 256: a batch index cast to it would send patch 257 to
+    image 256. Each patch of a batch of 300 must equal the same patch computed alone."""
+    from repro.moco.builder import build_encoder
+    torch.manual_seed(0)
+    enc = build_encoder("resnet18_w8", dim=8, mlp=False).eval()
+    x = torch.rand(300, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    boxes = torch.tensor([[2.0, 3.0, 30.0, 29.0]]).repeat(300, 1)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        together = encode_patches(enc, x, boxes, roi_size=2).float()
+        alone = torch.cat([encode_patches(enc, x[i:i + 1], boxes[i:i + 1], 2) for i in (255, 256, 257, 299)]).float()
+    assert torch.allclose(together[[255, 256, 257, 299]], alone, atol=1e-2, rtol=1e-2)
+    assert not torch.allclose(together[257], together[256], atol=1e-2, rtol=1e-2)
