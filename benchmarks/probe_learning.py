@@ -58,6 +58,8 @@ def main() -> int:
     p.add_argument("--heldout-per-instance", type=int, default=20)
     p.add_argument("--random-seeds", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bn-splits", type=int, default=1)
+    p.add_argument("--lr", type=float, default=0.03)
     p.add_argument("--out", type=Path)
     a = p.parse_args()
     torch.set_num_threads(2)
@@ -73,7 +75,7 @@ def main() -> int:
         write_image_folder(Path(tmp) / "images", split["train_images"], split["train_labels"],
                            list(split["categories"]))
         cfg = Config.smoke().replace(arch=a.arch, image_size=a.image_size, batch_size=a.batch, queue_size=a.queue,
-                                     train_steps=a.steps, checkpoint_every=10 ** 9, seed=a.seed,
+                                     train_steps=a.steps, checkpoint_every=10 ** 9, seed=a.seed, bn_splits=a.bn_splits, lr=a.lr,
                                      image_root=str(Path(tmp) / "images"), cache_dir=tmp)
         t0 = time.perf_counter()
         result = train(cfg, a.mode, out_dir=Path(tmp) / "run", resume=False, tensorboard=False)

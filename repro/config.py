@@ -105,7 +105,10 @@ class TrainConfig:
     epochs: int = 200                     # paper: 200 (used when train_steps == 0)
     train_steps: int = 80                 # smoke: fixed number of steps (4 modes within ~4 min); 0 = epochs
     checkpoint_every: int = 40            # steps between atomic checkpoints
-    shuffle_bn: bool = True               # MoCo's shuffled BatchNorm (multi-process only)
+    shuffle_bn: bool = True               # MoCo's shuffled BatchNorm (across processes, or across bn_splits)
+    bn_splits: int = 8                    # BatchNorm over this many sub-batches, key batch shuffled across
+                                          # them: MoCo's one-GPU recipe, 8 as in its demo (paper: 8 GPUs with
+                                          # shuffled BN, so the paper preset sets 1 and runs under torchrun)
     sync_bn: bool = False                 # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
     patch_roi_size: int = 4               # layer3 ROI-align output of patches; paper: unstated, 14 = the
                                           # layer3 map of a 224-px frame (smoke: 64/16 = 4)
@@ -116,6 +119,8 @@ class TrainConfig:
                                           # ImageFolder directory (paper: ImageNet train)
     init_checkpoint: str = ""             # start from weights (official MoCo / torchvision / repro); "" = random
     compile_model: bool = False           # torch.compile the encoders (CUDA only)
+    knn_every: int = 0                    # steps between kNN-monitor evaluations (cosine, k = 20, on the
+                                          # sample stills' held-out split; not in the paper); 0 = off
     modes: tuple[str, ...] = ("supervised", "images", "frames", "frames+tracks")
 
 
@@ -177,7 +182,7 @@ class Config:
             track_checkpoint="data/moco_v2_800ep_pretrain.pth.tar", center_features=False,
             feature_short_side=0,
             arch="resnet50", image_size=224, queue_size=65536, moco_momentum=0.999, lr=0.03,
-            batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000,
+            batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000, bn_splits=1,
             patch_roi_size=14, image_root="data/ImageNet/train", supervised_lr=0.1,
             modes=("images", "frames", "frames+tracks"),
             aloi_root="data/ALOI", got10k_root="data/GOT-10k", pascal3d_root="data/PASCAL3D+",

@@ -42,7 +42,9 @@ reaches layer4 at the size a frame does. ``aligned=True`` (half-pixel correct sa
 
 **Shuffled BatchNorm** (MoCo, Sec. 3.3): with more than one process the key batch is shuffled across
 processes before the key encoder and unshuffled after, so the key and query BN statistics come from
-different samples. With one process it is a no-op, as in the official code (which requires DDP).
+different samples. With one process the official code has nothing to shuffle across (it requires DDP); here
+``bn_splits`` > 1 applies MoCo's one-GPU recipe instead (``split_bn``): BatchNorm over sub-batches and the
+key batch shuffled across them.
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ from torchvision.ops import roi_align
 from ..errors import ConfigError
 from ..models import build_resnet
 from .loss import contrastive_loss, positive_accuracy
+from .split_bn import split_batchnorm
 
 LAYER3_STRIDE = 16   # conv1 (2) * maxpool (2) * layer2 (2) * layer3 (2)
 
@@ -128,16 +131,20 @@ class MoCo(nn.Module):
         T: softmax temperature t (MoCo v2: 0.2; the official builder's default 0.07 is MoCo v1's).
         mlp: MoCo v2's MLP head (2048 -> 2048 -> ReLU -> 128 for ResNet-50) (MoCo v2: True).
         roi_size: output side of the layer3 ROI-align of the patch path (not in the paper: 14, see above).
-        shuffle_bn: shuffle the key batch across processes (MoCo's shuffled BN; no-op with one process).
+        shuffle_bn: shuffle the key batch across processes (MoCo's shuffled BN), or, with one process and
+            ``bn_splits`` > 1, across the BN sub-batches.
+        bn_splits: BatchNorm statistics over this many sub-batches (``split_bn.SplitBatchNorm``; MoCo's
+            one-GPU recipe, not in the paper, which trains on 8 GPUs; 1 = plain BatchNorm).
     """
 
     def __init__(self, base_encoder: str | Callable[..., nn.Module] = "resnet50", dim: int = 128,
                  K: int = 65536, m: float = 0.999, T: float = 0.2, mlp: bool = True, roi_size: int = 14,
-                 shuffle_bn: bool = True):
+                 shuffle_bn: bool = True, bn_splits: int = 1):
         super().__init__()
         self.K, self.m, self.T, self.roi_size, self.shuffle_bn = K, m, T, roi_size, shuffle_bn
-        self.encoder_q = build_encoder(base_encoder, dim, mlp)
-        self.encoder_k = build_encoder(base_encoder, dim, mlp)
+        self.bn_splits = bn_splits
+        self.encoder_q = split_batchnorm(build_encoder(base_encoder, dim, mlp), bn_splits)
+        self.encoder_k = split_batchnorm(build_encoder(base_encoder, dim, mlp), bn_splits)
         for param_q, param_k in zip(self.encoder_q.parameters(), self.encoder_k.parameters()):
             param_k.data.copy_(param_q.data)   # f_k.params = f_q.params (initialize)
             param_k.requires_grad = False      # not updated by gradient
@@ -221,10 +228,14 @@ class MoCo(nn.Module):
     # ------------------------------------------------------------------ shuffled BN
     @torch.no_grad()
     def _batch_shuffle(self, x: Tensor, boxes: Tensor | None):
-        """Official ``_batch_shuffle_ddp``, carrying the boxes along; identity with one process."""
+        """Official ``_batch_shuffle_ddp``, carrying the boxes along; with one process, a permutation of the
+        batch across the BN sub-batches when ``bn_splits`` > 1 (MoCo's one-GPU demo), else the identity."""
         n = world_size()
-        if n == 1 or not self.shuffle_bn:
+        if not self.shuffle_bn or (n == 1 and self.bn_splits <= 1):
             return x, boxes, None
+        if n == 1:
+            idx_shuffle = torch.randperm(x.shape[0], device=x.device)
+            return x[idx_shuffle], None if boxes is None else boxes[idx_shuffle], torch.argsort(idx_shuffle)
         x_all = concat_all_gather(x)
         idx_shuffle = torch.randperm(x_all.shape[0]).to(x.device)
         dist.broadcast(idx_shuffle, src=0)
@@ -237,5 +248,7 @@ class MoCo(nn.Module):
     def _batch_unshuffle(self, k: Tensor, idx_unshuffle: Tensor | None) -> Tensor:
         if idx_unshuffle is None:
             return k
+        if world_size() == 1:
+            return k[idx_unshuffle]
         k_all = concat_all_gather(k)
         return k_all[idx_unshuffle.view(world_size(), -1)[dist.get_rank()]]

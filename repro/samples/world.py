@@ -31,7 +31,7 @@ Design (written from the paper's hypotheses before any model was compared on it;
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,6 +47,9 @@ BACKGROUNDS = 4                                  # shared pool of background tex
 BACKGROUND_KINDS = ("blobs", "gradient", "waves", "stripes")  # low-contrast, coarse: scenery, not identity
 DEFORM = 0.12                                    # max amplitude of an instance's radial harmonics
 PROPORTION = (0.75, 1.3)                         # an instance's stretch along its local x axis
+TEXTURE_CONTRAST = 0.25                          # two-tone contrast of object textures
+BACKGROUND_CONTRAST = 0.12                       # and of background textures
+STILL_LIGHTING = True                            # stills under a random illumination each
 MAX_TILT = np.radians(70)                        # largest out-of-plane turn (viewpoint)
 WORLD_TRANSFORMATIONS = ("viewpoint", "illumination", "occlusion", "instance")
 
@@ -115,7 +118,7 @@ def world_instances(seed: int, num_categories: int, per_category: int, sprite_si
             kind = OBJECT_KINDS[rng.integers(len(OBJECT_KINDS))]
             hue = float(PALETTE_HUES[rng.integers(len(PALETTE_HUES))])
             base = tx.random_color(rng, (0.55, 0.8), (0.6, 0.85), hue=hue)
-            sprite = tx.make_texture(rng, sprite_size, sprite_size, (base, tx.companion(rng, base, 0.25)), kind,
+            sprite = tx.make_texture(rng, sprite_size, sprite_size, (base, tx.companion(rng, base, TEXTURE_CONTRAST)), kind,
                                      period=rng.uniform(5.0, 9.0) * sprite_size / 64, grain=3.0)
             out.append(Instance(c, ops, kind, hue, sprite))
     return out
@@ -128,7 +131,7 @@ def background_pool(seed: int, size: int) -> list[np.ndarray]:
     for i in range(BACKGROUNDS):
         base = tx.random_color(rng, (0.05, 0.4), (0.3, 0.8))
         kind = BACKGROUND_KINDS[i % len(BACKGROUND_KINDS)]
-        out.append(tx.make_texture(rng, size, size, (base, tx.companion(rng, base, 0.12)), kind,
+        out.append(tx.make_texture(rng, size, size, (base, tx.companion(rng, base, BACKGROUND_CONTRAST)), kind,
                                    period=rng.uniform(0.25, 0.5) * size, grain=3.0))
     return out
 
@@ -170,9 +173,10 @@ def draw(canvas: np.ndarray, inst: Instance, A: np.ndarray, phi: float, offset: 
 def random_view(rng: np.random.Generator, size: int, scale_range=(0.3, 0.42)) -> View:
     """A random viewpoint and illumination of a still: any in-plane angle, tilt up to ``MAX_TILT`` about
     any axis, brightness 0.6-1.3, colour temperature +-0.2, gradient up to 0.5."""
-    return View(angle=rng.uniform(-MAX_ROLL, MAX_ROLL), phi=rng.uniform(0, MAX_TILT), psi=rng.uniform(0, np.pi),
-                scale=rng.uniform(*scale_range) * size, brightness=rng.uniform(0.6, 1.3),
-                tau=rng.uniform(-0.2, 0.2), ramp=rng.uniform(0, 0.5), ramp_angle=rng.uniform(0, 2 * np.pi))
+    v = View(angle=rng.uniform(-MAX_ROLL, MAX_ROLL), phi=rng.uniform(0, MAX_TILT), psi=rng.uniform(0, np.pi),
+             scale=rng.uniform(*scale_range) * size, brightness=rng.uniform(0.6, 1.3),
+             tau=rng.uniform(-0.2, 0.2), ramp=rng.uniform(0, 0.5), ramp_angle=rng.uniform(0, 2 * np.pi))
+    return v if STILL_LIGHTING else replace(v, brightness=1.0, tau=0.0, ramp=0.0)
 
 
 def render_still(rng: np.random.Generator, inst: Instance, pool: list[np.ndarray], size: int,
@@ -227,3 +231,67 @@ def world_image_split(seed: int, num_categories: int, instances_per_category: in
         images, labels, ids, _, _ = world_images(seed, [instances[i] for i in index], n, size, split)
         out.update({f"{name}_images": images, f"{name}_labels": labels, f"{name}_instances": index[ids]})
     return out
+
+
+def world_video(seed: int, inst: Instance, pool: list[np.ndarray], num_frames: int, size: int) -> sy.SyntheticVideo:
+    """A video of one instance (TrackingNet shows one target per video) undergoing the transformations
+    of Section A over time, with its ground truth (``synthetic.SyntheticVideo`` with M = 1):
+
+      * viewpoint: the tilt phi goes 0 -> ``MAX_TILT`` and back 0.75-1.5 times about an axis that turns
+        by up to 90 degrees, and the in-plane angle drifts within +-``MAX_ROLL``;
+      * illumination: brightness b0 -> b1 (0.6-1.3), colour temperature tau -> -tau (|tau| <= 0.2) and a
+        gradient whose direction turns by 90-180 degrees;
+      * scale: x0.75-1.3 and back; position: a slow drift inside the middle of the frame;
+      * occlusion: a bar of another background texture, 18-28% of the frame wide, crosses the whole frame
+        once, in a random direction, during a random half of the video;
+      * the background window pans by up to 8% of the frame.
+
+    ``masks[t, 0]`` is the object's full (amodal) shape, ``labels[t]`` 0 where it is seen (not under the
+    bar), ``visible_fraction`` their ratio, boxes the masks' extents (x, y, w, h).
+    """
+    T = sy._check_int("num_frames", num_frames, 2)
+    rng = np.random.default_rng([seed, 0x71DE0])
+    u = np.arange(T) / (T - 1)
+    wave = lambda lo, hi: rng.uniform(lo, hi) * np.sin(2 * np.pi * rng.uniform(0.5, 1.2) * u + rng.uniform(0, 2 * np.pi))  # noqa: E731
+    phi = MAX_TILT * 0.5 * (1 - np.cos(2 * np.pi * rng.uniform(0.75, 1.5) * u + rng.uniform(0, np.pi)))
+    psi = rng.uniform(0, np.pi) + rng.uniform(-np.pi / 4, np.pi / 4) * u
+    angle = rng.uniform(-MAX_ROLL, MAX_ROLL) * 0.5 + wave(0.0, MAX_ROLL * 0.5)
+    scale = rng.uniform(0.22, 0.3) * size * np.exp(wave(0.1, 0.27))
+    center = size / 2 + rng.uniform(-0.12, 0.12, 2) * size + np.outer(u, rng.uniform(-0.12, 0.12, 2) * size)
+    b0, b1, tau = rng.uniform(0.6, 1.3), rng.uniform(0.6, 1.3), rng.uniform(-0.2, 0.2)
+    g, gam0, dgam = rng.uniform(0, 0.5), rng.uniform(0, 2 * np.pi), rng.choice([-1, 1]) * rng.uniform(np.pi / 2, np.pi)
+    pad = int(np.ceil(0.08 * size))
+    bg_full = background_window(rng, pool, size + 2 * pad)
+    pan = rng.uniform(0, 2 * pad, 2)
+    occ = background_window(rng, pool, size)
+    beta = rng.uniform(0, 2 * np.pi)
+    width = rng.uniform(0.18, 0.28) * size
+    t0 = rng.uniform(0, 0.5)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    proj = (xx - size / 2) * np.cos(beta) + (yy - size / 2) * np.sin(beta)
+    reach = size * 0.75 + width                                        # the bar's travel covers the frame
+    frames = np.zeros((T, size, size, 3), np.uint8)
+    backgrounds = np.zeros_like(frames)
+    masks = np.zeros((T, 1, size, size), bool)
+    labels = np.full((T, size, size), -1, np.int8)
+    frac = np.zeros((T, 1), np.float32)
+    boxes = np.zeros((T, 1, 4), np.float32)
+    for t in range(T):
+        v = View(angle=angle[t], phi=phi[t], psi=psi[t], scale=scale[t], brightness=b0 + (b1 - b0) * u[t],
+                 tau=tau * (1 - 2 * u[t]), ramp=g, ramp_angle=gam0 + dgam * u[t])
+        dx, dy = (pan * u[t]).astype(int)
+        bg = bg_full[dy:dy + size, dx:dx + size].copy()
+        canvas = bg.copy()
+        mask = draw(canvas, inst, view_pose(center[t], v), v.phi, offset=size // 2)
+        s = (u[t] - t0) / 0.5                                           # the bar's progress in [0, 1]
+        front = -reach + 2 * reach * s
+        bar = (proj < front) & (proj > front - width) if 0 <= s <= 1 else np.zeros_like(mask)
+        canvas[bar], bg[bar] = occ[bar], occ[bar]
+        seen = mask & ~bar
+        full = sy.raster(inst.ops, view_pose(center[t] + size // 2, v), 2 * size, 2 * size).sum()
+        frames[t], backgrounds[t] = sy._to_uint8(relight(canvas, v)), sy._to_uint8(relight(bg, v))
+        masks[t, 0], labels[t][seen] = mask, 0
+        frac[t, 0] = seen.sum() / max(full, 1)
+        boxes[t, 0] = sy.mask_box(mask)
+    return sy.SyntheticVideo(frames, boxes, frac >= sy.VISIBLE_MIN_FRACTION, frac, masks, labels, backgrounds,
+                             [WORLD_CATEGORIES[inst.category]], np.zeros(1, np.int64))

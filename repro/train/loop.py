@@ -53,10 +53,12 @@ from ..runtime import autocast, progress, resolve_device, seed_everything
 from .checkpoint import (init_from_checkpoint, load_model_state, load_training_checkpoint, save_checkpoint,
                          set_rng_state)
 from .data import StepSampler, build_dataset, build_loader, check_mode
+from .monitor import KnnMonitor
 
 log = logging.getLogger("repro.train")
 
 LOG_FIELDS = ("step", "epoch", "lr", "loss", "loss_frame", "loss_patch", "acc", "acc_patch", "queue_age")
+MONITOR_FIELDS = ("step", "knn_top1")
 
 
 # --------------------------------------------------------------------------------------------- setup
@@ -92,7 +94,7 @@ def build_model(cfg: Config, mode: str, num_classes: int = 0) -> nn.Module:
     if mode == "supervised":
         return build_resnet(tc.arch, num_classes=num_classes)
     return MoCo(tc.arch, dim=tc.feature_dim, K=tc.queue_size, m=tc.moco_momentum, T=tc.temperature, mlp=tc.mlp,
-                roi_size=tc.patch_roi_size, shuffle_bn=tc.shuffle_bn and not tc.sync_bn)
+                roi_size=tc.patch_roi_size, shuffle_bn=tc.shuffle_bn and not tc.sync_bn, bn_splits=tc.bn_splits)
 
 
 def total_steps(cfg: Config, n_items: int) -> tuple[int, float]:
@@ -189,30 +191,34 @@ def supervised_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: d
 
 # --------------------------------------------------------------------------------------------- logging
 class ScalarLog:
-    """Scalars per step to ``log.csv`` (rows after the resumed step are dropped) and TensorBoard."""
+    """Scalars per step to ``<name>.csv`` (rows after the resumed step are dropped) and TensorBoard
+    (``<out_dir>/tensorboard``, tags ``<name>/<field>``): ``log`` for the training step, ``monitor`` for
+    the kNN monitor."""
 
-    def __init__(self, out_dir: Path, start_step: int, tensorboard: bool = True):
-        self.path = out_dir / "log.csv"
+    def __init__(self, out_dir: Path, start_step: int, tensorboard: bool = True, name: str = "log",
+                 fields: tuple[str, ...] = LOG_FIELDS):
+        self.path, self.fields, self.tag = out_dir / f"{name}.csv", fields, "train" if name == "log" else name
         rows = read_log_rows(self.path) if start_step > 0 else []
         rows = [r for r in rows if int(float(r["step"])) <= start_step]
         with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, LOG_FIELDS)
+            w = csv.DictWriter(fh, fields)
             w.writeheader()
             w.writerows(rows)
         self.fh = open(self.path, "a", newline="")
-        self.writer = csv.DictWriter(self.fh, LOG_FIELDS)
+        self.writer = csv.DictWriter(self.fh, fields)
         self.tb = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
-            self.tb = SummaryWriter(str(out_dir / "tensorboard"), purge_step=start_step + 1)
+            self.tb = SummaryWriter(str(out_dir / "tensorboard"), purge_step=start_step + 1,
+                                    filename_suffix=f".{name}")
 
     def write(self, row: dict[str, float]) -> None:
-        self.writer.writerow({k: (f"{row[k]:.6g}" if k in row else "") for k in LOG_FIELDS})
+        self.writer.writerow({k: (f"{row[k]:.6g}" if k in row else "") for k in self.fields})
         self.fh.flush()
         if self.tb is not None:
             for k, v in row.items():
                 if k not in ("step", "epoch"):
-                    self.tb.add_scalar(f"train/{k}", v, int(row["step"]))
+                    self.tb.add_scalar(f"{self.tag}/{k}", v, int(row["step"]))
 
     def close(self) -> None:
         self.fh.close()
@@ -228,10 +234,10 @@ def read_log_rows(path: str | os.PathLike) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def read_log(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """``log.csv`` as arrays per column (empty entries are NaN)."""
+def read_log(path: str | os.PathLike, fields: tuple[str, ...] = LOG_FIELDS) -> dict[str, np.ndarray]:
+    """``log.csv`` (or ``knn.csv`` with ``MONITOR_FIELDS``) as arrays per column (empty entries are NaN)."""
     rows = read_log_rows(path)
-    return {k: np.array([float(r[k]) if r.get(k) not in (None, "") else np.nan for r in rows]) for k in LOG_FIELDS}
+    return {k: np.array([float(r[k]) if r.get(k) not in (None, "") else np.nan for r in rows]) for k in fields}
 
 
 # --------------------------------------------------------------------------------------------- train
@@ -298,6 +304,10 @@ def _train(cfg, mode, device, procs: ProcessGroup, out_dir, resume, tensorboard,
                           procs.world)
     loader = build_loader(run.dataset, sampler, cfg.run.num_workers, pin_memory=run.device.type == "cuda")
     logger = ScalarLog(run.out_dir, start, tensorboard) if procs.main else None
+    knn = _knn_monitor(run, start, tensorboard)
+    encoder = run.model if moco is None else moco.encoder_q
+    if knn is not None and start == 0:
+        knn.write({"step": 0, "knn_top1": knn.monitor(encoder)})           # the random initialisation
     run.model.train()
     t0 = time.perf_counter()
     try:
@@ -307,12 +317,15 @@ def _train(cfg, mode, device, procs: ProcessGroup, out_dir, resume, tensorboard,
             step += 1
             if logger is not None:
                 logger.write(result.last)
+            if knn is not None and (step % cfg.train.knn_every == 0 or step == run.steps):
+                knn.write({"step": step, "knn_top1": knn.monitor(encoder)})
             if step % cfg.train.checkpoint_every == 0 or step == end:
                 _checkpoint(run, moco, step)
         result.steps_run = step - start
     finally:
-        if logger is not None:
-            logger.close()
+        for log_ in (logger, knn):
+            if log_ is not None:
+                log_.close()
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -336,12 +349,26 @@ def _set_up(cfg: Config, mode: str, device: torch.device, procs: ProcessGroup, o
                 "total_steps": steps, "steps_per_epoch": per_epoch, "epochs": tc.epochs,
                 "by_epoch": tc.train_steps <= 0}
     model = build_model(cfg, mode, n_classes)
+    if isinstance(model, MoCo) and procs.world == 1 and tc.bn_splits <= 1 and procs.main:
+        log.warning("MoCo with one process and bn_splits=%d: BatchNorm is not shuffled, so the query and its "
+                    "key share batch statistics (MoCo, Sec. 3.3: the model can 'cheat' the task); set "
+                    "bn_splits > 1 (e.g. 8) or train on several processes with torchrun", tc.bn_splits)
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=schedule["base_lr"],
                                 momentum=tc.sgd_momentum, weight_decay=tc.weight_decay)
     use_fp16 = device.type == "cuda" and not torch.cuda.is_bf16_supported()
     scaler = torch.amp.GradScaler("cuda", enabled=use_fp16) if device.type == "cuda" else None
     return _Run(cfg, mode, device, procs, out_dir, out_dir / "checkpoint.pt", dataset, steps, per_epoch,
                 schedule, model, optimizer, scaler)
+
+
+def _knn_monitor(run: _Run, start: int, tensorboard: bool) -> ScalarLog | None:
+    """``knn.csv`` (+ TensorBoard ``monitor/knn_top1``) with its ``KnnMonitor`` as ``.monitor``, on the main
+    process when ``knn_every`` > 0."""
+    if run.cfg.train.knn_every <= 0 or not run.procs.main:
+        return None
+    out = ScalarLog(run.out_dir, start, tensorboard, name="knn", fields=MONITOR_FIELDS)
+    out.monitor = KnnMonitor.from_config(run.cfg)
+    return out
 
 
 def _resume(run: _Run) -> int:

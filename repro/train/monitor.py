@@ -22,7 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..config import Config
+from ..errors import ConfigError
 from ..models import normalize
+from ..paths import artifact, require
 
 KNN_K = 20              # solo-learn / InstDisc default
 KNN_TEMPERATURE = 0.07  # solo-learn / InstDisc default
@@ -107,3 +110,28 @@ def colour_histogram(images: np.ndarray, bins: int = 8) -> torch.Tensor:
     flat = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]                       # flat: NxHxW
     counts = np.stack([np.bincount(f.ravel(), minlength=bins ** 3) for f in flat])
     return torch.from_numpy(counts / counts.sum(1, keepdims=True)).float()
+
+
+class KnnMonitor:
+    """``knn_top1`` of an encoder's pooled features: bank = labelled training stills, queries = held-out
+    stills. ``from_config`` reads them from the sample ``images.npz`` (``train_*``, ``val_*``)."""
+
+    def __init__(self, bank_images: np.ndarray, bank_labels, query_images: np.ndarray, query_labels,
+                 image_size: int, k: int = KNN_K, temperature: float = KNN_TEMPERATURE):
+        self.bank_images, self.query_images = bank_images, query_images
+        self.bank_labels, self.query_labels = torch.as_tensor(bank_labels), torch.as_tensor(query_labels)
+        self.image_size, self.k, self.temperature = image_size, k, temperature
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "KnnMonitor":
+        if cfg.train.image_root:
+            raise ConfigError("knn_every > 0 monitors on the sample stills' held-out split, which a run with "
+                              f"image_root={cfg.train.image_root!r} does not use; set knn_every=0")
+        path = require(artifact("samples", "images.npz", cache_dir=cfg.run.cache_dir), "samples")
+        with np.load(path) as z:
+            return cls(z["train_images"], z["train_labels"], z["val_images"], z["val_labels"], cfg.train.image_size)
+
+    def __call__(self, encoder: nn.Module) -> float:
+        bank = embed(encoder, self.bank_images, self.image_size)
+        queries = embed(encoder, self.query_images, self.image_size)
+        return knn_top1(bank, self.bank_labels, queries, self.query_labels, self.k, self.temperature)

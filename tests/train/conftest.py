@@ -80,7 +80,7 @@ def tiny_config(cache) -> Config:
     return Config.smoke().replace(
         cache_dir=str(cache), arch="resnet18", image_size=32, batch_size=8, queue_size=32, feature_dim=16,
         train_steps=6, checkpoint_every=2, num_chunks=2, chunk_len=8, pair_gap=3, patch_roi_size=2,
-        moco_momentum=0.9, lr=0.05, supervised_lr=0.05)
+        moco_momentum=0.9, lr=0.05, supervised_lr=0.05, bn_splits=2)
 
 
 @pytest.fixture(scope="session")

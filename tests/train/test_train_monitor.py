@@ -4,8 +4,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from repro.models import build_backbone, normalize
+from repro.errors import ConfigError
+from repro.models import build_backbone, load_backbone, normalize
 from repro.train import monitor
+from repro.train.loop import MONITOR_FIELDS, read_log, train
 
 
 def _naive_knn(bank, bank_labels, queries, k, temperature):
@@ -78,3 +80,28 @@ def test_embed_returns_pooled_features_resizes_and_restores_the_mode():
         x = F.interpolate(torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255, size=(32, 32),
                           mode="bilinear", antialias=True, align_corners=False)
         assert torch.allclose(f, net(normalize(x)), atol=1e-5)
+
+
+def test_training_logs_the_knn_monitor_from_the_random_init_on_and_resumes_it(tiny_cfg, tmp_path):
+    cfg = tiny_cfg.replace(knn_every=2, train_steps=6)
+    full = train(cfg, "images", out_dir=tmp_path / "full")
+    log = read_log(tmp_path / "full" / "knn.csv", MONITOR_FIELDS)
+    assert log["step"].tolist() == [0, 2, 4, 6]
+    assert np.all((log["knn_top1"] >= 0) & (log["knn_top1"] <= 1))
+    assert list((tmp_path / "full" / "tensorboard").glob("*.knn")) and full.total_steps == 6
+    train(cfg, "images", out_dir=tmp_path / "cut", stop_after=3)
+    train(cfg, "images", out_dir=tmp_path / "cut")
+    assert (tmp_path / "cut" / "knn.csv").read_text() == (tmp_path / "full" / "knn.csv").read_text()
+
+
+def test_the_monitor_value_is_the_knn_of_the_query_encoder(tiny_cfg, tmp_path):
+    cfg = tiny_cfg.replace(knn_every=3, train_steps=3)
+    result = train(cfg, "supervised", out_dir=tmp_path / "s", tensorboard=False)
+    net = load_backbone(result.checkpoint, cfg.train.arch)
+    knn = monitor.KnnMonitor.from_config(cfg)
+    assert read_log(tmp_path / "s" / "knn.csv", MONITOR_FIELDS)["knn_top1"][-1] == pytest.approx(knn(net), abs=1e-6)
+
+
+def test_the_monitor_refuses_an_image_root_it_does_not_read(tiny_cfg):
+    with pytest.raises(ConfigError, match="knn_every=0"):
+        monitor.KnnMonitor.from_config(tiny_cfg.replace(knn_every=5, image_root="/data/ImageNet/train"))

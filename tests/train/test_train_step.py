@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from repro.moco import contrastive_loss
 from repro.moco.augment import color_augment
 from repro.train.data import StepSampler, build_dataset, build_loader
-from repro.train.loop import build_model, learning_rate, moco_step
+from repro.train.loop import build_model, learning_rate, moco_step, train
 
 CPU = torch.device("cpu")
 
@@ -100,3 +100,14 @@ def test_cosine_schedule():
     assert learning_rate(by_epoch, 9) == learning_rate(by_epoch, 0) == pytest.approx(0.03)   # per epoch
     assert learning_rate(by_epoch, 1000) == pytest.approx(0.015)                              # epoch 100
     assert learning_rate({**by_step, "cosine": False}, 77) == 0.03
+
+
+def test_a_one_process_moco_run_without_split_bn_is_warned_about(tiny_cfg, tmp_path, caplog):
+    with caplog.at_level("WARNING", logger="repro.train"):
+        train(tiny_cfg.replace(train_steps=1, bn_splits=1), "images", out_dir=tmp_path / "a", tensorboard=False)
+    assert "bn_splits" in caplog.text and "cheat" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="repro.train"):
+        train(tiny_cfg.replace(train_steps=1, bn_splits=2), "images", out_dir=tmp_path / "b", tensorboard=False)
+        train(tiny_cfg.replace(train_steps=1, bn_splits=1), "supervised", out_dir=tmp_path / "c", tensorboard=False)
+    assert "bn_splits" not in caplog.text
