@@ -39,7 +39,7 @@ from repro.results import record
 preset = "smoke"
 seed = 0
 device = "cpu"
-arch = "resnet18"
+arch = "resnet18_w16"
 image_size = 64
 modes = ("supervised", "images", "frames", "frames+tracks")
 goodfellow_firing_rate = 0.01

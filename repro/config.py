@@ -90,7 +90,8 @@ class TrackConfig:
 class TrainConfig:
     """Algorithm 1 and MoCo v2 [10]: "We use ResNet-50 as the backbone ... the same hyper-parameters as
     MOCOv2" (lr 0.03, batch 256, K 65536, m 0.999, T 0.2, MLP head, aug+, cosine, 200 epochs)."""
-    arch: str = "resnet18"                # paper: resnet50
+    arch: str = "resnet18_w16"            # paper: resnet50 (smoke: ResNet-18 at a quarter of every width,
+                                          # torchvision's layer names; ~4x the steps of a ResNet-18 per minute)
     image_size: int = 64                  # paper: 224
     feature_dim: int = 128                # MoCo v2: 128
     mlp: bool = True                      # MoCo v2 MLP head
@@ -98,13 +99,13 @@ class TrainConfig:
     moco_momentum: float = 0.99           # m; paper: 0.999 (smoke: few steps, faster key encoder)
     temperature: float = 0.2              # T; paper: 0.2
     lr: float = 0.03                      # paper: 0.03 for batch 256
-    batch_size: int = 32                  # paper: 256
+    batch_size: int = 64                  # paper: 256
     weight_decay: float = 1e-4            # MoCo v2: 1e-4
     sgd_momentum: float = 0.9             # MoCo v2: 0.9
     cosine: bool = True                   # MoCo v2: cosine schedule
     epochs: int = 200                     # paper: 200 (used when train_steps == 0)
-    train_steps: int = 80                 # smoke: fixed number of steps (4 modes within ~4 min); 0 = epochs
-    checkpoint_every: int = 40            # steps between atomic checkpoints
+    train_steps: int = 500                # smoke: fixed number of steps (4 modes within ~6 min); 0 = epochs
+    checkpoint_every: int = 100           # steps between atomic checkpoints
     shuffle_bn: bool = True               # MoCo's shuffled BatchNorm (across processes, or across bn_splits)
     bn_splits: int = 8                    # BatchNorm over this many sub-batches, key batch shuffled across
                                           # them: MoCo's one-GPU recipe, 8 as in its demo (paper: 8 GPUs with
@@ -113,14 +114,15 @@ class TrainConfig:
     patch_roi_size: int = 4               # layer3 ROI-align output of patches; paper: unstated, 14 = the
                                           # layer3 map of a 224-px frame (smoke: 64/16 = 4)
     patch_min_visible: float = 0.5        # a patch crop keeping less of its box is resampled (our choice)
-    supervised_lr: float = 0.0125         # "supervised" mode: torchvision's ResNet recipe, lr 0.1 at batch
-                                          # 256 (smoke: linearly scaled to batch 32; 0.1 diverges early)
+    supervised_lr: float = 0.025          # "supervised" mode: torchvision's ResNet recipe, lr 0.1 at batch
+                                          # 256 (smoke: linearly scaled to batch 64; 0.1 diverges early)
     image_root: str = ""                  # "images"/"supervised" data: "" = sample images.npz, else an
                                           # ImageFolder directory (paper: ImageNet train)
     init_checkpoint: str = ""             # start from weights (official MoCo / torchvision / repro); "" = random
     compile_model: bool = False           # torch.compile the encoders (CUDA only)
-    knn_every: int = 0                    # steps between kNN-monitor evaluations (cosine, k = 20, on the
-                                          # sample stills' held-out split; not in the paper); 0 = off
+    knn_every: int = 50                   # steps between kNN-monitor evaluations (cosine, k = 20, on the
+                                          # sample stills' held-out split; not in the paper); 0 = off (paper:
+                                          # 0, its labelled images are ImageNet, read through image_root)
     modes: tuple[str, ...] = ("supervised", "images", "frames", "frames+tracks")
 
 
@@ -182,7 +184,7 @@ class Config:
             track_checkpoint="data/moco_v2_800ep_pretrain.pth.tar", center_features=False,
             feature_short_side=0,
             arch="resnet50", image_size=224, queue_size=65536, moco_momentum=0.999, lr=0.03,
-            batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000, bn_splits=1,
+            batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000, bn_splits=1, knn_every=0,
             patch_roi_size=14, image_root="data/ImageNet/train", supervised_lr=0.1,
             modes=("images", "frames", "frames+tracks"),
             aloi_root="data/ALOI", got10k_root="data/GOT-10k", pascal3d_root="data/PASCAL3D+",

@@ -54,7 +54,7 @@ def test_describe_parameters_lists_types_and_defaults():
 
 def test_notebook_parameters_apply_on_top_of_the_preset():
     cfg = from_notebook_parameters("smoke", chunk_len=30)
-    assert cfg.video.chunk_len == 30 and cfg.train.arch == "resnet18"
+    assert cfg.video.chunk_len == 30 and cfg.train.arch == Config.smoke().train.arch
     cfg = from_notebook_parameters("paper", chunk_len=60, pair_gap=40)
     assert cfg.train.arch == "resnet50"
 

@@ -75,6 +75,22 @@ def test_write_results_names_preset_lock_and_machine(tmp_path, monkeypatch):
     assert not list((tmp_path / "run").glob(".*tmp"))                   # written atomically
 
 
+def test_headline_results_go_to_the_top_level_and_are_compared_as_values(tmp_path, monkeypatch):
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "parts"))
+    results.record("03_training", {"n": 1}, headline={"knn_top1": {"images": np.float32(0.5), "random init": 0.25}})
+    results.record("04_invariance", {}, headline={"invariance": {"viewpoint": {"frames": 3.0}}})
+    out = results.write_results(tmp_path / "results.json", "smoke", tmp_path / "parts")
+    assert out["knn_top1"] == {"images": 0.5, "random init": 0.25}
+    assert out["invariance"] == {"viewpoint": {"frames": 3.0}}
+    assert out["results"]["03_training"] == {"n": 1, "knn_top1.images": 0.5, "knn_top1.random init": 0.25}
+    assert out["results"]["04_invariance"] == {"invariance.viewpoint.frames": 3.0}
+    results.record("05_part_segmentation", {}, headline={"knn_top1": {"x": 1.0}})
+    with pytest.raises(ReproError, match="recorded twice"):
+        results.collect_headline(tmp_path / "parts")
+    with pytest.raises(ReproError, match="also plain values"):
+        results.record("06", {"a.b": 1}, headline={"a": {"b": 2}})
+
+
 def test_cli_compares_two_files(tmp_path, capsys):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps({"results": {"nb": {"n": 1}}}))

@@ -295,3 +295,75 @@ def world_video(seed: int, inst: Instance, pool: list[np.ndarray], num_frames: i
         boxes[t, 0] = sy.mask_box(mask)
     return sy.SyntheticVideo(frames, boxes, frac >= sy.VISIBLE_MIN_FRACTION, frac, masks, labels, backgrounds,
                              [WORLD_CATEGORIES[inst.category]], np.zeros(1, np.int64))
+
+
+def world_trajectories(seed: int, num_categories: int, per_category: int, trajectory_len: int, size: int,
+                       transformations=WORLD_TRANSFORMATIONS) -> dict:
+    """(d) Section A's trajectories in the world, on instances that no training still shows (their own
+    random stream): for each category and each of ``per_category`` instances, one trajectory of
+    ``trajectory_len`` images per transformation, the other factors held fixed:
+
+      * "viewpoint": the tilt goes 0 -> 45-70 degrees about a random axis while the object turns in plane
+        by 15-30 degrees (appearance changes, position and light do not);
+      * "illumination": brightness, colour temperature and a turning gradient over the whole image;
+      * "occlusion": a textured bar covers a growing part of the object (``synthetic`` (d)'s occluder);
+      * "instance": ``trajectory_len`` different instances of the category, each at the same view, place,
+        background and light (the category-instance variation of PASCAL3D+ in the paper).
+
+    Returns the dict of ``synthetic.transformation_trajectories`` (same keys and order conventions).
+    """
+    L = sy._check_int("trajectory_len", trajectory_len, 2, fix="a trajectory needs at least two images")
+    bad = [t for t in transformations if t not in WORLD_TRANSFORMATIONS]
+    if bad or not transformations:
+        raise ConfigError(f"transformations must be among {', '.join(WORLD_TRANSFORMATIONS)}, got {transformations!r}")
+    insts = world_instances(seed + 7919, num_categories, per_category + L, 2 * size)
+    pool = background_pool(seed, 2 * size)
+    rng = np.random.default_rng([seed, 0x7A1])
+    out = {k: [] for k in ("images", "labels", "trajectory_ids", "transformations", "steps", "occluded_fraction", "masks")}
+    u = np.arange(L) / (L - 1)
+    tid = 0
+    for c in range(num_categories):
+        mine = insts[c * (per_category + L):(c + 1) * (per_category + L)]
+        for inst in mine[:per_category]:
+            v0 = replace(random_view(rng, size), phi=0.0)
+            bg = background_window(rng, pool, size)
+            A = sy._fit(inst.ops, view_pose((0, 0), v0), size, rng, margin=2.0)
+            center = A[:, 2].copy()
+            for kind in transformations:
+                if kind == "viewpoint":
+                    tilt, psi = rng.uniform(np.pi / 4, MAX_TILT), rng.uniform(0, np.pi)
+                    turn = rng.choice([-1, 1]) * rng.uniform(np.pi / 12, np.pi / 6)
+                    views = [replace(v0, phi=tilt * x, psi=psi, angle=v0.angle + turn * x) for x in u]
+                    items = [(inst, v) for v in views]
+                elif kind == "illumination":
+                    v1 = random_view(rng, size)
+                    views = [replace(v0, brightness=v0.brightness + (v1.brightness - v0.brightness) * x,
+                                     tau=v0.tau + (v1.tau - v0.tau) * x, ramp=max(v0.ramp, 0.3),
+                                     ramp_angle=v0.ramp_angle + np.pi * x) for x in u]
+                    items = [(inst, v) for v in views]
+                elif kind == "instance":
+                    items = [(other, v0) for other in mine[per_category:per_category + L]]
+                else:
+                    items = [(inst, v0)] * L
+                images, masks = [], []
+                for obj, v in items:
+                    canvas = bg.copy()
+                    masks.append(draw(canvas, obj, view_pose(center, v), v.phi, offset=size // 2))
+                    images.append(sy._to_uint8(relight(canvas, v)))
+                fracs = np.zeros(L, np.float32)
+                if kind == "occlusion":
+                    avoid = [images[0][masks[0]].mean(0), bg.reshape(-1, 3).mean(0)]
+                    images, masks, fracs = sy._occlusion(rng, images[0], masks[0], L, size, avoid)
+                out["images"] += images
+                out["masks"] += masks
+                out["occluded_fraction"].append(np.asarray(fracs, np.float32))
+                out["labels"] += [c] * L
+                out["trajectory_ids"] += [tid] * L
+                out["transformations"] += [kind] * L
+                out["steps"] += list(range(L))
+                tid += 1
+    return {"images": np.stack(out["images"]), "labels": np.array(out["labels"], np.int64),
+            "trajectory_ids": np.array(out["trajectory_ids"], np.int64),
+            "transformations": np.array(out["transformations"], dtype=str),
+            "categories": list(WORLD_CATEGORIES[:num_categories]), "steps": np.array(out["steps"], np.int64),
+            "occluded_fraction": np.concatenate(out["occluded_fraction"]), "masks": np.stack(out["masks"])}

@@ -10,6 +10,9 @@ import numpy as np
 
 from ..plotting import finish
 from ..report import Table, Text
+from ..stats import paired_bootstrap
+from .loop import MONITOR_FIELDS, read_log
+from .monitor import RANDOM_INIT
 
 
 def show_views(views: dict, modes: list[str], n: int = 4):
@@ -115,14 +118,18 @@ def hardest_text(examples: dict, batch_size: int) -> str:
     return "\n".join(lines)
 
 
-def headline(summaries: dict) -> dict:
-    """The chapter's recorded numbers: every ``loss_summary`` value but the step at which the queue filled."""
-    return {f"{m}.{k}": v for m, s in summaries.items() for k, v in s.items() if k != "full_step"}
+def headline(summaries: dict, scores: dict | None = None) -> dict:
+    """The chapter's recorded numbers: every ``loss_summary`` value but the step at which the queue filled,
+    and the colour-histogram kNN of ``evaluate_models`` (its per-model accuracies are headline results)."""
+    out = {f"{m}.{k}": v for m, s in summaries.items() for k, v in s.items() if k != "full_step"}
+    if scores is not None:
+        out["colour_histogram_knn"] = scores["colour_histogram_knn"]
+    return out
 
 
-def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None) -> Text:
+def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, probe: str = "") -> Text:
     """The chapter's "What we saw", from ``loss_summary`` per mode and the logs (``read_log``);
-    ``num_classes``: classes of the supervised set (its chance level)."""
+    ``num_classes``: classes of the supervised set (its chance level); ``probe``: ``probe_text``."""
     K, B = cfg.train.queue_size, cfg.train.batch_size
     contrastive = [m for m in summaries if m != "supervised"]
     parts = [f"We trained {len(summaries)} models for {cfg.train.train_steps or cfg.train.epochs} "
@@ -145,8 +152,70 @@ def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None) ->
         parts.append(f"`supervised`: the cross-entropy went from {s['first']:.2f} to {s['last']:.2f} "
                      f"(training accuracy {100 * s['acc']:.0f}% in the last 10 steps; chance "
                      f"{100 / num_classes:.0f}%).")
+    if probe:
+        parts.append(probe)
     parts.append("The checkpoints are in `<cache>/checkpoints/<mode>/checkpoint.pt`, where the invariance and "
-                 "part-segmentation chapters read them. At this scale the numbers show that each mode trains "
-                 "and learns its task; they are not the paper's results, which need ResNet-50 and 200 epochs "
-                 "on TrackingNet.")
+                 "part-segmentation chapters read them. These are not the paper's results, which need ResNet-50 "
+                 "and 200 epochs on TrackingNet.")
     return Text(" ".join(parts))
+
+
+# --------------------------------------------------------------------------------------------- kNN / probe
+def monitor_logs(results: dict) -> dict:
+    """``knn.csv`` of each trained mode (``read_log`` arrays), for those that logged one."""
+    out = {}
+    for m, r in results.items():
+        path = r.log.parent / "knn.csv"
+        if path.is_file():
+            out[m] = read_log(path, MONITOR_FIELDS)
+    return out
+
+
+def probe_models(results: dict) -> dict:
+    """The models the probe evaluates: the random initialisation and each trained mode's checkpoint."""
+    return {RANDOM_INIT: None, **{m: r.checkpoint for m, r in results.items()}}
+
+
+def show_knn(knn_logs: dict, scores: dict):
+    """kNN top-1 on the held-out stills during training, with the random network and colour histograms."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for m, lg in knn_logs.items():
+        ax.plot(lg["step"], lg["knn_top1"], marker="o", ms=3, label=m)
+    ax.axhline(scores["knn_top1"][RANDOM_INIT], color="gray", ls="--", lw=0.8, label=RANDOM_INIT)
+    ax.axhline(scores["colour_histogram_knn"], color="tab:brown", ls=":", lw=0.8, label="colour histogram")
+    ax.set_xlabel("step")
+    ax.set_ylabel("kNN top-1 (held-out)")
+    ax.legend(fontsize=7, ncol=2)
+    return finish(fig)
+
+
+def knn_differences(scores: dict, seed: int = 0) -> dict:
+    """Per trained model: kNN top-1 minus the random network's, in points, with its paired bootstrap 95%
+    interval over the held-out queries: {model: (diff, lo, hi)}."""
+    base = scores["knn_correct"][RANDOM_INIT]
+    return {m: tuple(100 * v for v in paired_bootstrap(c, base, seed=seed))
+            for m, c in scores["knn_correct"].items() if m != RANDOM_INIT}
+
+
+def probe_table(scores: dict, differences: dict) -> Table:
+    rows = [[m, f"{100 * scores['knn_top1'][m]:.1f}", f"{100 * scores['linear_top1'][m]:.1f}",
+             "–" if m == RANDOM_INIT else "{:+.1f} [{:+.1f}, {:+.1f}]".format(*differences[m])]
+            for m in scores["knn_top1"]]
+    rows.append(["colour histogram", f"{100 * scores['colour_histogram_knn']:.1f}", "–", "–"])
+    return Table(["model", "kNN top-1 (%)", "linear top-1 (%)", "kNN vs random init (points, 95% CI)"], rows,
+                 caption="Category accuracy of frozen features on held-out images")
+
+
+def probe_text(scores: dict, differences: dict, num_classes: int, target: float = 10.0) -> str:
+    """Whether each contrastive model's kNN top-1 is ``target`` points above the random network's."""
+    contrastive = [m for m in differences if m != "supervised"]
+    met = [m for m in contrastive if differences[m][0] >= target]
+    parts = [f"On the held-out images (chance {100 / num_classes:.1f}%) the random network's kNN top-1 is "
+             f"{100 * scores['knn_top1'][RANDOM_INIT]:.1f}% and colour histograms alone reach "
+             f"{100 * scores['colour_histogram_knn']:.1f}%."]
+    parts += [f"`{m}`: {differences[m][0]:+.1f} points over the random network (95% CI {differences[m][1]:+.1f} "
+              f"to {differences[m][2]:+.1f})." for m in differences]
+    parts.append(f"{len(met)} of {len(contrastive)} contrastive models are at least {target:.0f} points above the "
+                 f"random network" + (f" ({', '.join(f'`{m}`' for m in met)})." if met else
+                                      ": at this scale the contrastive models have not learned the category."))
+    return " ".join(parts)

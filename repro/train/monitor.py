@@ -17,6 +17,8 @@ the training ``image_size`` and normalised as in training.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -24,7 +26,7 @@ from torch import nn
 
 from ..config import Config
 from ..errors import ConfigError
-from ..models import normalize
+from ..models import load_backbone, normalize
 from ..paths import artifact, require
 
 KNN_K = 20              # solo-learn / InstDisc default
@@ -135,3 +137,26 @@ class KnnMonitor:
         bank = embed(encoder, self.bank_images, self.image_size)
         queries = embed(encoder, self.query_images, self.image_size)
         return knn_top1(bank, self.bank_labels, queries, self.query_labels, self.k, self.temperature)
+
+
+RANDOM_INIT = "random init"   # the row name of the randomly initialised network (results.json, every chapter)
+
+
+def evaluate_models(cfg: Config, checkpoints: dict[str, str | os.PathLike | None]) -> dict:
+    """kNN and linear-probe top-1 on the held-out stills for each model (``None`` = the seeded random
+    initialisation), and the colour-histogram kNN: ``{"knn_top1": {model: acc}, "linear_top1": {model:
+    acc}, "knn_correct": {model: bool per query}, "colour_histogram_knn": acc}``."""
+    data = KnnMonitor.from_config(cfg)
+    out: dict[str, dict] = {"knn_top1": {}, "linear_top1": {}, "knn_correct": {}}
+    classes = int(max(data.bank_labels.max(), data.query_labels.max())) + 1
+    for name, path in checkpoints.items():
+        net = load_backbone(path, cfg.train.arch, seed=cfg.run.seed)
+        bank, queries = embed(net, data.bank_images, data.image_size), embed(net, data.query_images, data.image_size)
+        scores = knn_predict(bank, data.bank_labels, queries, classes, data.k, data.temperature)   # QxC
+        out["knn_correct"][name] = (scores.argmax(1) == data.query_labels).numpy()
+        out["knn_top1"][name] = float(out["knn_correct"][name].mean())
+        out["linear_top1"][name] = linear_top1(bank, data.bank_labels, queries, data.query_labels)
+    out["colour_histogram_knn"] = knn_top1(colour_histogram(data.bank_images), data.bank_labels,
+                                           colour_histogram(data.query_images), data.query_labels, data.k,
+                                           data.temperature)
+    return out

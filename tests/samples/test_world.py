@@ -56,3 +56,51 @@ def test_a_tilt_squashes_the_outline_by_its_cosine():
 def test_a_world_without_held_out_instances_is_refused():
     with pytest.raises(ConfigError, match="held-out"):
         world.world_image_split(0, 2, 3, 3, 1, 1, 32)
+
+
+@pytest.fixture(scope="module")
+def video():
+    (inst,) = world.world_instances(3, 1, 1, 128)
+    return world.world_video(5, inst, world.background_pool(0, 192), 40, 96)
+
+
+def test_a_world_video_has_exact_ground_truth(video):
+    seen = video.labels == 0
+    assert np.array_equal(video.frames[~seen], video.backgrounds[~seen])
+    assert np.all(video.masks[:, 0] >= seen)                                  # seen pixels are the object's
+    for t in range(len(video.frames)):
+        assert np.array_equal(video.boxes[t, 0], world.sy.mask_box(video.masks[t, 0]))
+    assert np.all((video.visible_fraction >= 0) & (video.visible_fraction <= 1 + 1e-6))
+
+
+def test_a_world_video_turns_the_object_out_of_plane_and_passes_an_occluder(video):
+    area = video.masks[:, 0].sum((1, 2))
+    assert area.max() > 1.8 * area.min()                                       # tilt (and scale) change the look
+    assert video.visible_fraction.min() < 0.95 and video.visible_fraction.max() == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.fixture(scope="module")
+def trajectories():
+    return world.world_trajectories(0, 3, 2, 5, 48)
+
+
+def test_world_trajectories_vary_one_factor_each(trajectories):
+    d = trajectories
+    assert d["images"].shape == (3 * 2 * 4 * 5, 48, 48, 3) and d["categories"] == list(world.WORLD_CATEGORIES[:3])
+    for tid in np.unique(d["trajectory_ids"]):
+        idx = np.flatnonzero(d["trajectory_ids"] == tid)
+        kind, masks = d["transformations"][idx[0]], d["masks"][idx]
+        assert len(set(d["labels"][idx])) == 1 and list(d["steps"][idx]) == list(range(5))
+        if kind in ("illumination", "occlusion"):
+            assert all(np.array_equal(m, masks[0]) for m in masks)            # the object does not move
+        else:
+            assert not np.array_equal(masks[0], masks[-1])                    # its outline changes
+        if kind == "occlusion":
+            assert d["occluded_fraction"][idx][0] == 0 and np.all(np.diff(d["occluded_fraction"][idx]) >= 0)
+        else:
+            assert not d["occluded_fraction"][idx].any()
+
+
+def test_unknown_world_transformations_are_refused():
+    with pytest.raises(ConfigError, match="instance"):
+        world.world_trajectories(0, 1, 1, 3, 32, transformations=("pose",))
