@@ -75,7 +75,7 @@ def main() -> int:
         write_image_folder(Path(tmp) / "images", split["train_images"], split["train_labels"],
                            list(split["categories"]))
         cfg = Config.smoke().replace(arch=a.arch, image_size=a.image_size, batch_size=a.batch, queue_size=a.queue,
-                                     train_steps=a.steps, checkpoint_every=10 ** 9, seed=a.seed, bn_splits=a.bn_splits, lr=a.lr,
+                                     train_steps=a.steps, checkpoint_every=10 ** 9, seed=a.seed, bn_splits=a.bn_splits, lr=a.lr, knn_every=0,
                                      image_root=str(Path(tmp) / "images"), cache_dir=tmp)
         t0 = time.perf_counter()
         result = train(cfg, a.mode, out_dir=Path(tmp) / "run", resume=False, tensorboard=False)
