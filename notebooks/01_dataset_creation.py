@@ -27,8 +27,9 @@
 # > are temporally separated $\mathcal{V}_{\text{pairs}} = \{(z_i, z_{i+k}) \mid z \in \mathcal{V},
 # > i \in \mathbb{N}(z), i \bmod k = 0\}$. We sample frames that are at least $k = 40$ frames apart."
 #
-# We read the videos in the TrackingNet layout (the real sample clips by default, all of TrackingNet at
-# paper scale), place the chunks, enumerate and sample the pairs, and look at a few pairs.
+# We read the videos in the TrackingNet layout (by default the real sample clips and the world's videos of
+# chapter 00, all of TrackingNet at paper scale), place the chunks, enumerate and sample the pairs, and
+# look at a few pairs.
 
 # %%
 import numpy as np
@@ -69,7 +70,7 @@ for s in sequences[:10]:
 # frame, and the gaps between chunks differ by at most one frame. A video shorter than $L$ gives no chunk;
 # one shorter than $C \cdot L$ gives overlapping chunks (all four are kept, so every video counts the same
 # in training). First the paper's values ($C = 4$, $L = 60$) on edge-case lengths, then this run's
-# values on the clips.
+# values on the sample videos.
 
 # %%
 edge = {f"{n} frames": n for n in (59, 60, 239, 240, 1000)}

@@ -31,9 +31,10 @@
 #
 # > "For any pair of frames, we only consider tracks that have a score above a chosen threshold."
 #
-# This chapter runs the whole job on the sample clips (its output is what the training chapter reads),
-# then opens one chunk to show each step, checks the closed form of Eq. 4 numerically, draws tracks on
-# real frames, and measures precision and recall on synthetic videos whose object boxes are known.
+# This chapter runs the whole job on the sample videos (the real clips and the world's videos; its output
+# is what the training chapter reads), then opens one chunk of a real clip to show each step, checks the
+# closed form of Eq. 4 numerically, draws tracks on real frames, and measures precision and recall on
+# synthetic videos whose object boxes are known.
 
 # %%
 from IPython.display import display

@@ -22,8 +22,8 @@
 # `frames+tracks` — Algorithm 1 with region tracks: a second contrastive loss on a tracked patch pair,
 # whose features are ROI-aligned at layer 3, `loss = 0.5*loss + 0.5*loss_patch` (the "Region Tracker" row);
 # and `supervised` — classification on the labelled images (the "ImageNet supervised" row). At the default
-# scale they train for minutes on the sample data (the real sample clips with the tracks of chapter 02 and
-# the synthetic object images); with `preset = "paper"` the same cells run the paper's settings on
+# scale they train for minutes on the sample data (the world's videos and the real clips, with the tracks of
+# chapter 02, and the world's labelled stills); with `preset = "paper"` the same cells run the paper's settings on
 # TrackingNet and ImageNet (or use `repro train` under `torchrun`). The checkpoints saved here are the
 # models that the invariance and part-segmentation chapters evaluate.
 

@@ -33,6 +33,7 @@ from myst_nb import glue
 
 from repro.config import from_notebook_parameters
 from repro.invariance import compare_models, figures, measurement_datasets, model_checkpoints
+from repro.invariance.claims import test_claims
 from repro.results import record
 
 # %% tags=["parameters"]
@@ -158,11 +159,26 @@ figures.show_comparison(comparison)
 comparison.ranking_table()
 
 # %% [markdown]
+# ## 4. The paper's claims about training and invariance
+#
+# MoCo on images, whose augmentations crop (and so occlude) aggressively, should be more occlusion
+# invariant than a random network; learning from the frames of videos, where viewpoint and light change,
+# should raise viewpoint and illumination invariance over learning from images; tracks should raise
+# viewpoint invariance further. Each claim is a difference of class-conditional scores (largest $K$) on one
+# transformation's trajectories, with a 95% paired bootstrap interval over trajectories: it holds when the
+# interval is above zero.
+
+# %% tags=["nbval-ignore-output"]
+claims = test_claims(cfg, datasets, models)
+figures.claims_table(claims, max(cfg.invariance.invariance_top_ks))
+
+# %% [markdown]
 # ## What we saw
 
 # %% tags=["nbval-ignore-output"]
 summary = figures.summary(analytic, (all_min, all_max), imbalance, comparison, rho,
-                          short_run=bool(cfg.train.train_steps))
+                          short_run=bool(cfg.train.train_steps), claims=claims)
 glue("invariance_summary", summary, display=False)
-record("04_invariance", figures.headline(analytic, imbalance, comparison))
+record("04_invariance", figures.headline(analytic, imbalance, comparison),
+       headline={"invariance": comparison.invariance_by_transformation()})
 summary

@@ -44,11 +44,17 @@ class SampleConfig:
     synthetic_videos: int = 6             # (a) videos of moving, scaling, occluding textured objects
     synthetic_video_frames: int = 48
     synthetic_video_size: int = 128
-    synthetic_categories: int = 6         # (b) object categories for supervised / image MoCo
-    synthetic_images_per_category: int = 80
+    synthetic_categories: int = 8         # categories of the world (repro.samples.world) and of (c)
+    instances_per_category: int = 12      # world: object instances per category
+    train_instances: int = 9              # world: instances in the training stills and videos; the rest held out
+    images_per_instance: int = 32         # (b) training stills per training instance (supervised / images)
+    heldout_images_per_instance: int = 20 # (b) held-out stills per held-out instance (kNN monitor, probe)
     synthetic_image_size: int = 64
+    world_videos: int = 48                # world videos (one training instance each) in the TrackingNet
+    world_video_frames: int = 64          # sample root beside the real clips: frames / frames+tracks data
+    world_video_size: int = 96
     part_objects_per_category: int = 60   # (c) part-annotated objects
-    trajectories_per_category: int = 12   # (d) transformation trajectories
+    trajectories_per_category: int = 12   # (d) transformation trajectories (held-out instances of the world)
     trajectory_len: int = 8
 
 

@@ -29,6 +29,7 @@ from .errors import CheckpointError
 from .io import file_sha256
 
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101")
+RANDOM_INIT = "random init"   # the name of the seeded randomly initialised network in every table and results.json
 # the input normalisation torchvision's ImageNet ResNets and MoCo v2 were trained with (per RGB channel)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

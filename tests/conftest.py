@@ -47,5 +47,6 @@ def tiny_samples_cfg() -> Config:
     return Config.smoke().replace(
         sample_clips=("carphone_pristine",), sample_max_side=64, synthetic_videos=1,
         synthetic_video_frames=6, synthetic_video_size=48, synthetic_categories=6,
-        synthetic_images_per_category=4, synthetic_image_size=32, part_objects_per_category=4,
+        instances_per_category=3, train_instances=2, images_per_instance=2, heldout_images_per_instance=1,
+        synthetic_image_size=32, world_videos=2, world_video_frames=6, world_video_size=48, part_objects_per_category=4,
         trajectories_per_category=1, trajectory_len=3)

@@ -42,7 +42,11 @@ def test_build_samples_writes_every_part_and_reuses_it(tmp_cache, tiny_samples_c
     manifest = build_samples(tiny_samples_cfg)
     root = samples_root(tiny_samples_cfg)
     assert root == tmp_cache / "samples"
-    assert set(manifest) == {"clips", "synthetic_videos", "images", "parts", "trajectories"}
+    assert set(manifest) == {"clips", "synthetic_videos", "images", "world_videos", "parts", "trajectories"}
+    assert manifest["world_videos"]["summary"]["sequences"] == {"world_000": 6, "world_001": 6}
+    world_gt = np.load(root / "trackingnet/TRAIN_0/objects/world_001.npz")
+    assert world_gt["boxes"].shape == (6, 1, 4) and 0 <= int(world_gt["category"]) < 6
+    assert len(list((root / "trackingnet/TRAIN_0/frames/world_001").iterdir())) == 6
     assert manifest["clips"]["summary"]["sequences"] == {"carphone_pristine": 120}
     seq = "synthetic_000"
     assert len(list((root / "synthetic_videos/TRAIN_0/frames" / seq).iterdir())) == 6
@@ -54,10 +58,10 @@ def test_build_samples_writes_every_part_and_reuses_it(tmp_cache, tiny_samples_c
     parts = np.load(root / "parts.npz")
     assert parts["train_masks"].shape == (24, 32, 32) and parts["part_names"].shape[0] == 6
     traj = np.load(root / "trajectories.npz")
-    assert set(traj["transformations"].tolist()) == {"viewpoint", "illumination", "occlusion"}
+    assert set(traj["transformations"].tolist()) == {"viewpoint", "illumination", "occlusion", "instance"}
     assert json.loads((root / "MANIFEST.json").read_text()) == manifest
     stamp = (root / "images.npz").stat().st_mtime_ns
     build_samples(tiny_samples_cfg)                      # same parameters: nothing rebuilt
     assert (root / "images.npz").stat().st_mtime_ns == stamp
-    build_samples(tiny_samples_cfg.replace(synthetic_images_per_category=5))
-    assert np.load(root / "images.npz")["train_images"].shape[0] == 30
+    build_samples(tiny_samples_cfg.replace(images_per_instance=3))
+    assert np.load(root / "images.npz")["train_images"].shape[0] == 36

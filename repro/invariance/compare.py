@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import MissingArtifactError
+from ..models import RANDOM_INIT
 from ..paths import artifact, require
 from .datasets import TrajectoryDataset
 from .features import extract_features
@@ -17,7 +18,7 @@ def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
     """The models the chapter compares: a seeded random initialisation ("random init", None) and the
     checkpoint of every training mode in ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``).
     A missing checkpoint is a MissingArtifactError naming notebook 03_training."""
-    out: dict[str, Path | None] = {"random init": None}
+    out: dict[str, Path | None] = {RANDOM_INIT: None}
     for mode in cfg.train.modes:
         path = artifact("checkpoints", mode, "checkpoint.pt", cache_dir=cfg.run.cache_dir)
         try:

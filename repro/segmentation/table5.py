@@ -167,7 +167,7 @@ def summary_text(result, names: Mapping[str, str] | None = None, n_boot: int = 1
                    f"{len(classes)} classes): the claim {verdict}{noise}.")
     if result.synthetic:
         out.append("**Scale.** Absolute numbers are not comparable with the paper's (other images, categories "
-                   "and parts, ResNet-18 encoders trained for minutes on sample data, small crops); only "
+                   "and parts, small encoders trained for minutes on sample data, small crops); only "
                    "orderings are compared. With `preset=\"paper\"` (Pascal-Part, VOC2010 and the "
                    "checkpoints) the same cells produce the real Table 5.")
     return "\n\n".join(out)

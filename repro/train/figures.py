@@ -8,11 +8,11 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..models import RANDOM_INIT
 from ..plotting import finish
 from ..report import Table, Text
 from ..stats import paired_bootstrap
 from .loop import MONITOR_FIELDS, read_log
-from .monitor import RANDOM_INIT
 
 
 def show_views(views: dict, modes: list[str], n: int = 4):

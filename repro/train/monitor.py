@@ -26,7 +26,7 @@ from torch import nn
 
 from ..config import Config
 from ..errors import ConfigError
-from ..models import load_backbone, normalize
+from ..models import RANDOM_INIT, load_backbone, normalize
 from ..paths import artifact, require
 
 KNN_K = 20              # solo-learn / InstDisc default
@@ -137,9 +137,6 @@ class KnnMonitor:
         bank = embed(encoder, self.bank_images, self.image_size)
         queries = embed(encoder, self.query_images, self.image_size)
         return knn_top1(bank, self.bank_labels, queries, self.query_labels, self.k, self.temperature)
-
-
-RANDOM_INIT = "random init"   # the row name of the randomly initialised network (results.json, every chapter)
 
 
 def evaluate_models(cfg: Config, checkpoints: dict[str, str | os.PathLike | None]) -> dict:

@@ -115,7 +115,7 @@ def test_model_checkpoints_name_the_training_notebook(tmp_cache):
 
 def test_compare_models_rows(dataset, weights, tmp_cache, fake_trajectories_npz):
     _, paths = weights
-    cfg = Config.smoke().replace(image_size=SIZE, invariance_top_ks=(5, 10))
+    cfg = Config.smoke().replace(arch="resnet18", image_size=SIZE, invariance_top_ks=(5, 10))
     rows = C.compare_models(cfg, {"viewpoint": dataset}, {"random init": None, "images": paths["repro"]})
     measures = [r["measure"] for r in rows if r["model"] == "images"]
     assert measures == ["Goodfellow", "Goodfellow, signed", "class-conditional K=5", "class-conditional K=5, signed",

@@ -14,7 +14,7 @@ from repro.segmentation.table5 import AVG
 
 
 def small_cfg(cache, **kw):
-    args = dict(cache_dir=str(cache), image_size=32, modes=("supervised", "images"), seg_epochs=2,
+    args = dict(cache_dir=str(cache), arch="resnet18", image_size=32, modes=("supervised", "images"), seg_epochs=2,
                 seg_output_size=16, seg_width=16, seg_batch_size=8)
     args.update(kw)
     return Config.smoke().replace(**args)
@@ -108,7 +108,7 @@ def test_encoder_change_during_evaluation_is_caught(parts_cache):
 
 
 def test_pascal_parts_through_the_config(voc_parts, tmp_path):
-    cfg = Config.smoke().replace(cache_dir=str(tmp_path / "cache"), pascal_parts_root=str(voc_parts["root"]),
+    cfg = Config.smoke().replace(arch="resnet18", cache_dir=str(tmp_path / "cache"), pascal_parts_root=str(voc_parts["root"]),
                                  voc_root=str(voc_parts["voc"]), seg_classes=("cow", "car"), image_size=32,
                                  seg_output_size=16)
     train, val, report = load_part_crops(cfg)

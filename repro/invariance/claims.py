@@ -1,0 +1,86 @@
+"""The paper's claims about which training makes a representation invariant to what, tested on this
+repository's models with the class-conditional measure (Eq. 3) and a paired bootstrap over trajectories.
+
+Main paper (Sections 4-5) and supplement: MoCo trained on images with aggressive augmentation is strongly
+invariant to occlusion (random crops occlude) but less to viewpoint and illumination, which augmentations
+do not produce; learning from frames of videos ("Frame Temporal Invariance") raises viewpoint and
+illumination invariance, and region tracks raise it further. Each claim is a difference of scores on one
+transformation's trajectories, ``better - worse``: it *holds* when the whole 95% interval is above zero, is
+*reversed* when it is below, and is *not resolved* otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import Config
+from ..models import RANDOM_INIT
+from .datasets import TrajectoryDataset
+from .features import extract_features
+from .measures import class_conditional_invariance
+
+DRAWS = 300
+# (transformation, better, worse): the comparisons the paper's claims make
+CLAIMS = (("occlusion", "images", RANDOM_INIT), ("viewpoint", "frames", "images"),
+          ("illumination", "frames", "images"), ("viewpoint", "frames+tracks", "frames"))
+
+
+@dataclass(frozen=True)
+class Claim:
+    transformation: str
+    better: str
+    worse: str
+    difference: float        # score(better) - score(worse), class-conditional at top_k
+    low: float
+    high: float
+
+    @property
+    def verdict(self) -> str:
+        return "holds" if self.low > 0 else "reversed" if self.high < 0 else "not resolved"
+
+
+def paired_trajectory_bootstrap(acts_a, acts_b, trajectory_ids, labels, top_k: int, draws: int = DRAWS,
+                                seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+    """Class-conditional score of ``acts_a`` minus that of ``acts_b`` (N x n each, same samples) and its
+    percentile interval: each draw resamples whole trajectories with replacement (a trajectory drawn twice
+    counts as two) and scores both representations on the same draw."""
+    tids = np.asarray(trajectory_ids)
+    labels = np.asarray(labels)
+    groups = [np.flatnonzero(tids == t) for t in np.unique(tids)]
+
+    def diff(idx, new_ids):
+        return (class_conditional_invariance(acts_a[idx], new_ids, labels[idx], top_k).score
+                - class_conditional_invariance(acts_b[idx], new_ids, labels[idx], top_k).score)
+
+    everything = np.concatenate(groups)
+    point = diff(everything, np.repeat(np.arange(len(groups)), [len(g) for g in groups]))
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(draws):
+        pick = rng.integers(0, len(groups), len(groups))
+        idx = np.concatenate([groups[p] for p in pick])
+        out.append(diff(idx, np.repeat(np.arange(len(pick)), [len(groups[p]) for p in pick])))
+    lo, hi = np.quantile(out, [(1 - level) / 2, (1 + level) / 2])
+    return float(point), float(lo), float(hi)
+
+
+def test_claims(cfg: Config, datasets: dict[str, TrajectoryDataset], models: dict, draws: int = DRAWS) -> list[Claim]:
+    """Every claim of ``CLAIMS`` whose transformation and models are present, at the largest K of
+    ``invariance_top_ks`` (features from the cache of ``compare_models``)."""
+    top_k = max(cfg.invariance.invariance_top_ks)
+    out = []
+    for transformation, better, worse in CLAIMS:
+        ds = datasets.get(transformation)
+        if ds is None or better not in models or worse not in models:
+            continue
+        a, b = (extract_features(ds, models[m], cfg.train.arch, cfg.train.image_size, device=cfg.run.device,
+                                 seed=cfg.run.seed, cache_dir=cfg.run.cache_dir) for m in (better, worse))
+        diff = paired_trajectory_bootstrap(np.asarray(a.acts), np.asarray(b.acts), a.trajectory_ids, a.labels,
+                                           top_k, draws, seed=cfg.run.seed)
+        out.append(Claim(transformation, better, worse, *diff))
+    return out
+
+
+test_claims.__test__ = False     # a library function, not a pytest test
+__all__ = ["CLAIMS", "Claim", "paired_trajectory_bootstrap", "test_claims"]
