@@ -15,10 +15,13 @@ LAYOUTS = {
 <root>/TRAIN_0 ... TRAIN_11, TEST/
     frames/<seq>/0.jpg, 1.jpg, ...      frames, 0-based, not zero-padded
     anno/<seq>.txt                      one 'x,y,w,h' line per frame"""),
-    "aloi_root": ("ALOI (grey-scale-free, half resolution: aloi_red2_*)", """\
-<root>/aloi_red2_view/<object>/<object>_r<angle>.png    viewpoint (72 azimuths)
-<root>/aloi_red2_col/<object>/<object>_i<temp>.png      illumination colour
-<root>/aloi_red2_ill/<object>/<object>_l<i>c<j>.png     illumination direction"""),
+    "aloi_root": ("ALOI (any resolution; each tar unpacked into a folder of its name)", """\
+<root>/aloi_red2_view/png2/<object 1..1000>/<object>_r<azimuth 0..355>.png    viewpoint (72 azimuths)
+<root>/aloi_red2_col/png2/<object>/<object>_i<colour temperature 110..250>.png illumination colour
+<root>/aloi_red2_ill/png2/<object>/<object>_l<lamp 1..8>c<camera 1..3>.png      illumination direction
+aloi_red2_* / png2 is half resolution (read first); aloi_red4_* / png4 (quarter) and aloi_* / png (full)
+are accepted too, as are the folders of the authors' README: <root>/ALOI_viewpoint/<object>/...,
+ALOI_illumcolor/, ALOI_illumdir/"""),
     "got10k_root": ("GOT-10k", """\
 <root>/train/GOT-10k_Train_<id>/00000001.jpg, ...
 <root>/train/GOT-10k_Train_<id>/cover.label            occlusion level per frame

@@ -24,6 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..data.layouts import describe
 from ..errors import DatasetLayoutError, MissingArtifactError
 
 TRANSFORMATIONS = ("viewpoint", "illumination", "occlusion")
@@ -199,17 +200,24 @@ def _read_boxes(path: Path, n: int) -> np.ndarray:
 
 # --------------------------------------------------------------------------- ALOI
 ALOI = {
-    # transformation: (tar folder, folder name of the released README, file pattern, what the key is)
-    "viewpoint": ("aloi_red2_view", "ALOI_viewpoint", re.compile(r"^(\d+)_r(\d+)\.png$")),
-    "illumination_color": ("aloi_red2_col", "ALOI_illumcolor", re.compile(r"^(\d+)_i(\d+)\.png$")),
-    "illumination_direction": ("aloi_red2_ill", "ALOI_illumdir", re.compile(r"^(\d+)_l(\d)c(\d)\.png$")),
+    # transformation: (tar folder suffix, folder name of the released README, file pattern)
+    "viewpoint": ("view", "ALOI_viewpoint", re.compile(r"^(\d+)_r(\d+)\.png$")),
+    "illumination_color": ("col", "ALOI_illumcolor", re.compile(r"^(\d+)_i(\d+)\.png$")),
+    "illumination_direction": ("ill", "ALOI_illumdir", re.compile(r"^(\d+)_l(\d)c(\d)\.png$")),
 }
+# resolutions as the tars name them: aloi_red2_view.tar unpacks to png2/, aloi_red4_view.tar to png4/,
+# aloi_view.tar to png/; half resolution first (the released configs resize to 128 x 128 anyway)
+ALOI_RESOLUTIONS = (("aloi_red2_", "png2"), ("aloi_red4_", "png4"), ("aloi_", "png"))
 
-ALOI_LAYOUT = """expected layout (ALOI, half resolution, as the tars unpack):
-  <root>/aloi_red2_view/png2/<object 1..1000>/<object>_r<azimuth 0..355>.png    (viewpoint)
-  <root>/aloi_red2_col/png2/<object>/<object>_i<colour temperature 110..250>.png (illumination colour)
-  <root>/aloi_red2_ill/png2/<object>/<object>_l<lamp 1..8>c<camera 1..3>.png      (illumination direction)
-(<root>/ALOI_viewpoint/<object>/..., ALOI_illumcolor, ALOI_illumdir as in the authors' README work too)"""
+
+def aloi_folders(root: Path, transformation: str) -> list[Path]:
+    """Where ``aloi_trajectories`` looks, in order: per resolution <root>/<tar>/<png*>, <root>/<tar> and
+    <root>/<png*>; then the README's <root>/ALOI_<...>; then <root> itself."""
+    kind, released, _ = ALOI[transformation]
+    out = []
+    for prefix, png in ALOI_RESOLUTIONS:
+        out += [root / f"{prefix}{kind}" / png, root / f"{prefix}{kind}", root / png]
+    return out + [root / released, root]
 
 
 def aloi_trajectories(root: str | Path, transformation: str, max_objects: int | None = None) -> TrajectoryDataset:
@@ -219,12 +227,11 @@ def aloi_trajectories(root: str | Path, transformation: str, max_objects: int | 
     illumination_direction."""
     if transformation not in ALOI:
         raise ValueError(f"unknown ALOI transformation {transformation!r}; choose one of {', '.join(ALOI)}")
-    tar, released, pattern = ALOI[transformation]
+    pattern = ALOI[transformation][2]
     root = Path(root)
-    candidates = [root / tar / "png2", root / tar, root / released, root / "png2", root]
-    folder = next((c for c in candidates if _aloi_objects(c, pattern)), None)
+    folder = next((c for c in aloi_folders(root, transformation) if _aloi_objects(c, pattern)), None)
     if folder is None:
-        raise DatasetLayoutError(f"no ALOI {transformation} images under {root}.\n{ALOI_LAYOUT}")
+        raise DatasetLayoutError(f"no ALOI {transformation} images under {root}.\n{describe('aloi_root')}")
     objects = _aloi_objects(folder, pattern)[:max_objects]
     paths, traj = [], []
     for o, (obj, files) in enumerate(objects):

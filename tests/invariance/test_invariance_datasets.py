@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from repro.config import Config
+from repro.data.layouts import describe
 from repro.errors import DatasetLayoutError, MissingArtifactError
 from repro.invariance import datasets as D
 
@@ -46,6 +47,23 @@ def test_aloi_accepts_the_released_readme_layout(fake_aloi, tmp_path):
     shutil.copytree(fake_aloi / "aloi_red2_view" / "png2", alt / "ALOI_viewpoint")
     ds = D.aloi_trajectories(alt, "viewpoint", max_objects=2)
     assert ds.num_trajectories == 2 and len(ds) == 8
+
+
+@pytest.mark.parametrize("folder", ["aloi_red4_view/png4", "png4", "aloi_view/png", "png", "aloi_red2_view"])
+def test_aloi_accepts_every_resolution_as_its_tar_unpacks(fake_aloi, tmp_path, folder):
+    shutil.copytree(fake_aloi / "aloi_red2_view" / "png2", tmp_path / "root" / folder)
+    ds = D.aloi_trajectories(tmp_path / "root", "viewpoint", max_objects=2)
+    assert ds.num_trajectories == 2 and len(ds) == 8 and folder in ds.paths[0]
+
+
+def test_aloi_prefers_half_resolution_and_says_the_layout_of_the_early_check(fake_aloi, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(fake_aloi / "aloi_red2_view" / "png2", root / "aloi_red2_view" / "png2")
+    shutil.copytree(fake_aloi / "aloi_red2_view" / "png2", root / "aloi_red4_view" / "png4")
+    assert "/png2/" in D.aloi_trajectories(root, "viewpoint").paths[0]
+    with pytest.raises(DatasetLayoutError) as err:
+        D.aloi_trajectories(tmp_path / "nowhere", "viewpoint")
+    assert describe("aloi_root") in str(err.value)
 
 
 def test_aloi_bad_roots(tmp_path, fake_aloi):
