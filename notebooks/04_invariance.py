@@ -49,13 +49,17 @@ invariance_top_ks = (10, 25)
 aloi_root = ""
 got10k_root = ""
 pascal3d_root = ""
+aloi_image_size = 128
+got10k_image_size = 128
+pascal3d_image_size = 224
 
 # %%
 cfg = from_notebook_parameters(
     preset, seed=seed, device=device, arch=arch, image_size=image_size, modes=modes,
     goodfellow_firing_rate=goodfellow_firing_rate, goodfellow_top_fraction=goodfellow_top_fraction,
     invariance_top_ks=invariance_top_ks, aloi_root=aloi_root, got10k_root=got10k_root,
-    pascal3d_root=pascal3d_root)
+    pascal3d_root=pascal3d_root, aloi_image_size=aloi_image_size, got10k_image_size=got10k_image_size,
+    pascal3d_image_size=pascal3d_image_size)
 rho = cfg.invariance.goodfellow_firing_rate
 
 # %% [markdown]
@@ -132,7 +136,9 @@ figures.show_imbalance(imbalance)
 # Every model of the training chapter (and a randomly initialised network as a baseline), measured on the
 # trajectories of each transformation: both measures, their variants, and the numbers the released script
 # prints ($K$ = 10 and 25). At the default scale the trajectories are the synthetic ones of the sample
-# data; at paper scale the ALOI, GOT-10k and PASCAL3D+ readers supply them.
+# data, at the training image size; at paper scale the ALOI, GOT-10k and PASCAL3D+ readers supply them,
+# resized as the authors' released configs do (`configs/feature/dataset/*.yaml`): 128 × 128 for ALOI and
+# GOT-10k, 224 × 224 for PASCAL3D+ (`aloi_image_size`, `got10k_image_size`, `pascal3d_image_size`).
 
 # %%
 datasets = measurement_datasets(cfg)

@@ -141,6 +141,9 @@ class InvarianceConfig:
     aloi_root: str = ""
     got10k_root: str = ""
     pascal3d_root: str = ""
+    aloi_image_size: int = 128            # input side of the features per dataset: the authors' released
+    got10k_image_size: int = 128          # configs/feature/dataset/*.yaml (128, 128, 224); the synthetic
+    pascal3d_image_size: int = 224        # trajectories use the training image_size
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,15 @@ def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
     return out
 
 
+def input_size(cfg: Config, dataset: TrajectoryDataset) -> int:
+    """The side the images of ``dataset`` are resized to before the encoder: ``aloi_image_size`` /
+    ``got10k_image_size`` / ``pascal3d_image_size`` for the real datasets (the authors' released configs:
+    128, 128, 224), the training ``image_size`` for every other (the synthetic trajectories)."""
+    inv = cfg.invariance
+    sizes = {"aloi-": inv.aloi_image_size, "got10k-": inv.got10k_image_size, "pascal3d-": inv.pascal3d_image_size}
+    return next((v for prefix, v in sizes.items() if dataset.name.startswith(prefix)), cfg.train.image_size)
+
+
 def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset],
                    models: dict[str, Path | None]) -> list[dict]:
     """Every measure variant (``measure_variants``) for every model on every dataset: rows of
@@ -35,7 +44,7 @@ def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset],
     inv, rows = cfg.invariance, []
     for model, checkpoint in models.items():
         for name, ds in datasets.items():
-            f = extract_features(ds, checkpoint, cfg.train.arch, cfg.train.image_size, device=cfg.run.device,
+            f = extract_features(ds, checkpoint, cfg.train.arch, input_size(cfg, ds), device=cfg.run.device,
                                  seed=cfg.run.seed, cache_dir=cfg.run.cache_dir)
             scores = measure_variants(f.acts, f.trajectory_ids, f.labels, inv.goodfellow_firing_rate,
                                       inv.goodfellow_top_fraction, inv.invariance_top_ks)
@@ -43,4 +52,4 @@ def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset],
     return rows
 
 
-__all__ = ["compare_models", "model_checkpoints"]
+__all__ = ["compare_models", "input_size", "model_checkpoints"]

@@ -122,3 +122,12 @@ def test_compare_models_rows(dataset, weights, tmp_cache, fake_trajectories_npz)
                         "class-conditional K=5, all", "class-conditional K=10", "class-conditional K=10, signed",
                         "class-conditional K=10, all", "released K=5", "released K=10"]
     assert all(r["value"] >= 0 for r in rows) and len(rows) == 20
+
+
+def test_each_real_dataset_is_resized_as_the_released_configs_do(dataset):
+    cfg = Config.smoke()
+    sizes = {name: C.input_size(cfg, type(dataset)(**{**vars(dataset), "name": name}))
+             for name in ("aloi-viewpoint", "got10k-occlusion", "pascal3d-instance", "synthetic-viewpoint")}
+    assert sizes == {"aloi-viewpoint": 128, "got10k-occlusion": 128, "pascal3d-instance": 224,
+                     "synthetic-viewpoint": cfg.train.image_size}
+    assert C.input_size(cfg.replace(aloi_image_size=96), type(dataset)(**{**vars(dataset), "name": "aloi-x"})) == 96
