@@ -125,6 +125,9 @@ class TrainConfig:
     image_root: str = ""                  # "images"/"supervised" data: "" = sample images.npz, else an
                                           # ImageFolder directory (paper: ImageNet train)
     init_checkpoint: str = ""             # start from weights (official MoCo / torchvision / repro); "" = random
+    supervised_weights: str = ""          # the "supervised" row when that mode is not trained here: ImageNet-
+                                          # supervised weights (paper: torchvision's ResNet-50 IMAGENET1K_V1
+                                          # file, the paper's "ImageNet Supervised" row); "" = none
     compile_model: bool = False           # torch.compile the encoders (CUDA only)
     knn_every: int = 50                   # steps between kNN-monitor evaluations (cosine, k = 20, on the
                                           # sample stills' held-out split; not in the paper); 0 = off (paper:
@@ -195,7 +198,7 @@ class Config:
             arch="resnet50", image_size=224, queue_size=65536, moco_momentum=0.999, lr=0.03,
             batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000, bn_splits=1, knn_every=0,
             patch_roi_size=14, image_root="data/ImageNet/train", supervised_lr=0.1,
-            modes=("images", "frames", "frames+tracks"),
+            modes=("images", "frames", "frames+tracks"), supervised_weights="data/resnet50-0676ba61.pth",
             aloi_root="data/ALOI", got10k_root="data/GOT-10k", pascal3d_root="data/PASCAL3D+",
             pascal_parts_root="data/PascalParts", voc_root="data/VOC2010", seg_classes=TABLE5_CLASSES,
             seg_epochs=30,

@@ -25,7 +25,7 @@ import torch
 import torchvision
 from torch import nn
 
-from .errors import CheckpointError
+from .errors import CheckpointError, DatasetLayoutError
 from .io import file_sha256
 
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101")
@@ -47,6 +47,25 @@ def denormalize(x: torch.Tensor) -> torch.Tensor:
     mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     return (x * std + mean).clamp(0, 1)
+
+
+# torchvision's ResNet-50 IMAGENET1K_V1 weights, the ImageNet-supervised ResNet-50 the paper compares with
+TORCHVISION_RESNET50 = ("resnet50-0676ba61.pth", "https://download.pytorch.org/models/resnet50-0676ba61.pth")
+
+
+def supervised_row(modes, weights: str) -> dict[str, str]:
+    """``{"supervised": weights}`` when the ``supervised`` mode is not trained here and ``weights`` is set
+    (the paper preset: torchvision's ImageNet ResNet-50), else ``{}``; a missing file is a DatasetLayoutError
+    naming the file to download."""
+    if "supervised" in modes or not weights:
+        return {}
+    if not Path(weights).expanduser().is_file():
+        name, url = TORCHVISION_RESNET50
+        raise DatasetLayoutError(
+            f"supervised_weights = {weights!r} does not exist. The 'ImageNet Supervised' row reads an ImageNet-"
+            f"supervised ResNet state_dict; for the paper's ResNet-50 download torchvision's {name} ({url}) to "
+            "that path, pass -p supervised_weights /path/to/weights.pth, or -p supervised_weights '' to drop the row")
+    return {"supervised": str(Path(weights).expanduser())}
 
 
 def checkpoint_sha256(path: str | os.PathLike) -> str:

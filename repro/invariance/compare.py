@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import MissingArtifactError
-from ..models import RANDOM_INIT
+from ..models import RANDOM_INIT, supervised_row
 from ..paths import artifact, require
 from .datasets import TrajectoryDataset
 from .features import extract_features
@@ -16,7 +16,8 @@ from .measures import measure_variants
 
 def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
     """The models the chapter compares: a seeded random initialisation ("random init", None) and the
-    checkpoint of every training mode in ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``).
+    checkpoint of every training mode in ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``),
+    and ``supervised_weights`` as the "supervised" row when that mode is not trained (``supervised_row``).
     A missing checkpoint is a MissingArtifactError naming notebook 03_training."""
     out: dict[str, Path | None] = {RANDOM_INIT: None}
     for mode in cfg.train.modes:
@@ -25,6 +26,7 @@ def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
             out[mode] = require(path, "checkpoints")
         except MissingArtifactError as exc:
             raise MissingArtifactError(f"the checkpoint of training mode {mode!r} is missing: {exc}") from None
+    out.update({name: Path(p) for name, p in supervised_row(cfg.train.modes, cfg.train.supervised_weights).items()})
     return out
 
 

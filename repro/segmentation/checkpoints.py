@@ -13,19 +13,21 @@ from typing import Mapping
 
 from ..config import Config
 from ..errors import ConfigError, DatasetLayoutError
-from ..models import checkpoint_sha256
+from ..models import checkpoint_sha256, supervised_row
 from ..paths import artifact, require
 from . import table5
 
 
 def model_checkpoints(cfg: Config) -> dict[str, str]:
     """Model name -> checkpoint path ("" = seeded random init): the random baseline, every trained mode
-    of ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``) and ``seg_checkpoints``
+    of ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``), ``supervised_weights`` as the
+    "supervised" row when that mode is not trained (``repro.models.supervised_row``) and ``seg_checkpoints``
     ("Name=path"). A missing checkpoint is a MissingArtifactError naming notebook 03_training."""
     models = {"random": ""}
     for mode in cfg.train.modes:
         path = artifact("checkpoints", mode, "checkpoint.pt", cache_dir=cfg.run.cache_dir)
         models[mode] = str(require(path, "checkpoints"))
+    models.update(supervised_row(cfg.train.modes, cfg.train.supervised_weights))
     for entry in cfg.segmentation.seg_checkpoints:
         name, sep, path = entry.partition("=")
         if not sep or not name.strip() or not path.strip():

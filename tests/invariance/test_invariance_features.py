@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from repro.config import Config
-from repro.errors import MissingArtifactError
+from repro.errors import DatasetLayoutError, MissingArtifactError
 from repro.invariance import compare as C
 from repro.invariance import features as F
 from repro.invariance.datasets import synthetic_trajectories
@@ -131,3 +131,18 @@ def test_each_real_dataset_is_resized_as_the_released_configs_do(dataset):
     assert sizes == {"aloi-viewpoint": 128, "got10k-occlusion": 128, "pascal3d-instance": 224,
                      "synthetic-viewpoint": cfg.train.image_size}
     assert C.input_size(cfg.replace(aloi_image_size=96), type(dataset)(**{**vars(dataset), "name": "aloi-x"})) == 96
+
+
+def test_the_paper_preset_compares_imagenet_supervised_weights_without_training_them(tmp_cache, tmp_path):
+    weights = tmp_path / "resnet50-0676ba61.pth"
+    cfg = Config.paper().replace(cache_dir=str(tmp_cache), supervised_weights=str(weights))
+    for mode in cfg.train.modes:
+        path = tmp_cache / "checkpoints" / mode / "checkpoint.pt"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"")
+    with pytest.raises(DatasetLayoutError, match=r"resnet50-0676ba61\.pth.*download\.pytorch\.org"):
+        C.model_checkpoints(cfg)
+    weights.write_bytes(b"")
+    assert C.model_checkpoints(cfg)["supervised"] == weights
+    assert "supervised" not in C.model_checkpoints(cfg.replace(supervised_weights=""))
+    assert Config.paper().train.supervised_weights.endswith("resnet50-0676ba61.pth")

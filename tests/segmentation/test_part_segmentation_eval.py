@@ -53,6 +53,16 @@ def test_extra_checkpoints_and_paper_rows(parts_cache):
         model_checkpoints(small_cfg(parts_cache, seg_checkpoints=("no-equals-sign",)))
 
 
+def test_supervised_weights_give_the_imagenet_supervised_row_when_that_mode_is_not_trained(parts_cache, tmp_path):
+    weights = tmp_path / "resnet50-0676ba61.pth"
+    weights.write_bytes(b"")
+    cfg = small_cfg(parts_cache, modes=("images",), supervised_weights=str(weights))
+    models = model_checkpoints(cfg)
+    assert models["supervised"] == str(weights) and paper_row_map(models)["supervised"] == "ImageNet Supervised"
+    trained = small_cfg(parts_cache, supervised_weights=str(weights))        # trained here: its own checkpoint
+    assert model_checkpoints(trained)["supervised"].endswith("checkpoint.pt")
+
+
 def test_table5_end_to_end_with_cached_representations(parts_cache, monkeypatch):
     cfg = small_cfg(parts_cache)
     res = run_table5(cfg)
