@@ -31,6 +31,16 @@
 #
 # > "For any pair of frames, we only consider tracks that have a score above a chosen threshold."
 #
+# **Which network is f.** The supplement does not say which ResNet extracts the track features; the
+# choice is ours. The paper preset uses the official MoCo v2 release trained for 800 epochs on ImageNet
+# (`track_checkpoint = "data/moco_v2_800ep_pretrain.pth.tar"`, ResNet-50): tracks must exist *before* the
+# region-tracker model is trained, so f has to be a network trained without this method; the paper's
+# training follows MoCo v2, whose public checkpoint is the closest such network; and a self-supervised f
+# keeps the pipeline free of labels, which a supervised ImageNet f would not. Any other f is one parameter away:
+# `track_checkpoint` takes this repository's checkpoints, the MoCo release format or a torchvision
+# `state_dict` (with `track_arch` naming its ResNet), and "" uses a seeded random network, which is what the
+# default scale does (it has no pretrained network to download).
+#
 # This chapter runs the whole job on the sample videos (the real clips and the world's videos; its output
 # is what the training chapter reads), then opens one chunk of a real clip to show each step, checks the
 # closed form of Eq. 4 numerically, draws tracks on real frames, and measures precision and recall on
