@@ -50,6 +50,7 @@ lr = 0.03
 supervised_lr = 0.025
 bn_splits = 8
 train_steps = 500
+pairs_per_chunk = 1
 checkpoint_every = 100
 knn_every = 50
 modes = ("supervised", "images", "frames", "frames+tracks")
@@ -58,7 +59,8 @@ modes = ("supervised", "images", "frames", "frames+tracks")
 cfg = from_notebook_parameters(
     preset, seed=seed, arch=arch, image_size=image_size, batch_size=batch_size, queue_size=queue_size,
     moco_momentum=moco_momentum, temperature=temperature, lr=lr, supervised_lr=supervised_lr, bn_splits=bn_splits,
-    train_steps=train_steps, checkpoint_every=checkpoint_every, knn_every=knn_every, modes=modes)
+    train_steps=train_steps, pairs_per_chunk=pairs_per_chunk, checkpoint_every=checkpoint_every, knn_every=knn_every,
+    modes=modes)
 
 # %% [markdown]
 # ## The training data of each mode
@@ -84,6 +86,13 @@ figures.show_views(views, contrastive)
 
 # %% [markdown]
 # ## Training
+#
+# **What an epoch is for the video models.** The supplement trains for 200 epochs and treats "each chunk
+# [as] a separate video", so we read an epoch of `frames` and `frames+tracks` as one frame pair per chunk
+# (`pairs_per_chunk = 1`): on TrackingNet's 30,132 training videos that is 120,528 chunks, 470 steps an
+# epoch at batch 256 and 94 K steps in all, against about 1.0 M for MoCo v2's 200 ImageNet epochs.
+# `pairs_per_chunk = 11` draws 11 pairs per chunk per epoch (5,178 steps an epoch), the other reading:
+# equal training compute.
 #
 # Each mode trains for `train_steps` steps (paper: 200 epochs) with SGD (momentum 0.9, weight decay 1e-4)
 # and a cosine learning-rate schedule; the MoCo modes use the query/key encoders, the queue of K negatives

@@ -110,6 +110,10 @@ class TrainConfig:
     sgd_momentum: float = 0.9             # MoCo v2: 0.9
     cosine: bool = True                   # MoCo v2: cosine schedule
     epochs: int = 200                     # paper: 200 (used when train_steps == 0)
+    pairs_per_chunk: int = 1              # frame pairs per chunk in one epoch of the video modes: 1 reads
+                                          # "each chunk is considered a separate video" (TrackingNet: 120,528
+                                          # chunks, 470 steps an epoch at batch 256, 94 K steps for 200 epochs);
+                                          # 11 gives about ImageNet MoCo v2's 1.0 M (5,178 vs 5,004 an epoch)
     train_steps: int = 500                # smoke: fixed number of steps (4 modes within ~6 min); 0 = epochs
     checkpoint_every: int = 100           # steps between atomic checkpoints
     shuffle_bn: bool = True               # MoCo's shuffled BatchNorm (across processes, or across bn_splits)

@@ -238,13 +238,16 @@ class FramePairDataset(Dataset):
     """
 
     def __init__(self, chunks: list, image_size: int, seed: int, k: int, pair_mode: str = "random",
-                 min_visible: float = 0.5):
+                 min_visible: float = 0.5, pairs_per_chunk: int = 1):
+        if pairs_per_chunk < 1:
+            raise ConfigError(f"pairs_per_chunk must be >= 1, got {pairs_per_chunk}")
         self.chunks, self.size, self.seed, self.k = chunks, image_size, seed, k
-        self.pair_mode, self.min_visible = pair_mode, min_visible
+        self.pair_mode, self.min_visible, self.pairs_per_chunk = pair_mode, min_visible, pairs_per_chunk
         self.tracks = bool(chunks) and isinstance(chunks[0], TrackedChunk)
 
     def __len__(self) -> int:
-        return len(self.chunks)
+        """Items of an epoch: each chunk ``pairs_per_chunk`` times (each time a new random pair)."""
+        return len(self.chunks) * self.pairs_per_chunk
 
     def _frame_pair(self, chunk, rng) -> tuple[int, int]:
         if self.pair_mode == "grid":
@@ -263,7 +266,7 @@ class FramePairDataset(Dataset):
     def __getitem__(self, spec: tuple[int, int, int]) -> dict[str, Any]:
         idx, step, slot = spec
         rng = sample_rng(self.seed, step, slot)
-        item = self.chunks[idx]
+        item = self.chunks[idx % len(self.chunks)]
         chunk = item.chunk if self.tracks else item
         for attempt in range(FRAME_TRIES):
             if self.tracks:
@@ -292,7 +295,7 @@ class FramePairDataset(Dataset):
             out["box_q"], out["box_k"] = torch.from_numpy(box_q), torch.from_numpy(box_k)
             out["patch_color_q"] = torch.from_numpy(sample_color_params(rng, self.size))
             out["patch_color_k"] = torch.from_numpy(sample_color_params(rng, self.size))
-        out["index"] = torch.tensor(idx)
+        out["index"] = torch.tensor(idx % len(self.chunks))                  # the chunk (the same video)
         out["frame_pair"] = torch.tensor([i, j])
         return out
 
@@ -311,7 +314,7 @@ def build_dataset(cfg: Config, mode: str) -> Dataset:
     if mode == "frames+tracks":
         chunks = load_tracked_chunks(cfg, chunks)
     return FramePairDataset(chunks, tc.image_size, seed, cfg.video.pair_gap, cfg.video.pair_mode,
-                            tc.patch_min_visible)
+                            tc.patch_min_visible, tc.pairs_per_chunk)
 
 
 def _worker_init(_: int) -> None:

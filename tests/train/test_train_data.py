@@ -5,6 +5,7 @@ import torch
 
 from repro.errors import ConfigError, MissingArtifactError
 from repro.train.data import FramePairDataset, StepSampler, build_dataset, check_mode, tracked_chunk
+from repro.train.loop import total_steps
 
 
 def test_sampler_resumes_exactly_and_covers_epochs():
@@ -54,6 +55,20 @@ def test_frame_pairs_are_k_apart(tiny_cfg):
     grid = FramePairDataset(ds.chunks, 32, 0, k=3, pair_mode="grid")
     seen = {tuple(grid[(0, s, 0)]["frame_pair"].tolist()) for s in range(20)}
     assert seen <= {(0, 3), (3, 6)} and len(seen) == 2                  # V_pairs of an 8-frame chunk
+
+
+def test_an_epoch_of_video_pairs_visits_each_chunk_pairs_per_chunk_times(tiny_cfg):
+    one, three = build_dataset(tiny_cfg, "frames"), build_dataset(tiny_cfg.replace(pairs_per_chunk=3), "frames")
+    assert len(three) == 3 * len(one) == 12
+    items = [three[(i, 0, i)] for i in range(12)]
+    assert [int(x["index"]) for x in items] == [i % 4 for i in range(12)]          # the chunk, not the item
+    for x in items:
+        chunk = three.chunks[int(x["index"])]
+        i, j = x["frame_pair"].tolist()
+        assert chunk.start <= i < j < chunk.start + chunk.length
+    assert total_steps(tiny_cfg.replace(pairs_per_chunk=3, train_steps=0, epochs=2), len(three))[0] == 2 * (12 // 8)
+    with pytest.raises(ConfigError, match="pairs_per_chunk"):
+        FramePairDataset(one.chunks, 32, 0, k=3, pairs_per_chunk=0)
 
 
 def test_tracked_patches_stay_on_the_tracked_square(tiny_cfg, box_of):
