@@ -304,10 +304,10 @@ def _train(cfg, mode, device, procs: ProcessGroup, out_dir, resume, tensorboard,
                           procs.world)
     loader = build_loader(run.dataset, sampler, cfg.run.num_workers, pin_memory=run.device.type == "cuda")
     logger = ScalarLog(run.out_dir, start, tensorboard) if procs.main else None
-    knn = _knn_monitor(run, start, tensorboard)
+    monitor, knn_log = _knn_monitor(run, start, tensorboard)
     encoder = run.model if moco is None else moco.encoder_q
-    if knn is not None and start == 0:
-        knn.write({"step": 0, "knn_top1": knn.monitor(encoder)})           # the random initialisation
+    if monitor is not None and start == 0:
+        knn_log.write({"step": 0, "knn_top1": monitor(encoder)})            # the random initialisation
     run.model.train()
     t0 = time.perf_counter()
     try:
@@ -317,13 +317,13 @@ def _train(cfg, mode, device, procs: ProcessGroup, out_dir, resume, tensorboard,
             step += 1
             if logger is not None:
                 logger.write(result.last)
-            if knn is not None and (step % cfg.train.knn_every == 0 or step == run.steps):
-                knn.write({"step": step, "knn_top1": knn.monitor(encoder)})
+            if monitor is not None and (step % cfg.train.knn_every == 0 or step == run.steps):
+                knn_log.write({"step": step, "knn_top1": monitor(encoder)})
             if step % cfg.train.checkpoint_every == 0 or step == end:
                 _checkpoint(run, moco, step)
         result.steps_run = step - start
     finally:
-        for log_ in (logger, knn):
+        for log_ in (logger, knn_log):
             if log_ is not None:
                 log_.close()
     result.seconds = time.perf_counter() - t0
@@ -361,14 +361,13 @@ def _set_up(cfg: Config, mode: str, device: torch.device, procs: ProcessGroup, o
                 schedule, model, optimizer, scaler)
 
 
-def _knn_monitor(run: _Run, start: int, tensorboard: bool) -> ScalarLog | None:
-    """``knn.csv`` (+ TensorBoard ``monitor/knn_top1``) with its ``KnnMonitor`` as ``.monitor``, on the main
-    process when ``knn_every`` > 0."""
+def _knn_monitor(run: _Run, start: int, tensorboard: bool) -> tuple[KnnMonitor | None, ScalarLog | None]:
+    """The ``KnnMonitor`` and its log (``knn.csv`` + TensorBoard ``monitor/knn_top1``) on the main process
+    when ``knn_every`` > 0, else (None, None)."""
     if run.cfg.train.knn_every <= 0 or not run.procs.main:
-        return None
-    out = ScalarLog(run.out_dir, start, tensorboard, name="knn", fields=MONITOR_FIELDS)
-    out.monitor = KnnMonitor.from_config(run.cfg)
-    return out
+        return None, None
+    monitor = KnnMonitor.from_config(run.cfg)
+    return monitor, ScalarLog(run.out_dir, start, tensorboard, name="knn", fields=MONITOR_FIELDS)
 
 
 def _resume(run: _Run) -> int:

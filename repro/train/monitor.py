@@ -73,13 +73,19 @@ def knn_predict(bank: torch.Tensor, bank_labels: torch.Tensor, queries: torch.Te
     return (votes * weight.unsqueeze(-1)).sum(1)                                    # scores: QxC
 
 
+def knn_correct(bank: torch.Tensor, bank_labels, queries: torch.Tensor, query_labels, k: int = KNN_K,
+                temperature: float = KNN_TEMPERATURE) -> np.ndarray:
+    """Whether ``knn_predict`` classifies each query correctly (Q bool)."""
+    bank_labels, query_labels = torch.as_tensor(bank_labels), torch.as_tensor(query_labels)
+    num_classes = int(max(bank_labels.max(), query_labels.max())) + 1
+    scores = knn_predict(bank, bank_labels, queries, num_classes, k, temperature)       # scores: QxC
+    return (scores.argmax(1) == query_labels).numpy()
+
+
 def knn_top1(bank: torch.Tensor, bank_labels, queries: torch.Tensor, query_labels, k: int = KNN_K,
              temperature: float = KNN_TEMPERATURE) -> float:
     """Top-1 accuracy (fraction in [0, 1]) of ``knn_predict`` on the queries."""
-    bank_labels, query_labels = torch.as_tensor(bank_labels), torch.as_tensor(query_labels)
-    num_classes = int(max(bank_labels.max(), query_labels.max())) + 1
-    scores = knn_predict(bank, bank_labels, queries, num_classes, k, temperature)
-    return float((scores.argmax(1) == query_labels).float().mean())
+    return float(knn_correct(bank, bank_labels, queries, query_labels, k, temperature).mean())
 
 
 def linear_top1(train: torch.Tensor, train_labels, test: torch.Tensor, test_labels,
@@ -145,12 +151,11 @@ def evaluate_models(cfg: Config, checkpoints: dict[str, str | os.PathLike | None
     acc}, "knn_correct": {model: bool per query}, "colour_histogram_knn": acc}``."""
     data = KnnMonitor.from_config(cfg)
     out: dict[str, dict] = {"knn_top1": {}, "linear_top1": {}, "knn_correct": {}}
-    classes = int(max(data.bank_labels.max(), data.query_labels.max())) + 1
     for name, path in checkpoints.items():
         net = load_backbone(path, cfg.train.arch, seed=cfg.run.seed)
         bank, queries = embed(net, data.bank_images, data.image_size), embed(net, data.query_images, data.image_size)
-        scores = knn_predict(bank, data.bank_labels, queries, classes, data.k, data.temperature)   # QxC
-        out["knn_correct"][name] = (scores.argmax(1) == data.query_labels).numpy()
+        out["knn_correct"][name] = knn_correct(bank, data.bank_labels, queries, data.query_labels, data.k,
+                                               data.temperature)
         out["knn_top1"][name] = float(out["knn_correct"][name].mean())
         out["linear_top1"][name] = linear_top1(bank, data.bank_labels, queries, data.query_labels)
     out["colour_histogram_knn"] = knn_top1(colour_histogram(data.bank_images), data.bank_labels,
