@@ -640,33 +640,28 @@ def transformation_trajectories(seed: int, num_categories: int, per_category: in
     L = _check_int("trajectory_len", trajectory_len, 2, fix="a trajectory needs at least two images")
     transformations = _check_transformations(transformations)
     rng = np.random.default_rng(seed)
-    out = {k: [] for k in ("images", "labels", "trajectory_ids", "transformations", "steps",
-                           "occluded_fraction", "masks")}
-    tid = 0
-    for c in range(num_categories):
-        ops = SHAPES[SYNTHETIC_CATEGORIES[c]]
-        for _ in range(per_category):
-            for kind, (imgs, masks, fr) in _instance_trajectories(rng, ops, size, L, transformations):
-                out["images"] += imgs
-                out["masks"] += masks
-                out["occluded_fraction"].append(fr)
-                out["labels"] += [c] * L
-                out["trajectory_ids"] += [tid] * L
-                out["transformations"] += [kind] * L
-                out["steps"] += list(range(L))
-                tid += 1
+    trajectories = [(c, kind, imgs, masks, fr) for c in range(num_categories) for _ in range(per_category)
+                    for kind, (imgs, masks, fr) in _instance_trajectories(rng, SHAPES[SYNTHETIC_CATEGORIES[c]],
+                                                                          size, L, transformations)]
+    return stack_trajectories(trajectories, SYNTHETIC_CATEGORIES[:num_categories])
+
+
+def stack_trajectories(trajectories, categories) -> dict:
+    """The arrays of a trajectories file (see ``transformation_trajectories``) from its trajectories in order,
+    each (label, transformation, L images, L masks, L occluded fractions); trajectory ids are 0, 1, ..."""
+    lengths = [len(t[2]) for t in trajectories]
     return {
-        "images": np.stack(out["images"]),
-        "labels": np.array(out["labels"], np.int64),
-        "trajectory_ids": np.array(out["trajectory_ids"], np.int64),
-        "transformations": np.array(out["transformations"], dtype=str),
-        "categories": list(SYNTHETIC_CATEGORIES[:num_categories]),
-        "steps": np.array(out["steps"], np.int64),
-        "occluded_fraction": np.concatenate(out["occluded_fraction"]).astype(np.float32),
-        "masks": np.stack(out["masks"]),
+        "images": np.stack([img for t in trajectories for img in t[2]]),
+        "labels": np.repeat([t[0] for t in trajectories], lengths).astype(np.int64),
+        "trajectory_ids": np.repeat(np.arange(len(trajectories)), lengths).astype(np.int64),
+        "transformations": np.array([t[1] for t, n in zip(trajectories, lengths) for _ in range(n)], dtype=str),
+        "categories": list(categories),
+        "steps": np.concatenate([np.arange(n) for n in lengths]).astype(np.int64),
+        "occluded_fraction": np.concatenate([np.asarray(t[4], np.float32) for t in trajectories]),
+        "masks": np.stack([m for t in trajectories for m in t[3]]),
     }
 
 
 __all__ = ["SYNTHETIC_CATEGORIES", "PART_CATEGORIES", "TRANSFORMATIONS", "VISIBLE_MIN_FRACTION", "SHAPES",
-           "PARTS", "synthetic_video", "category_images", "part_objects", "transformation_trajectories",
+           "PARTS", "synthetic_video", "category_images", "part_objects", "transformation_trajectories", "stack_trajectories",
            "mask_box", "raster", "SyntheticVideo", "CategoryImages", "PartObjects"]

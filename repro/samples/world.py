@@ -8,7 +8,7 @@ Design (written from the paper's hypotheses before any model was compared on it;
   ``num_categories`` of these eight ``synthetic.SHAPES``). An instance is one member of the family: its outline is
   the family's polygons under a smooth radial deformation (harmonics 2 and 3, amplitude up to
   ``DEFORM``) and a stretch of its proportions (``PROPORTION``); it has one texture family
-  (``textures.TEXTURE_KINDS``) and one colour from a shared palette (``PALETTE_HUES``). Texture and colour
+  (``OBJECT_KINDS``) and one colour from a shared palette (``PALETTE_HUES``). Texture and colour
   are drawn independently of the category from small pools, so many instances of every category share
   them: they can tell two images apart only weakly and the category not at all. What tells instances
   apart, and survives MoCo's crops and colour jitter, is the outline, which is organised by category.
@@ -61,7 +61,7 @@ class Instance:
     """One object of the world: its category, its outline (polygons in local coordinates) and look."""
     category: int
     ops: list                 # [(K x 2 float64 local points, fill 1 or 0), ...]: the deformed outline
-    texture: str              # texture family (textures.TEXTURE_KINDS)
+    texture: str              # texture family (OBJECT_KINDS)
     hue: float                # palette hue
     sprite: np.ndarray        # S x S x 3 float32 texture over [-EXTENT, EXTENT]^2
 
@@ -321,9 +321,8 @@ def world_trajectories(seed: int, num_categories: int, per_category: int, trajec
     insts = world_instances(seed + 7919, num_categories, per_category + L, 2 * size)
     pool = background_pool(seed, 2 * size)
     rng = np.random.default_rng([seed, 0x7A1])
-    out = {k: [] for k in ("images", "labels", "trajectory_ids", "transformations", "steps", "occluded_fraction", "masks")}
+    trajectories = []
     u = np.arange(L) / (L - 1)
-    tid = 0
     for c in range(num_categories):
         mine = insts[c * (per_category + L):(c + 1) * (per_category + L)]
         for inst in mine[:per_category]:
@@ -345,8 +344,8 @@ def world_trajectories(seed: int, num_categories: int, per_category: int, trajec
                     items = [(inst, v) for v in views]
                 elif kind == "instance":
                     items = [(other, v0) for other in mine[per_category:per_category + L]]
-                else:
-                    items = [(inst, v0)] * L
+                else:                                   # occlusion: one rendering, then the bar slides over it
+                    items = [(inst, v0)]
                 images, masks = [], []
                 for obj, v in items:
                     canvas = bg.copy()
@@ -356,19 +355,8 @@ def world_trajectories(seed: int, num_categories: int, per_category: int, trajec
                 if kind == "occlusion":
                     avoid = [images[0][masks[0]].mean(0), bg.reshape(-1, 3).mean(0)]
                     images, masks, fracs = sy._occlusion(rng, images[0], masks[0], L, size, avoid)
-                out["images"] += images
-                out["masks"] += masks
-                out["occluded_fraction"].append(np.asarray(fracs, np.float32))
-                out["labels"] += [c] * L
-                out["trajectory_ids"] += [tid] * L
-                out["transformations"] += [kind] * L
-                out["steps"] += list(range(L))
-                tid += 1
-    return {"images": np.stack(out["images"]), "labels": np.array(out["labels"], np.int64),
-            "trajectory_ids": np.array(out["trajectory_ids"], np.int64),
-            "transformations": np.array(out["transformations"], dtype=str),
-            "categories": list(WORLD_CATEGORIES[:num_categories]), "steps": np.array(out["steps"], np.int64),
-            "occluded_fraction": np.concatenate(out["occluded_fraction"]), "masks": np.stack(out["masks"])}
+                trajectories.append((c, kind, images, masks, fracs))
+    return sy.stack_trajectories(trajectories, WORLD_CATEGORIES[:num_categories])
 
 
 def write_world_videos(root, split: str, seed: int, categories: int, instances: int, train_instances: int,
