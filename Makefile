@@ -37,7 +37,7 @@ main: setup
 	$(BIN)/repro run --preset smoke --output-dir runs/smoke
 	$(MAKE) book
 	.ci/install-chromium
-	$(BIN)/python -m repro.bookcheck --no-build
+	$(BIN)/python -m tools.bookcheck --no-build
 
 # Regenerate requirements.lock (and the pins of environment.yml) from pyproject.toml's ranges with pip-compile
 # (pip-tools, itself in the lock), through pip's configured indexes. A lock change can change stored outputs:

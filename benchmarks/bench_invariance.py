@@ -20,6 +20,7 @@ On a shared machine whose cores are taken by other jobs, pass --threads 1: torch
 when one of their threads is descheduled, which inflates every multi-threaded time by up to 50x.
 The references are NumPy, whose sort is single-threaded (and SIMD): it is part of their time too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "invariance"))
 import naive_invariance as naive  # noqa: E402
-from repro.invariance import (class_conditional_invariance, goodfellow_invariance,  # noqa: E402
-                              released_code_invariance)
+
+from repro.invariance import class_conditional_invariance, goodfellow_invariance, released_code_invariance  # noqa: E402
 
 
 # --------------------------------------------------------------------------- measurement
@@ -68,9 +69,22 @@ def peak_extra_bytes(case: str, args) -> float:
     """Peak resident growth while one measure runs, in a fresh interpreter (fork would deadlock torch's
     thread pool): the child builds the same data, resets its peak (VmHWM) to the current RSS, runs the
     measure once and reports the growth of the peak."""
-    cmd = [sys.executable, __file__, "--child", case, "--samples", str(args.samples), "--units",
-           str(args.units), "--classes", str(args.classes), "--length", str(args.length),
-           "--threads", str(args.threads)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        case,
+        "--samples",
+        str(args.samples),
+        "--units",
+        str(args.units),
+        "--classes",
+        str(args.classes),
+        "--length",
+        str(args.length),
+        "--threads",
+        str(args.threads),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return float(out.strip().splitlines()[-1])
 
@@ -78,7 +92,7 @@ def peak_extra_bytes(case: str, args) -> float:
 def _child(case: str, args) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
-    warm = make_data(200, max(K, 32), min(args.classes, 10), 10)    # first-call set-up is not the measure's
+    warm = make_data(200, max(K, 32), min(args.classes, 10), 10)  # first-call set-up is not the measure's
     dict((name, fast) for name, fast, _ in _cases(*warm, None, None, None))[case]()
     acts, traj, labels = make_data(args.samples, args.units, args.classes, args.length)
     fn = dict((name, fast) for name, fast, _ in _cases(acts, traj, labels, None, None, None))[case]
@@ -93,18 +107,32 @@ K = 25
 
 def _cases(acts, traj, labels, acts_np, traj_np, labels_np):
     return [
-        ("goodfellow_invariance", lambda: goodfellow_invariance(acts, traj).score,
-         lambda: naive.goodfellow_by_trajectory(acts_np, traj_np)),
+        (
+            "goodfellow_invariance",
+            lambda: goodfellow_invariance(acts, traj).score,
+            lambda: naive.goodfellow_by_trajectory(acts_np, traj_np),
+        ),
         ("goodfellow_invariance(signed=True)", lambda: goodfellow_invariance(acts, traj, signed=True).score, None),
-        (f"class_conditional_invariance(K={K})",
-         lambda: class_conditional_invariance(acts, traj, labels, K).score,
-         lambda: naive.class_conditional_by_trajectory(acts_np, traj_np, labels_np, K)),
-        (f"class_conditional_invariance(K={K}, signed=True)",
-         lambda: class_conditional_invariance(acts, traj, labels, K, signed=True).score, None),
-        (f"class_conditional_invariance(K={K}, local_rate='all')",
-         lambda: class_conditional_invariance(acts, traj, labels, K, local_rate="all").score, None),
-        ("released_code_invariance(10, 25)", lambda: released_code_invariance(acts, traj, labels),
-         lambda: naive.released(acts_np, traj_np, labels_np)),
+        (
+            f"class_conditional_invariance(K={K})",
+            lambda: class_conditional_invariance(acts, traj, labels, K).score,
+            lambda: naive.class_conditional_by_trajectory(acts_np, traj_np, labels_np, K),
+        ),
+        (
+            f"class_conditional_invariance(K={K}, signed=True)",
+            lambda: class_conditional_invariance(acts, traj, labels, K, signed=True).score,
+            None,
+        ),
+        (
+            f"class_conditional_invariance(K={K}, local_rate='all')",
+            lambda: class_conditional_invariance(acts, traj, labels, K, local_rate="all").score,
+            None,
+        ),
+        (
+            "released_code_invariance(10, 25)",
+            lambda: released_code_invariance(acts, traj, labels),
+            lambda: naive.released(acts_np, traj_np, labels_np),
+        ),
     ]
 
 
@@ -115,9 +143,13 @@ def main(argv=None) -> int:
     p.add_argument("--classes", type=int, default=100)
     p.add_argument("--length", type=int, default=10)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--threads", type=int, default=0,
-                   help="torch intra-op threads (0 = torch's default); on a shared, oversubscribed machine "
-                        "1 thread gives stable numbers (OpenMP regions stall when a core is taken)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch intra-op threads (0 = torch's default); on a shared, oversubscribed machine "
+        "1 thread gives stable numbers (OpenMP regions stall when a core is taken)",
+    )
     p.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.threads:
@@ -151,13 +183,19 @@ def main(argv=None) -> int:
                 assert abs(value - expected) <= 1e-9 * abs(expected), (name, value, expected)
         rows.append((name, t_fast, t_ref, speedup, t_fast / floor_dim0, t_fast / floor_contig, peak))
 
-    print(f"N = {N} samples, n = {n} units, {C} classes, trajectories of {length}; float32 activations "
-          f"({act_bytes / 2**20:.0f} MiB); torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"best of {args.repeat}; references run once and agree with the fast results.\n")
-    print(f"Floor: torch.sort along the sample axis: {floor_dim0:.2f} s (samples strided, dim 0 of N x n), "
-          f"{floor_contig:.2f} s (samples contiguous, incl. the transpose copy); each timed once.\n")
-    print("| measure | time (s) | loop reference (s) | speed-up vs reference | x sort (dim 0) "
-          "| x sort (contiguous) | peak extra memory (x acts) |")
+    print(
+        f"N = {N} samples, n = {n} units, {C} classes, trajectories of {length}; float32 activations "
+        f"({act_bytes / 2**20:.0f} MiB); torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"best of {args.repeat}; references run once and agree with the fast results.\n"
+    )
+    print(
+        f"Floor: torch.sort along the sample axis: {floor_dim0:.2f} s (samples strided, dim 0 of N x n), "
+        f"{floor_contig:.2f} s (samples contiguous, incl. the transpose copy); each timed once.\n"
+    )
+    print(
+        "| measure | time (s) | loop reference (s) | speed-up vs reference | x sort (dim 0) "
+        "| x sort (contiguous) | peak extra memory (x acts) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, t_fast, t_ref, speedup, r0, r1, peak in rows:
         ref_s = "-" if np.isnan(t_ref) else f"{t_ref:.2f}"

@@ -14,6 +14,7 @@ The first run of the cached pipeline still passes every crop through the encoder
 is bounded by (epochs x N_train + N_val) / (N_train + N_val) encoder passes (8.2x for 10 epochs here);
 later runs read the vectors from disk and pay for the decoders only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,23 +32,36 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from repro.config import Config  # noqa: E402
 from repro.io import save_torch  # noqa: E402
 from repro.models import load_backbone  # noqa: E402
-from repro.segmentation.decoder import predict, train_decoder  # noqa: E402
+from repro.samples.synthetic import part_objects as synthetic_part_objects  # noqa: E402
+from repro.segmentation.decoder import decoder_settings, predict, train_decoder  # noqa: E402
 from repro.segmentation.features import representations, to_input  # noqa: E402
 from repro.segmentation.metrics import accuracy_percent  # noqa: E402
 from repro.segmentation.pascal_parts import crops_from_arrays  # noqa: E402
-from repro.samples.synthetic import part_objects as synthetic_part_objects  # noqa: E402
 
 
 def part_crops(cfg: Config):
     s = cfg.samples
-    train = synthetic_part_objects(cfg.run.seed, s.synthetic_categories, s.part_objects_per_category,
-                                   s.synthetic_image_size)
-    val = synthetic_part_objects(cfg.run.seed + 10_000, s.synthetic_categories,
-                                 max(1, s.part_objects_per_category // 4), s.synthetic_image_size)
+    train = synthetic_part_objects(
+        cfg.run.seed, s.synthetic_categories, s.part_objects_per_category, s.synthetic_image_size
+    )
+    val = synthetic_part_objects(
+        cfg.run.seed + 10_000, s.synthetic_categories, max(1, s.part_objects_per_category // 4), s.synthetic_image_size
+    )
     g = cfg.segmentation
-    return [crops_from_arrays(o.images, o.masks, o.labels, o.categories, o.part_names, g.crop_margin,
-                              cfg.train.image_size, g.seg_output_size, g.seg_outside)
-            for o in (train, val)]
+    return [
+        crops_from_arrays(
+            o.images,
+            o.masks,
+            o.labels,
+            o.categories,
+            o.part_names,
+            g.crop_margin,
+            cfg.train.image_size,
+            g.seg_output_size,
+            g.seg_outside,
+        )
+        for o in (train, val)
+    ]
 
 
 def run(cfg: Config, train, val, variant: str, store: Path) -> tuple[float, float]:
@@ -57,7 +71,6 @@ def run(cfg: Config, train, val, variant: str, store: Path) -> tuple[float, floa
     "extract": representations computed once (and written to ``store``), decoders train on them;
     "disk": representations read from ``store`` (what every later run of the chapter does).
     """
-    s = cfg.segmentation
     encoder = load_backbone("", cfg.train.arch, cfg.run.seed)
     t0 = time.perf_counter()
     if variant == "extract":
@@ -73,11 +86,11 @@ def run(cfg: Config, train, val, variant: str, store: Path) -> tuple[float, floa
     accs = []
     for c in range(len(train.classes)):
         tr, va = np.flatnonzero(train.labels == c), np.flatnonzero(val.labels == c)
-        kw = dict(epochs=s.seg_epochs, lr=s.seg_lr, batch_size=s.seg_batch_size, width=s.seg_width,
-                  output_size=s.seg_output_size, seed=cfg.run.seed + c)
+        kw = decoder_settings(cfg, c)
         if variant == "recompute":
-            dec = train_decoder(x_train[tr], torch.as_tensor(train.targets[tr]), train.num_labels(c),
-                                encoder=encoder, **kw)
+            dec = train_decoder(
+                x_train[tr], torch.as_tensor(train.targets[tr]), train.num_labels(c), encoder=encoder, **kw
+            )
         else:
             dec = train_decoder(z_train[tr], torch.as_tensor(train.targets[tr]), train.num_labels(c), **kw)
         accs.append(accuracy_percent(predict(dec, z_val[va]), val.targets[va]))
@@ -102,21 +115,27 @@ def main() -> None:
                 t, accs[v] = run(cfg, train, val, v, Path(tmp) / "z.pt")
                 times[v].append(t)
     med = {v: statistics.median(times[v]) for v in variants}
-    print(f"Part decoders, {len(train.classes)} classes, {len(train)} train / {len(val)} val crops, "
-          f"{cfg.train.arch} at {cfg.train.image_size} px, {args.epochs} epochs, decoder width "
-          f"{cfg.segmentation.seg_width} -> {cfg.segmentation.seg_output_size}^2, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, median of {args.repeats}\n")
-    rows = {"recompute": "recompute frozen encoder every epoch",
-            "extract": "cached representations, first run (incl. extraction)",
-            "disk": "cached representations, later runs (vectors from disk)"}
+    print(
+        f"Part decoders, {len(train.classes)} classes, {len(train)} train / {len(val)} val crops, "
+        f"{cfg.train.arch} at {cfg.train.image_size} px, {args.epochs} epochs, decoder width "
+        f"{cfg.segmentation.seg_width} -> {cfg.segmentation.seg_output_size}^2, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, median of {args.repeats}\n"
+    )
+    rows = {
+        "recompute": "recompute frozen encoder every epoch",
+        "extract": "cached representations, first run (incl. extraction)",
+        "disk": "cached representations, later runs (vectors from disk)",
+    }
     print("| variant | time (s) | speed-up | mean val pixel acc. (%) |")
     print("|---|---|---|---|")
     for v in variants:
         print(f"| {rows[v]} | {med[v]:.2f} | {med['recompute'] / med[v]:.1f}x | {accs[v]:.2f} |")
-    print(f"\naccuracy difference (cached - recompute): {accs['extract'] - accs['recompute']:+.3f} points; "
-          f"first-run speed-up bound at {args.epochs} epochs: {args.epochs * len(train) + len(val)} / "
-          f"{len(train) + len(val)} encoder passes = "
-          f"{(args.epochs * len(train) + len(val)) / (len(train) + len(val)):.1f}x")
+    print(
+        f"\naccuracy difference (cached - recompute): {accs['extract'] - accs['recompute']:+.3f} points; "
+        f"first-run speed-up bound at {args.epochs} epochs: {args.epochs * len(train) + len(val)} / "
+        f"{len(train) + len(val)} encoder passes = "
+        f"{(args.epochs * len(train) + len(val)) / (len(train) + len(val)):.1f}x"
+    )
 
 
 if __name__ == "__main__":

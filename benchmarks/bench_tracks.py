@@ -18,6 +18,7 @@
 
 BLAS and OpenMP run single-threaded here (set before numpy loads; override by exporting the variables).
 """
+
 from __future__ import annotations
 
 import os
@@ -39,15 +40,14 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.tracks.score import (log_track_score_chain, region_similarities, single_thread,  # noqa: E402
-                                track_scores)
+from repro.tracks.score import log_track_score_chain, region_similarities, single_thread, track_scores  # noqa: E402
 
 T, R, D = 60, 300, 64
 
 
 def chunk_similarities(seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
-    base = rng.normal(size=(1, D)) * 2                  # shared component: mostly positive similarities
+    base = rng.normal(size=(1, D)) * 2  # shared component: mostly positive similarities
     return region_similarities([base + rng.normal(size=(R, D)) for _ in range(T)])
 
 
@@ -61,6 +61,7 @@ def literal_recursion(M: list[np.ndarray]):
             return M[i][r][r2]
         w = (j - i - 1) / (j - i)
         return sum(w * S(i, r, j - 1, k) * M[j - 1][k][r2] for k in range(len(M[j - 1])))
+
     return S
 
 
@@ -82,7 +83,7 @@ def bench_scores(repeats: int) -> list[tuple[str, float, str]]:
             for _ in log_track_score_chain(M, i):
                 pass
 
-    products = sum(T - 2 - i for i in range(T - 1))     # products made by the chains: 1711
+    products = sum(T - 2 - i for i in range(T - 1))  # products made by the chains: 1711
     A = [np.ascontiguousarray(m) for m in M]
 
     def plain():
@@ -92,6 +93,7 @@ def bench_scores(repeats: int) -> list[tuple[str, float, str]]:
                 P = P @ A[l]
 
     import torch
+
     At = [torch.from_numpy(a) for a in A]
 
     def plain_torch():
@@ -120,14 +122,17 @@ def bench_scores(repeats: int) -> list[tuple[str, float, str]]:
     for r2 in range(R):
         S(0, 0, J, r2)
     t_slice = time.perf_counter() - t
-    entries_slice = J * R                                # S(0, 0, j, .) for j = 1..J
-    entries_all = R * pairs * R                          # every (i, r) row for every j > i
+    entries_slice = J * R  # S(0, 0, j, .) for j = 1..J
+    entries_all = R * pairs * R  # every (i, r) row for every j > i
     t_literal = t_slice / entries_slice * entries_all
     return [
         ("log_track_score_chain (package), all 1770 pairs", t_pkg, "1.0x"),
         (f"{products} plain float64 300x300 products (numpy)", t_plain, f"package / plain = {t_pkg / t_plain:.2f}x"),
-        (f"{products} plain float64 300x300 products (torch, 1 thread)", t_plain_torch,
-         f"package / plain = {t_pkg / t_plain_torch:.2f}x"),
+        (
+            f"{products} plain float64 300x300 products (torch, 1 thread)",
+            t_plain_torch,
+            f"package / plain = {t_pkg / t_plain_torch:.2f}x",
+        ),
         ("track_scores once per pair (extrapolated)", t_per_pair, f"{t_per_pair / t_pkg:.0f}x slower"),
         ("literal memoised recursion (extrapolated)", t_literal, f"{t_literal / t_pkg:,.0f}x slower"),
     ]
@@ -136,20 +141,31 @@ def bench_scores(repeats: int) -> list[tuple[str, float, str]]:
 # ------------------------------------------------------------------------------------------- pipeline
 def _ss_only(args):
     from repro.tracks.proposals import proposal_job
+
     return proposal_job(args)[0] is not None
 
 
 def bench_pipeline(cfg, workers_list=(1, 2)) -> list[tuple[str, float, str]]:
     from repro.data import list_chunks, open_videos
-    from repro.tracks.proposals import init_worker
     from repro.tracks.pipeline import run_tracks
+    from repro.tracks.proposals import init_worker
+
     ds = open_videos(cfg)
     chunks = list_chunks(cfg, ds)
     seqs = sorted({(c.split, c.seq) for c in chunks})
     frames = sorted({(c.split, c.seq, f) for c in chunks for f in c.frames})
     t = cfg.tracks
-    jobs = [(str(ds.frame_path(s, q, f)), t.proposal_mode, t.proposal_short_side, t.max_proposals,
-             t.min_box_side, cfg.run.seed) for s, q, f in frames]
+    jobs = [
+        (
+            str(ds.frame_path(s, q, f)),
+            t.proposal_mode,
+            t.proposal_short_side,
+            t.max_proposals,
+            t.min_box_side,
+            cfg.run.seed,
+        )
+        for s, q, f in frames
+    ]
     rows = []
     for w in workers_list:
         ctx = multiprocessing.get_context("spawn")
@@ -163,21 +179,28 @@ def bench_pipeline(cfg, workers_list=(1, 2)) -> list[tuple[str, float, str]]:
             full = time.perf_counter() - t0
         assert run.frames_processed == len(frames), (run.frames_processed, len(frames))
         rows.append((f"selective search alone, {w} process(es)", ss, f"{len(frames) / ss:.1f} frames/s"))
-        rows.append((f"pipeline, {w} worker(s)", full,
-                     f"{len(frames) / full:.1f} frames/s; overhead over SS alone {100 * (full / ss - 1):+.0f}%"))
+        rows.append(
+            (
+                f"pipeline, {w} worker(s)",
+                full,
+                f"{len(frames) / full:.1f} frames/s; overhead over SS alone {100 * (full / ss - 1):+.0f}%",
+            )
+        )
     fps = {w: len(frames) / r[1] for w, r in zip(workers_list, rows[1::2])}
     if 1 in fps and 2 in fps:
-        rows.append(("parallel efficiency, 2 workers", fps[2] / (2 * fps[1]), f"{len(seqs)} videos, "
-                     f"{len(frames)} frames"))
+        rows.append(
+            ("parallel efficiency, 2 workers", fps[2] / (2 * fps[1]), f"{len(seqs)} videos, {len(frames)} frames")
+        )
     return rows
 
 
 def bench_stages(cfg) -> list[tuple[str, float, str]]:
     """CPU seconds per stage for the first chunk of each clip, in this process, one thread."""
     from repro.data import list_chunks, open_videos
-    from repro.tracks.proposals import proposals_from_config
     from repro.tracks.features import load_layer3, region_features
     from repro.tracks.pipeline import chunk_tracks
+    from repro.tracks.proposals import proposals_from_config
+
     ds = open_videos(cfg)
     chunks = [c for c in list_chunks(cfg, ds) if c.chunk_index == 0]
     layer3 = load_layer3(cfg.tracks.track_checkpoint, cfg.tracks.track_arch, cfg.run.seed)
@@ -213,14 +236,17 @@ def main() -> int:
     ap.add_argument("--skip-pipeline", action="store_true")
     ap.add_argument("--skip-scores", action="store_true")
     args = ap.parse_args()
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; numpy {np.__version__}; "
-          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}\n")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; numpy {np.__version__}; "
+        f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}\n"
+    )
     if not args.skip_scores:
         print(table(f"Eq. 4-5 scores for all pairs of a {T}-frame x {R}-region chunk", bench_scores(args.repeats)))
         print()
     if not args.skip_pipeline:
         from repro.config import Config
         from repro.samples import build_samples
+
         cfg = Config.smoke()
         build_samples(cfg)
         os.environ.setdefault("REPRO_PROGRESS", "0")

@@ -23,6 +23,7 @@ default workers (``num_workers`` of the smoke config), against the training step
     .venv/bin/python benchmarks/bench_train.py [--arch resnet18 --image-size 64 --batch 32 --queue 4096]
     .venv/bin/python benchmarks/bench_train.py --device cuda --arch resnet50 --image-size 224 --batch 256 --queue 65536
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,14 +65,14 @@ class OfficialMoCo(nn.Module):
     @torch.no_grad()
     def _momentum_update_key_encoder(self):
         for param_q, param_k in zip(self.encoder_q.parameters(), self.encoder_k.parameters()):
-            param_k.data = param_k.data * self.m + param_q.data * (1. - self.m)
+            param_k.data = param_k.data * self.m + param_q.data * (1.0 - self.m)
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys):
         batch_size = keys.shape[0]
         ptr = int(self.queue_ptr)
         assert self.K % batch_size == 0
-        self.queue[:, ptr:ptr + batch_size] = keys.T
+        self.queue[:, ptr : ptr + batch_size] = keys.T
         ptr = (ptr + batch_size) % self.K
         self.queue_ptr[0] = ptr
 
@@ -82,8 +83,8 @@ class OfficialMoCo(nn.Module):
             self._momentum_update_key_encoder()
             k = self.encoder_k(im_k)
             k = nn.functional.normalize(k, dim=1)
-        l_pos = torch.einsum('nc,nc->n', [q, k]).unsqueeze(-1)
-        l_neg = torch.einsum('nc,ck->nk', [q, self.queue.clone().detach()])
+        l_pos = torch.einsum("nc,nc->n", [q, k]).unsqueeze(-1)
+        l_neg = torch.einsum("nc,ck->nk", [q, self.queue.clone().detach()])
         logits = torch.cat([l_pos, l_neg], dim=1)
         logits /= self.T
         labels = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
@@ -155,14 +156,27 @@ def step_benchmark(args, device) -> dict[str, float]:
     x_q, x_k = make_batch(n, s, device, g), make_batch(n, s, device, g)
     rng = np.random.default_rng(0)
     colour = lambda: torch.from_numpy(np.stack([sample_color_params(rng, s) for _ in range(n)]))  # noqa: E731
-    raw = {"view_q": make_batch(n, s, device, g, True), "view_k": make_batch(n, s, device, g, True),
-           "color_q": colour(), "color_k": colour()}
+    raw = {
+        "view_q": make_batch(n, s, device, g, True),
+        "view_k": make_batch(n, s, device, g, True),
+        "color_q": colour(),
+        "color_k": colour(),
+    }
     boxes = torch.tensor([[s * 0.2, s * 0.25, s * 0.7, s * 0.8]]).repeat(n, 1).to(device)
-    patches = {"patch_q": make_batch(n, s, device, g), "patch_k": make_batch(n, s, device, g),
-               "boxes_q": boxes, "boxes_k": boxes}
+    patches = {
+        "patch_q": make_batch(n, s, device, g),
+        "patch_k": make_batch(n, s, device, g),
+        "boxes_q": boxes,
+        "boxes_k": boxes,
+    }
     float_batch = {"view_q": x_q, "view_k": x_k}
-    tracks_batch = {**float_batch, "patch_q": patches["patch_q"], "patch_k": patches["patch_k"], "box_q": boxes,
-                    "box_k": boxes}
+    tracks_batch = {
+        **float_batch,
+        "patch_q": patches["patch_q"],
+        "patch_k": patches["patch_k"],
+        "box_q": boxes,
+        "box_k": boxes,
+    }
     step = [0]
 
     def ours_step(batch):
@@ -191,9 +205,11 @@ def standin_tracks(cfg, rng) -> None:
     """Random boxes for every frame pair of every chunk, in the track files' format, when chapter 02's
     tracks are absent (the loader's cost does not depend on where the boxes come from)."""
     import json
+
     from repro.data import list_chunks, read_image
     from repro.io import save_npz
     from repro.tracks.store import chunk_file, tracks_dir
+
     out = tracks_dir(cfg)
     for c in list_chunks(cfg):
         h, w = read_image(c.frame_paths[0]).shape[:2]
@@ -202,14 +218,22 @@ def standin_tracks(cfg, rng) -> None:
         xy = rng.uniform(0, 0.6, size=(m, 2)) * [w, h]
         wh = rng.uniform(0.15, 0.4, size=(m, 2)) * [w, h]
         b = np.concatenate([xy, xy + wh], 1).astype(np.float32)
-        save_npz(chunk_file(out, c), pairs=pairs, pair_index=np.repeat(np.arange(len(pairs)), 4),
-                 boxes_i=b, boxes_j=b, log_scores=np.zeros(m), meta=np.array(json.dumps({"standin": True})))
+        save_npz(
+            chunk_file(out, c),
+            pairs=pairs,
+            pair_index=np.repeat(np.arange(len(pairs)), 4),
+            boxes_i=b,
+            boxes_j=b,
+            log_scores=np.zeros(m),
+            meta=np.array(json.dumps({"standin": True})),
+        )
 
 
 def loader_benchmark(args, cfg) -> dict[str, float]:
-    from repro.train.data import StepSampler, build_dataset, build_loader
-    from repro.tracks.store import tracks_dir
     from repro.samples import build_samples
+    from repro.tracks.store import tracks_dir
+    from repro.train.data import StepSampler, build_dataset, build_loader
+
     build_samples(cfg)
     if not tracks_dir(cfg).is_dir():
         standin_tracks(cfg, np.random.default_rng(0))
@@ -218,7 +242,7 @@ def loader_benchmark(args, cfg) -> dict[str, float]:
         ds = build_dataset(cfg, mode)
         sampler = StepSampler(len(ds), cfg.train.batch_size, cfg.run.seed, args.loader_batches + 2)
         it = iter(build_loader(ds, sampler, cfg.run.num_workers))
-        next(it), next(it)                                   # workers started, caches warm
+        next(it), next(it)  # workers started, caches warm
         t = time.perf_counter()
         for _ in range(args.loader_batches):
             next(it)
@@ -245,25 +269,32 @@ def main() -> None:
     device = torch.device(args.device)
     t = step_benchmark(args, device)
     n = args.batch
-    print(f"## Training step: {args.arch}, {args.image_size} px, batch {n}, K {args.queue}, {device} "
-          f"({torch.get_num_threads()} threads)\n")
+    print(
+        f"## Training step: {args.arch}, {args.image_size} px, batch {n}, K {args.queue}, {device} "
+        f"({torch.get_num_threads()} threads)\n"
+    )
     print("| variant | median s/step | images/s | vs official | vs its floor |")
     print("|---|---|---|---|---|")
-    floors = {"frames": "floor frames", "frames+colour": "floor frames", "official": "floor frames",
-              "frames+tracks": "floor frames+tracks"}
+    floors = {
+        "frames": "floor frames",
+        "frames+colour": "floor frames",
+        "official": "floor frames",
+        "frames+tracks": "floor frames+tracks",
+    }
     for k, v in t.items():
         vs_off = f"{t['official'] / v:.2f}x" if not k.startswith("floor") else ""
         vs_floor = f"{v / t[floors[k]]:.2f}x" if k in floors else ""
         print(f"| {k} | {v:.4f} | {n / v:.1f} | {vs_off} | {vs_floor} |")
-    print("\n(vs official: the official step's time / this step's time, > 1 is faster; vs its floor: this "
-          "step's time / query fwd+bwd + key fwd, target <= 1.15)")
+    print(
+        "\n(vs official: the official step's time / this step's time, > 1 is faster; vs its floor: this "
+        "step's time / query fwd+bwd + key fwd, target <= 1.15)"
+    )
     if args.skip_loader:
         return
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Config.smoke().replace(cache_dir=args.cache or tmp, batch_size=n, image_size=args.image_size)
         rates = loader_benchmark(args, cfg)
-    print(f"\n## Data loading (sample clips, batch {n}, {args.image_size} px, num_workers "
-          f"{cfg.run.num_workers})\n")
+    print(f"\n## Data loading (sample clips, batch {n}, {args.image_size} px, num_workers {cfg.run.num_workers})\n")
     print("| mode | loader batches/s | training steps/s | loader / training |")
     print("|---|---|---|---|")
     for mode, r in rates.items():

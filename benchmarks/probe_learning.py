@@ -8,6 +8,7 @@ clears the random networks' spread. Prints one JSON line (``--out`` also writes 
 
     .venv/bin/python benchmarks/probe_learning.py --mode images --steps 1000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,10 @@ def write_image_folder(root: Path, images: np.ndarray, labels: np.ndarray, categ
 def scores(net, split: dict, image_size: int) -> dict:
     bank = monitor.embed(net, split["train_images"], image_size)
     queries = monitor.embed(net, split["val_images"], image_size)
-    return {"knn_top1": monitor.knn_top1(bank, split["train_labels"], queries, split["val_labels"]),
-            "linear_top1": monitor.linear_top1(bank, split["train_labels"], queries, split["val_labels"])}
+    return {
+        "knn_top1": monitor.knn_top1(bank, split["train_labels"], queries, split["val_labels"]),
+        "linear_top1": monitor.linear_top1(bank, split["train_labels"], queries, split["val_labels"]),
+    }
 
 
 def main() -> int:
@@ -63,20 +66,35 @@ def main() -> int:
     p.add_argument("--out", type=Path)
     a = p.parse_args()
     torch.set_num_threads(2)
-    split = world.world_image_split(a.seed, a.categories, a.instances, a.train_instances, a.per_instance,
-                                    a.heldout_per_instance, a.image_size)
+    split = world.world_image_split(
+        a.seed, a.categories, a.instances, a.train_instances, a.per_instance, a.heldout_per_instance, a.image_size
+    )
     hist = monitor.colour_histogram
-    out = {"args": vars(a) | {"out": str(a.out)},
-           "colour_histogram_knn": monitor.knn_top1(hist(split["train_images"]), split["train_labels"],
-                                                    hist(split["val_images"]), split["val_labels"]),
-           "random": [scores(load_backbone(None, a.arch, seed=s), split, a.image_size)
-                      for s in range(a.random_seeds)]}
+    out = {
+        "args": vars(a) | {"out": str(a.out)},
+        "colour_histogram_knn": monitor.knn_top1(
+            hist(split["train_images"]), split["train_labels"], hist(split["val_images"]), split["val_labels"]
+        ),
+        "random": [scores(load_backbone(None, a.arch, seed=s), split, a.image_size) for s in range(a.random_seeds)],
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        write_image_folder(Path(tmp) / "images", split["train_images"], split["train_labels"],
-                           list(split["categories"]))
-        cfg = Config.smoke().replace(arch=a.arch, image_size=a.image_size, batch_size=a.batch, queue_size=a.queue,
-                                     train_steps=a.steps, checkpoint_every=10 ** 9, seed=a.seed, bn_splits=a.bn_splits, lr=a.lr, knn_every=0,
-                                     image_root=str(Path(tmp) / "images"), cache_dir=tmp)
+        write_image_folder(
+            Path(tmp) / "images", split["train_images"], split["train_labels"], list(split["categories"])
+        )
+        cfg = Config.smoke().replace(
+            arch=a.arch,
+            image_size=a.image_size,
+            batch_size=a.batch,
+            queue_size=a.queue,
+            train_steps=a.steps,
+            checkpoint_every=10**9,
+            seed=a.seed,
+            bn_splits=a.bn_splits,
+            lr=a.lr,
+            knn_every=0,
+            image_root=str(Path(tmp) / "images"),
+            cache_dir=tmp,
+        )
         t0 = time.perf_counter()
         result = train(cfg, a.mode, out_dir=Path(tmp) / "run", resume=False, tensorboard=False)
         out["seconds_per_step"] = (time.perf_counter() - t0) / a.steps

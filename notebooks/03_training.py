@@ -33,7 +33,7 @@ from myst_nb import glue
 from repro.config import from_notebook_parameters
 from repro.paths import artifact
 from repro.results import record
-from repro.train import build_dataset, example_views, hardest_negatives, read_log, train_modes
+from repro.train import build_dataset, example_views, hardest_negatives, model_checkpoints, read_log, train_modes
 from repro.train import figures
 from repro.train.monitor import evaluate_models
 
@@ -141,7 +141,7 @@ figures.loss_table(table)
 
 # %%
 knn_logs = figures.monitor_logs(results)
-scores = evaluate_models(cfg, figures.probe_models(results))
+scores = evaluate_models(cfg, model_checkpoints(cfg))
 differences = figures.knn_differences(scores, seed=cfg.run.seed)
 figures.show_knn(knn_logs, scores)
 

@@ -32,7 +32,8 @@ from IPython.display import display
 from myst_nb import glue
 
 from repro.config import from_notebook_parameters
-from repro.invariance import compare_models, figures, measurement_datasets, model_checkpoints
+from repro.invariance import compare_models, figures, measurement_datasets
+from repro.train import model_checkpoints
 from repro.invariance.claims import test_claims
 from repro.results import record
 

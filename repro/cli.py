@@ -10,13 +10,15 @@
 A ReproError (bad input: unknown parameter, missing dataset, corrupt checkpoint ...) is printed as one
 clear message with exit status 2, never as a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
 
-from .config import CommandLineParser
+from .config import CommandLineParser, Config
+from .errors import ReproError
 
 # sub-command -> module exposing add_arguments(parser) and main(args) -> int (imported lazily)
 COMMANDS = {
@@ -26,6 +28,10 @@ COMMANDS = {
     "train": ("repro.train.cli", "train a model (Algorithm 1, MoCo v2 on images, supervised)"),
     "results": ("repro.results", "compare a run's results.json with another (default: results/smoke.json)"),
     "config": ("repro.cli", "print the configuration of a preset"),
+    "rehearse": (
+        "repro.rehearse.cli",
+        "every chapter with the paper preset on tiny data in the real layouts, then the book",
+    ),
 }
 
 
@@ -34,7 +40,6 @@ def add_arguments(parser) -> None:
 
 
 def main_config(args) -> int:
-    from .config import Config
     for name, value in Config.preset(args.preset).flat().items():
         print(f"{name} = {value!r}")
     return 0
@@ -42,8 +47,9 @@ def main_config(args) -> int:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only the module of ``command`` is imported (torch etc. load only when needed)."""
-    parser = CommandLineParser(prog="repro", description=__doc__.split("\n\n")[0],
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = CommandLineParser(
+        prog="repro", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
@@ -56,7 +62,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .errors import ReproError
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
     args = build_parser(command if command in COMMANDS else None).parse_args(argv)
@@ -66,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"repro {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"repro {args.command}: interrupted; finished work is kept and a rerun resumes",
-              file=sys.stderr)
+        print(f"repro {args.command}: interrupted; finished work is kept and a rerun resumes", file=sys.stderr)
         return 130
 
 

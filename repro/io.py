@@ -1,5 +1,6 @@
 """Atomic writes: a file appears complete under its final name or not at all (temporary file in the same
 folder, fsync, then ``os.replace``), so a killed job never leaves a half-written artifact behind."""
+
 from __future__ import annotations
 
 import contextlib
@@ -25,7 +26,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())          # mkstemp makes 0600; give the usual permissions
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -39,6 +40,7 @@ def _umask() -> int:
 
 def save_torch(obj: Any, path: str | os.PathLike) -> None:
     import torch
+
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
 
@@ -61,3 +63,10 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def settings_digest(settings: Any, length: int, algorithm: str = "sha256") -> str:
+    """The first ``length`` hex digits of the hash of ``settings`` written as JSON with sorted keys: the
+    cache key of an artifact that depends on exactly these settings (tracks: SHA-1, 10 digits; part crops:
+    SHA-256, 12 digits, as their folders have always been named)."""
+    return hashlib.new(algorithm, json.dumps(settings, sort_keys=True).encode()).hexdigest()[:length]

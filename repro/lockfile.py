@@ -7,14 +7,15 @@ three agree with each other and with the installed environment. The lock is reso
 kind the project runs on (CPython 3.11, Linux x86_64, pip's configured indexes); its hash goes into every
 run's ``results.json`` so that two runs say whether they used the same environment.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
 import re
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -24,7 +25,7 @@ from .paths import REPO_ROOT
 LOCK = REPO_ROOT / "requirements.lock"
 PYPROJECT = REPO_ROOT / "pyproject.toml"
 ENVIRONMENT = REPO_ROOT / "environment.yml"
-PROJECT = "repro"                    # installed editable on top of the lock, not part of it
+PROJECT = "repro"  # installed editable on top of the lock, not part of it
 FIX_INSTALLED = "make setup (or: .venv/bin/python -m pip install --no-deps -r requirements.lock)"
 FIX_LOCK = "make lock, then make notebooks, and commit the lock with the refreshed outputs"
 
@@ -40,8 +41,7 @@ def read_lock(path: Path = LOCK) -> dict[str, str]:
             continue
         m = _PIN.match(line)
         if not m:
-            raise ValueError(f"{path}:{n}: not an exact pin (name==version): {line!r}; regenerate with "
-                             f"{FIX_LOCK}")
+            raise ValueError(f"{path}:{n}: not an exact pin (name==version): {line!r}; regenerate with {FIX_LOCK}")
         name = canonicalize_name(m[1])
         if name in pins:
             raise ValueError(f"{path}:{n}: {name} is pinned twice")
@@ -81,20 +81,26 @@ def differences(pins: dict[str, str], env: dict[str, str]) -> list[str]:
     """Package by package: missing, extra and different versions of ``env`` against ``pins``."""
     out = [f"{n}: locked {v}, not installed" for n, v in sorted(pins.items()) if n not in env]
     out += [f"{n}: installed {v}, not in the lock" for n, v in sorted(env.items()) if n not in pins]
-    out += [f"{n}: locked {pins[n]}, installed {env[n]}" for n in sorted(pins.keys() & env.keys())
-            if pins[n] != env[n]]
+    out += [f"{n}: locked {pins[n]}, installed {env[n]}" for n in sorted(pins.keys() & env.keys()) if pins[n] != env[n]]
     return out
 
 
 def environment_yml(pins: dict[str, str], python: str = "3.11") -> str:
     """The conda file with the lock's pins: conda provides Python and pip only, pip installs the exact
     lock (mixing conda and pip builds of torch, numpy and friends would be another environment)."""
-    lines = ["# Conda equivalent of requirements.lock, written by `make lock` (python -m repro.lockfile",
-             "# environment.yml): the same exact pins, installed by pip inside a conda Python. Do not edit by",
-             "# hand; tests/test_environment.py fails when it drifts from the lock.",
-             "#   conda env create -f environment.yml && conda activate repro",
-             "name: repro", "channels:", "  - conda-forge", "dependencies:",
-             f"  - python={python}", "  - pip", "  - pip:"]
+    lines = [
+        "# Conda equivalent of requirements.lock, written by `make lock` (python -m repro.lockfile",
+        "# environment.yml): the same exact pins, installed by pip inside a conda Python. Do not edit by",
+        "# hand; tests/test_environment.py fails when it drifts from the lock.",
+        "#   conda env create -f environment.yml && conda activate repro",
+        "name: repro",
+        "channels:",
+        "  - conda-forge",
+        "dependencies:",
+        f"  - python={python}",
+        "  - pip",
+        "  - pip:",
+    ]
     lines += [f"      - {name}=={version}" for name, version in sorted(pins.items())]
     lines += ["      - -e ."]
     return "\n".join(lines) + "\n"
@@ -103,6 +109,7 @@ def environment_yml(pins: dict[str, str], python: str = "3.11") -> str:
 def environment_pins(path: Path = ENVIRONMENT) -> dict[str, str]:
     """The pip pins of ``environment.yml``."""
     import yaml
+
     deps = yaml.safe_load(Path(path).read_text())["dependencies"]
     pip = next(d["pip"] for d in deps if isinstance(d, dict))
     return {canonicalize_name(p.split("==")[0]): p.split("==")[1] for p in pip if "==" in p}

@@ -1,8 +1,9 @@
 """ResNet backbones and loading them from any checkpoint the repository understands.
 
 Formats (``checkpoint_format`` tells them apart):
-  * ``repro``       this repository's training checkpoints: ``{"format": "repro", "arch", "mode", "model": state_dict, ...}``
-                    where ``model`` is a ``MoCo`` state dict (``encoder_q.*``) or a supervised ResNet's.
+  * ``repro``       this repository's training checkpoints:
+                    ``{"format": "repro", "arch", "mode", "model": state_dict, ...}`` where ``model`` is a ``MoCo``
+                    state dict (``encoder_q.*``) or a supervised ResNet's.
   * ``moco``        the official MoCo v2 release (``moco_v2_800ep_pretrain.pth.tar``): ``{"state_dict":
                     {"module.encoder_q.*", "module.encoder_k.*", "module.queue", "module.queue_ptr"}, ...}``.
   * ``torchvision`` a plain torchvision ResNet ``state_dict`` file (``conv1.weight``, ..., ``fc.weight``).
@@ -12,6 +13,7 @@ A backbone is a torchvision ResNet with ``fc = Identity`` (the pooled representa
 wrong file is an error, never a silent random initialisation (the official MoCo ``main_lincls.py`` asserts
 the same after loading).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +31,7 @@ from .errors import CheckpointError, DatasetLayoutError
 from .io import file_sha256
 
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101")
-RANDOM_INIT = "random init"   # the name of the seeded randomly initialised network in every table and results.json
+RANDOM_INIT = "random init"  # the name of the seeded randomly initialised network in every table and results.json
 # the input normalisation torchvision's ImageNet ResNets and MoCo v2 were trained with (per RGB channel)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -64,7 +66,8 @@ def supervised_row(modes, weights: str) -> dict[str, str]:
         raise DatasetLayoutError(
             f"supervised_weights = {weights!r} does not exist. The 'ImageNet Supervised' row reads an ImageNet-"
             f"supervised ResNet state_dict; for the paper's ResNet-50 download torchvision's {name} ({url}) to "
-            "that path, pass -p supervised_weights /path/to/weights.pth, or -p supervised_weights '' to drop the row")
+            "that path, pass -p supervised_weights /path/to/weights.pth, or -p supervised_weights '' to drop the row"
+        )
     return {"supervised": str(Path(weights).expanduser())}
 
 
@@ -81,8 +84,10 @@ def parse_arch(arch: str) -> tuple[str, int]:
     base, _, suffix = arch.partition("_w")
     width = int(suffix) if suffix.isdigit() else (64 if not suffix and not _ else -1)
     if base not in ARCHS or width < 4 or width % 4:
-        raise CheckpointError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}, optionally "
-                              "narrowed as <arch>_w<width> with width a multiple of 4 (e.g. resnet18_w16)")
+        raise CheckpointError(
+            f"unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}, optionally "
+            "narrowed as <arch>_w<width> with width a multiple of 4 (e.g. resnet18_w16)"
+        )
     return base, width
 
 
@@ -96,14 +101,14 @@ class _NarrowResNet(torchvision.models.ResNet):
         self.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.fc = nn.Linear(int(512 * self._scale) * block.expansion, num_classes)
-        for m in (self.conv1, self.bn1):        # the initialisation torchvision's ResNet.__init__ applies
+        for m in (self.conv1, self.bn1):  # the initialisation torchvision's ResNet.__init__ applies
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             else:
                 nn.init.ones_(m.weight), nn.init.zeros_(m.bias)
 
     def _make_layer(self, block, planes, blocks, stride=1, dilate=False):
-        if planes == 64:                        # first stage: its input is the narrowed stem
+        if planes == 64:  # first stage: its input is the narrowed stem
             self.inplanes = int(64 * self._scale)
         return super()._make_layer(block, int(planes * self._scale), blocks, stride, dilate)
 
@@ -114,10 +119,12 @@ def build_resnet(arch: str, num_classes: int = 1000) -> nn.Module:
     base, width = parse_arch(arch)
     if width == 64:
         return getattr(torchvision.models, base)(weights=None, num_classes=num_classes)
-    spec = {"resnet18": (torchvision.models.resnet.BasicBlock, [2, 2, 2, 2]),
-            "resnet34": (torchvision.models.resnet.BasicBlock, [3, 4, 6, 3]),
-            "resnet50": (torchvision.models.resnet.Bottleneck, [3, 4, 6, 3]),
-            "resnet101": (torchvision.models.resnet.Bottleneck, [3, 4, 23, 3])}[base]
+    spec = {
+        "resnet18": (torchvision.models.resnet.BasicBlock, [2, 2, 2, 2]),
+        "resnet34": (torchvision.models.resnet.BasicBlock, [3, 4, 6, 3]),
+        "resnet50": (torchvision.models.resnet.Bottleneck, [3, 4, 6, 3]),
+        "resnet101": (torchvision.models.resnet.Bottleneck, [3, 4, 23, 3]),
+    }[base]
     return _NarrowResNet(*spec, width=width, num_classes=num_classes)
 
 
@@ -135,11 +142,29 @@ def build_backbone(arch: str) -> nn.Module:
 
 # What a checkpoint may hold besides tensors and plain containers: NumPy arrays (this repository's
 # checkpoints store NumPy's RNG state, ``np.random.get_state()``). Rebuilding an array runs no user code.
-NUMPY_ARRAY_GLOBALS = {"numpy.ndarray": np.ndarray, "numpy.dtype": np.dtype,
-                       "numpy._core.multiarray._reconstruct": np_multiarray._reconstruct,
-                       "numpy.core.multiarray._reconstruct": np_multiarray._reconstruct}
-_NUMPY_DTYPES = [type(np.dtype(t)) for t in (np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
-                                             np.int64, np.uint64, np.float16, np.float32, np.float64)]
+NUMPY_ARRAY_GLOBALS = {
+    "numpy.ndarray": np.ndarray,
+    "numpy.dtype": np.dtype,
+    "numpy._core.multiarray._reconstruct": np_multiarray._reconstruct,
+    "numpy.core.multiarray._reconstruct": np_multiarray._reconstruct,
+}
+_NUMPY_DTYPES = [
+    type(np.dtype(t))
+    for t in (
+        np.bool_,
+        np.int8,
+        np.uint8,
+        np.int16,
+        np.uint16,
+        np.int32,
+        np.uint32,
+        np.int64,
+        np.uint64,
+        np.float16,
+        np.float32,
+        np.float64,
+    )
+]
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
@@ -150,26 +175,32 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    archive = zipfile.is_zipfile(path)      # torch.save's format since 1.6; anything else is read as corrupt
+    archive = zipfile.is_zipfile(path)  # torch.save's format since 1.6; anything else is read as corrupt
     unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path) if archive else []
     refused = [name for name in unsafe if name not in NUMPY_ARRAY_GLOBALS]
     if refused:
-        raise CheckpointError(f"checkpoint {path} holds Python objects that would run code when loaded "
-                              f"({', '.join(refused[:5])}); it was refused. Load only weights: re-save it from a "
-                              "trusted session as a state_dict of tensors (torch.save(model.state_dict(), ...))")
+        raise CheckpointError(
+            f"checkpoint {path} holds Python objects that would run code when loaded "
+            f"({', '.join(refused[:5])}); it was refused. Load only weights: re-save it from a "
+            "trusted session as a state_dict of tensors (torch.save(model.state_dict(), ...))"
+        )
     try:
-        with torch.serialization.safe_globals([NUMPY_ARRAY_GLOBALS[n] for n in unsafe]
-                                              + _NUMPY_DTYPES):
+        with torch.serialization.safe_globals([NUMPY_ARRAY_GLOBALS[n] for n in unsafe] + _NUMPY_DTYPES):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if not archive:
-            raise CheckpointError(f"checkpoint {path} cannot be read: it is corrupt, not a PyTorch file, or a "
-                                  "pre-1.6 pickle (re-save it with a current torch.save)") from None
-        raise CheckpointError(f"checkpoint {path} was refused by the weights-only loader ({str(exc).splitlines()[0]}); "
-                              "load only weights: re-save it as a state_dict of tensors") from None
+            raise CheckpointError(
+                f"checkpoint {path} cannot be read: it is corrupt, not a PyTorch file, or a "
+                "pre-1.6 pickle (re-save it with a current torch.save)"
+            ) from None
+        raise CheckpointError(
+            f"checkpoint {path} was refused by the weights-only loader ({str(exc).splitlines()[0]}); "
+            "load only weights: re-save it as a state_dict of tensors"
+        ) from None
     except Exception as exc:  # torch raises many types for truncated/corrupt files
-        raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); "
-                              "it is corrupt or not a PyTorch file") from None
+        raise CheckpointError(
+            f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is corrupt or not a PyTorch file"
+        ) from None
 
 
 def checkpoint_format(obj: dict) -> str:
@@ -181,9 +212,11 @@ def checkpoint_format(obj: dict) -> str:
         return "moco"
     if "conv1.weight" in obj or "module.conv1.weight" in obj:
         return "torchvision"
-    raise CheckpointError("unknown checkpoint format: expected this repository's checkpoint, the "
-                          "official MoCo v2 release (state_dict with module.encoder_q.*) or a torchvision "
-                          f"ResNet state_dict; top-level keys are {sorted(obj)[:8]}")
+    raise CheckpointError(
+        "unknown checkpoint format: expected this repository's checkpoint, the "
+        "official MoCo v2 release (state_dict with module.encoder_q.*) or a torchvision "
+        f"ResNet state_dict; top-level keys are {sorted(obj)[:8]}"
+    )
 
 
 def backbone_state_dict(obj: dict) -> dict[str, torch.Tensor]:
@@ -218,6 +251,7 @@ def load_backbone(path: str | os.PathLike | None, arch: str, seed: int = 0) -> n
     except RuntimeError as exc:
         raise CheckpointError(f"checkpoint {path} does not fit {arch}: {str(exc).splitlines()[1]}") from None
     if missing or unexpected:
-        raise CheckpointError(f"checkpoint {path} does not fit {arch}: missing {missing[:5]}, "
-                              f"unexpected {unexpected[:5]}")
+        raise CheckpointError(
+            f"checkpoint {path} does not fit {arch}: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
     return net.eval()

@@ -16,6 +16,7 @@
 
 Nothing in the cache is committed; every file in it is made by a command named in ``MADE_BY``.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,6 +50,8 @@ def artifact(kind: str, *parts: str, cache_dir: str = "") -> Path:
 def require(path: Path, kind: str) -> Path:
     """``path`` if it exists, else a MissingArtifactError naming the notebook or command that makes it."""
     if not Path(path).exists():
-        raise MissingArtifactError(f"{path} does not exist; it is made by {MADE_BY[kind]}. "
-                                   "Run that first (or `repro run` to run every notebook in order).")
+        raise MissingArtifactError(
+            f"{path} does not exist; it is made by {MADE_BY[kind]}. "
+            "Run that first (or `repro run` to run every notebook in order)."
+        )
     return Path(path)

@@ -2,6 +2,7 @@
 it, so the figure is displayed exactly once by its rich repr. (With ``plt.subplots(); ...;`` the inline
 backend's end-of-cell flush shows it once under papermill but twice under nbval's kernel, and nbval then
 reports different outputs.)"""
+
 from __future__ import annotations
 
 import matplotlib

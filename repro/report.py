@@ -1,6 +1,7 @@
 """Tables for notebooks and the book: one object shown as HTML in the book, as Markdown, and as aligned
 plain text (what nbval compares). Glue a ``Table`` with ``myst_nb.glue`` to show it on the results page
 (cross-document glue renders by mime priority, where HTML comes first)."""
+
 from __future__ import annotations
 
 import html
@@ -30,14 +31,12 @@ class Table:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(str(h))}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-                       for row in self.cells)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self.cells)
         cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
         return f'<table class="repro-table">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
     def _repr_markdown_(self) -> str:
-        lines = ["| " + " | ".join(map(str, self.header)) + " |",
-                 "|" + "---|" * len(self.header)]
+        lines = ["| " + " | ".join(map(str, self.header)) + " |", "|" + "---|" * len(self.header)]
         lines += ["| " + " | ".join(row) + " |" for row in self.cells]
         return (f"{self.caption}\n\n" if self.caption else "") + "\n".join(lines)
 
@@ -54,6 +53,7 @@ class Text:
     """Prose computed from results (a chapter's "What we saw"): Markdown in notebooks, HTML for the book's
     cross-document glue (which does not render Markdown), the raw text for nbval. Paragraphs are separated
     by blank lines; ``**bold**`` is kept."""
+
     text: str
 
     def _repr_markdown_(self) -> str:

@@ -15,6 +15,7 @@ point training, convolutions, resampling or JPEG decoding legitimately move in t
 CPU code path to another. Those cells are tagged ``nbval-ignore-output`` (the book still shows them) and
 their numbers are checked here instead, each within the tolerance stated in ``TOLERANCES``.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -40,6 +41,7 @@ Value = float | int | str | bool | None
 class Tolerance:
     """``|fresh - committed| <= abs_tol + rel_tol * |committed|`` for keys matching ``pattern``
     (``fnmatch`` on ``"<notebook>/<key>"``); the first matching entry applies, no match means exact."""
+
     pattern: str
     abs_tol: float
     rel_tol: float
@@ -54,7 +56,7 @@ def parts_dir(cache_dir: str = "") -> Path:
 def _plain(key: str, value: Any) -> Value:
     if isinstance(value, (bool, str)) or value is None:
         return value
-    if hasattr(value, "item"):                      # numpy / torch scalars
+    if hasattr(value, "item"):  # numpy / torch scalars
         value = value.item()
     if isinstance(value, int):
         return value
@@ -78,8 +80,12 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Value]:
     return out
 
 
-def record(notebook: str, values: Mapping[str, Any], cache_dir: str = "",
-           headline: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
+def record(
+    notebook: str,
+    values: Mapping[str, Any],
+    cache_dir: str = "",
+    headline: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
     """Writes a chapter's numbers (``{key: number | str | bool}``) to ``<parts>/<notebook>.json``; a non-finite
     float is stored as null. Returns the file.
 
@@ -122,8 +128,9 @@ def collect(parts: str | os.PathLike) -> dict[str, dict[str, Value]]:
     """``{notebook: {key: value}}`` of every part file in ``parts``."""
     files = sorted(f for f in Path(parts).glob("*.json") if not f.name.endswith(f"{HEADLINE}.json"))
     if not files:
-        raise ReproError(f"no results in {parts}: the chapters record them when they run "
-                         "(`repro run`, or nbval in `make test`)")
+        raise ReproError(
+            f"no results in {parts}: the chapters record them when they run (`repro run`, or nbval in `make test`)"
+        )
     return {f.stem: json.loads(f.read_text()) for f in files}
 
 
@@ -131,12 +138,20 @@ def machine() -> dict[str, Any]:
     """What the numbers were computed on."""
     import torch
 
-    cpu = next((ln.split(":", 1)[1].strip() for ln in _cpuinfo() if ln.startswith("model name")),
-               platform.processor() or platform.machine())
-    return {"cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            "python": platform.python_version(), "platform": platform.platform()}
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in _cpuinfo() if ln.startswith("model name")),
+        platform.processor() or platform.machine(),
+    )
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def _cpuinfo() -> list[str]:
@@ -148,8 +163,13 @@ def _cpuinfo() -> list[str]:
 
 def write_results(path: str | os.PathLike, preset: str, parts: str | os.PathLike) -> dict[str, Any]:
     """Gathers the parts into ``path`` (atomically) with the preset, the lock's hash and the machine."""
-    out = {"preset": preset, "lock_sha256": lock_sha256() if LOCK.exists() else None,
-           "machine": machine(), "results": collect(parts), **collect_headline(parts)}
+    out = {
+        "preset": preset,
+        "lock_sha256": lock_sha256() if LOCK.exists() else None,
+        "machine": machine(),
+        "results": collect(parts),
+        **collect_headline(parts),
+    }
     save_json(out, path)
     return out
 
@@ -163,35 +183,62 @@ def write_results(path: str | os.PathLike, preset: str, parts: str | os.PathLike
 # downstream of it (losses, accuracies, invariance of the trained models, Table 5) moves like a change of
 # seed, not in the last digits: those bounds are wide, and say so.
 TOLERANCES: tuple[Tolerance, ...] = (
-    Tolerance("02_generating_tracks/proposal_recall", 0.005, 0.0, "selective search on decoded JPEG; not seen "
-              "to move, 0.005 = 3 of 662 object instances"),
+    Tolerance(
+        "02_generating_tracks/proposal_recall",
+        0.005,
+        0.0,
+        "selective search on decoded JPEG; not seen to move, 0.005 = 3 of 662 object instances",
+    ),
     Tolerance("02_generating_tracks/*precision", 0.02, 0.0, "JPEG decode and resize move proposals; seen 0.004"),
     Tolerance("02_generating_tracks/*recall", 0.02, 0.0, "JPEG decode and resize move proposals; seen 0.007"),
     Tolerance("02_generating_tracks/tracks", 0.0, 0.01, "threshold quantiles of float scores; seen 0.24%"),
     Tolerance("02_generating_tracks/log10_max_score", 1e-4, 0.0, "float32 convolutions; seen 1.3e-6"),
     Tolerance("02_generating_tracks/*_median", 1e-5, 0.0, "float32 convolutions; seen 1.2e-8"),
     Tolerance("02_generating_tracks/rank_one_share_last", 1e-5, 0.0, "float32 convolutions; seen 5.7e-8"),
-    Tolerance("03_training/*_top1.random init", 0.01, 0.0, "seeded random network, float32 features; one of the "
-              "held-out images flipping a near-tie is 0.0083"),
-    Tolerance("03_training/colour_histogram_knn", 0.01, 0.0, "integer histograms; float32 similarities can flip a "
-              "near-tie (0.0083 per image)"),
-    Tolerance("03_training/*_top1.*", 0.15, 0.0, "share of the held-out images for trained models: a different "
-              "CPU path changes the training trajectory like a change of seed (bound not yet measured on the "
-              "all-SSE4 path; the seed-to-seed spread of the probe benchmark is up to 0.1)"),
+    Tolerance(
+        "03_training/*_top1.random init",
+        0.01,
+        0.0,
+        "seeded random network, float32 features; one of the held-out images flipping a near-tie is 0.0083",
+    ),
+    Tolerance(
+        "03_training/colour_histogram_knn",
+        0.01,
+        0.0,
+        "integer histograms; float32 similarities can flip a near-tie (0.0083 per image)",
+    ),
+    Tolerance(
+        "03_training/*_top1.*",
+        0.15,
+        0.0,
+        "share of the held-out images for trained models: a different "
+        "CPU path changes the training trajectory like a change of seed (bound not yet measured on the "
+        "all-SSE4 path; the seed-to-seed spread of the probe benchmark is up to 0.1)",
+    ),
     Tolerance("03_training/*.acc", 0.2, 0.0, "share of 320 queries; training diverges; seen 0.09"),
-    *(Tolerance(f"03_training/*.{k}", 0.1, 0.0, "mean loss of 10 steps; training diverges; seen 0.042")
-      for k in ("first", "full", "last")),
-    Tolerance("04_invariance/tau.*", 0.7, 0.0, "Kendall tau over 5 models moves in steps of 0.13-0.2; "
-              "the ranking of the smoke-scale models is not stable (seen 0.8 -> 0.53, 0.73 -> 0.4)"),
+    *(
+        Tolerance(f"03_training/*.{k}", 0.1, 0.0, "mean loss of 10 steps; training diverges; seen 0.042")
+        for k in ("first", "full", "last")
+    ),
+    Tolerance(
+        "04_invariance/tau.*",
+        0.7,
+        0.0,
+        "Kendall tau over 5 models moves in steps of 0.13-0.2; "
+        "the ranking of the smoke-scale models is not stable (seen 0.8 -> 0.53, 0.73 -> 0.4)",
+    ),
     Tolerance("04_invariance/*.random init.*", 0.0, 1e-3, "seeded random network, float32; seen 5.3e-5"),
     Tolerance("04_invariance/invariance.*.random init", 0.0, 1e-3, "seeded random network, float32; seen 5.3e-5"),
     Tolerance("04_invariance/invariance.*", 0.0, 0.25, "class-conditional K=25 of trained models; seen 12%"),
-    Tolerance("04_invariance/*.Goodfellow", 0.0, 0.6, "trained models, fixed-rate threshold on 576 samples; "
-              "seen 43% (49.7 -> 71.2)"),
+    Tolerance(
+        "04_invariance/*.Goodfellow",
+        0.0,
+        0.6,
+        "trained models, fixed-rate threshold on 576 samples; seen 43% (49.7 -> 71.2)",
+    ),
     Tolerance("04_invariance/*.class-conditional K=*", 0.0, 0.25, "trained models; seen 12%"),
     Tolerance("04_invariance/*.released K=*", 0.0, 0.12, "trained models; seen 5.1%"),
-    Tolerance("05_part_segmentation/*", 0.6, 0.0, "pixel accuracy (%) of decoders on trained encoders; "
-              "seen 0.28"),
+    Tolerance("05_part_segmentation/*", 0.6, 0.0, "pixel accuracy (%) of decoders on trained encoders; seen 0.28"),
 )
 
 
@@ -199,8 +246,11 @@ def tolerance_for(name: str, tolerances: tuple[Tolerance, ...] = TOLERANCES) -> 
     return next((t for t in tolerances if fnmatch.fnmatchcase(name, t.pattern)), None)
 
 
-def compare(fresh: Mapping[str, Mapping[str, Value]], committed: Mapping[str, Mapping[str, Value]],
-            tolerances: tuple[Tolerance, ...] = TOLERANCES) -> list[str]:
+def compare(
+    fresh: Mapping[str, Mapping[str, Value]],
+    committed: Mapping[str, Mapping[str, Value]],
+    tolerances: tuple[Tolerance, ...] = TOLERANCES,
+) -> list[str]:
     """Every difference between two ``results`` mappings that its tolerance does not allow, one line
     each (missing and extra keys included); empty when they agree."""
     problems = []
@@ -220,8 +270,9 @@ def compare(fresh: Mapping[str, Mapping[str, Value]], committed: Mapping[str, Ma
             if numeric and tol is not None:
                 allowed = tol.abs_tol + tol.rel_tol * abs(y)
                 if abs(x - y) > allowed:
-                    problems.append(f"{name}: fresh {x} vs committed {y}, |diff| {abs(x - y):.4g} > {allowed:.4g}"
-                                    f" ({tol.why})")
+                    problems.append(
+                        f"{name}: fresh {x} vs committed {y}, |diff| {abs(x - y):.4g} > {allowed:.4g} ({tol.why})"
+                    )
             elif x != y:
                 problems.append(f"{name}: fresh {x!r} vs committed {y!r} (compared exactly)")
     return problems
@@ -229,8 +280,12 @@ def compare(fresh: Mapping[str, Mapping[str, Value]], committed: Mapping[str, Ma
 
 def add_arguments(parser) -> None:
     parser.add_argument("fresh", help="a results.json (or a folder of chapter parts)")
-    parser.add_argument("committed", nargs="?", default="results/smoke.json",
-                        help="the results.json to compare with (default: results/smoke.json)")
+    parser.add_argument(
+        "committed",
+        nargs="?",
+        default="results/smoke.json",
+        help="the results.json to compare with (default: results/smoke.json)",
+    )
 
 
 def load(path: str | os.PathLike) -> dict[str, dict[str, Value]]:
@@ -247,6 +302,8 @@ def main(args) -> int:
     problems = compare(load(args.fresh), load(args.committed))
     for line in problems:
         print(line)
-    print(f"{args.fresh} vs {args.committed}: " + (f"{len(problems)} difference(s) beyond tolerance"
-                                                    if problems else "every number within its tolerance"))
+    print(
+        f"{args.fresh} vs {args.committed}: "
+        + (f"{len(problems)} difference(s) beyond tolerance" if problems else "every number within its tolerance")
+    )
     return 1 if problems else 0

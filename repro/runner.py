@@ -11,6 +11,7 @@
   with no injected cell (the smoke defaults of the cell itself) and stores the outputs in the pair.
 * Notebooks run in dependency order (``CONSUMES``/``PRODUCES``), whatever order they were named in.
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .config import (PRESETS, CommandLineParser, Config, add_parameter_option, coerce, describe_parameters,
-                     leaf_types)
-from .errors import ConfigError, ReproError
+from .config import PRESETS, CommandLineParser, Config, add_parameter_option, coerce, describe_parameters, leaf_types
 from .data.layouts import check_roots
+from .errors import ConfigError, ReproError
 from .paths import REPO_ROOT
 from .results import RESULTS_ENV, write_results
 
@@ -33,11 +33,14 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 KERNEL = "python3"
 
 # Which cache artifacts (kinds of repro.paths.MADE_BY) each notebook makes and needs.
-PRODUCES = {"00_sample_data": {"samples"}, "02_generating_tracks": {"tracks"},
-            "03_training": {"checkpoints"}}
-CONSUMES = {"01_dataset_creation": {"samples"}, "02_generating_tracks": {"samples"},
-            "03_training": {"samples", "tracks"}, "04_invariance": {"samples", "checkpoints"},
-            "05_part_segmentation": {"samples", "checkpoints"}}
+PRODUCES = {"00_sample_data": {"samples"}, "02_generating_tracks": {"tracks"}, "03_training": {"checkpoints"}}
+CONSUMES = {
+    "01_dataset_creation": {"samples"},
+    "02_generating_tracks": {"samples"},
+    "03_training": {"samples", "tracks"},
+    "04_invariance": {"samples", "checkpoints"},
+    "05_part_segmentation": {"samples", "checkpoints"},
+}
 
 
 class NotebookFailed(ReproError):
@@ -46,8 +49,8 @@ class NotebookFailed(ReproError):
 
 @dataclass(frozen=True)
 class Notebook:
-    name: str          # e.g. "03_training"
-    source: Path       # the canonical py:percent file
+    name: str  # e.g. "03_training"
+    source: Path  # the canonical py:percent file
 
     @property
     def ipynb(self) -> Path:
@@ -68,8 +71,7 @@ def resolve(names: list[str] | None, notebook_dir: Path | None = None) -> list[N
         key = Path(name).stem
         hits = [nb for nb in nbs if key in (nb.name, nb.name[:2], nb.name[3:])]
         if len(hits) != 1:
-            raise ConfigError(f"unknown notebook {name!r}; available: "
-                              + ", ".join(nb.name for nb in nbs))
+            raise ConfigError(f"unknown notebook {name!r}; available: " + ", ".join(nb.name for nb in nbs))
         if hits[0] not in chosen:
             chosen.append(hits[0])
     return dependency_order(chosen)
@@ -79,9 +81,11 @@ def dependency_order(nbs: list[Notebook]) -> list[Notebook]:
     """Producers before consumers; otherwise by number. Raises on a cycle."""
     remaining, ordered = sorted(nbs, key=lambda nb: nb.name), []
     while remaining:
-        ready = [nb for nb in remaining
-                 if not any(CONSUMES.get(nb.name, set()) & PRODUCES.get(o.name, set())
-                            for o in remaining if o is not nb)]
+        ready = [
+            nb
+            for nb in remaining
+            if not any(CONSUMES.get(nb.name, set()) & PRODUCES.get(o.name, set()) for o in remaining if o is not nb)
+        ]
         if not ready:
             raise ReproError("notebook dependencies form a cycle: " + ", ".join(n.name for n in remaining))
         ordered.append(ready[0])
@@ -91,6 +95,7 @@ def dependency_order(nbs: list[Notebook]) -> list[Notebook]:
 
 def read(nb: Notebook):
     import jupytext
+
     return jupytext.read(nb.source)
 
 
@@ -101,15 +106,14 @@ def parameters_cell(notebook) -> dict[str, Any]:
         raise ReproError(f"a notebook needs exactly one cell tagged 'parameters', found {len(cells)}")
     out = {}
     for node in ast.parse(cells[0].source).body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
-            raise ReproError("the parameters cell may only hold `name = literal` lines, found: "
-                             + ast.unparse(node))
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ReproError("the parameters cell may only hold `name = literal` lines, found: " + ast.unparse(node))
         try:
             out[node.targets[0].id] = ast.literal_eval(node.value)
         except ValueError:
-            raise ReproError("the parameters cell may only hold literals (papermill replaces them), found: "
-                             + ast.unparse(node)) from None
+            raise ReproError(
+                "the parameters cell may only hold literals (papermill replaces them), found: " + ast.unparse(node)
+            ) from None
     return out
 
 
@@ -121,10 +125,15 @@ def build_parameters(nb: Notebook, preset: str, overrides: dict[str, Any]) -> di
     names = parameters_cell(read(nb))
     unknown = sorted(set(overrides) - set(names))
     if unknown:
-        raise ConfigError(f"{nb.name} has no parameter {', '.join(map(repr, unknown))}.\n"
-                          + describe_parameters([n for n in names if n != "preset"]).replace(
-                              "valid parameters", f"valid parameters of {nb.name}")
-                          + "\n  preset: str (one of " + ", ".join(PRESETS) + ")")
+        raise ConfigError(
+            f"{nb.name} has no parameter {', '.join(map(repr, unknown))}.\n"
+            + describe_parameters([n for n in names if n != "preset"]).replace(
+                "valid parameters", f"valid parameters of {nb.name}"
+            )
+            + "\n  preset: str (one of "
+            + ", ".join(PRESETS)
+            + ")"
+        )
     values = Config.preset(preset).flat()
     types = leaf_types()
     params: dict[str, Any] = {}
@@ -146,31 +155,45 @@ def execute(nb: Notebook, output: Path, parameters: dict[str, Any] | None, progr
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         return papermill.execute_notebook(
-            read(nb), str(output), parameters=parameters or None, kernel_name=KERNEL,
-            language="python", progress_bar=progress, log_output=False, cwd=str(nb.source.parent))
+            read(nb),
+            str(output),
+            parameters=parameters or None,
+            kernel_name=KERNEL,
+            language="python",
+            progress_bar=progress,
+            log_output=False,
+            cwd=str(nb.source.parent),
+        )
     except PapermillExecutionError as exc:
         raise NotebookFailed(
             f"{nb.name} failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
             f"{exc.ename}: {exc.evalue}\n  the partial executed copy is {output}\n"
-            f"  failing cell:\n" + "\n".join("    " + ln for ln in exc.source.splitlines()[:12])) from None
+            f"  failing cell:\n" + "\n".join("    " + ln for ln in exc.source.splitlines()[:12])
+        ) from None
 
 
-def run(names: list[str] | None = None, preset: str = "smoke", overrides: dict[str, Any] | None = None,
-        output_dir: str | Path | None = None) -> list[Path]:
+def run(
+    names: list[str] | None = None,
+    preset: str = "smoke",
+    overrides: dict[str, Any] | None = None,
+    output_dir: str | Path | None = None,
+) -> list[Path]:
     """Executes notebooks in dependency order; returns the executed copies' paths."""
     nbs = resolve(names)
     overrides = overrides or {}
     _check_overrides_used(nbs, overrides)
-    plans = [(nb, build_parameters(nb, preset, {k: v for k, v in overrides.items()
-                                                if k in parameters_cell(read(nb))}))
-             for nb in nbs]
-    for _, params in plans:      # a missing dataset stops here, before any kernel starts
+    plans = [
+        (nb, build_parameters(nb, preset, {k: v for k, v in overrides.items() if k in parameters_cell(read(nb))}))
+        for nb in nbs
+    ]
+    for _, params in plans:  # a missing dataset stops here, before any kernel starts
         check_roots(params)
     out_dir = Path(output_dir) if output_dir else REPO_ROOT / "runs" / preset
     parts = out_dir / "results.d"
     with _recording_into(parts, [nb for nb, _ in plans]):
-        executed = [_timed(nb, out_dir / f"{nb.name}.ipynb", params, i, len(plans))
-                    for i, (nb, params) in enumerate(plans)]
+        executed = [
+            _timed(nb, out_dir / f"{nb.name}.ipynb", params, i, len(plans)) for i, (nb, params) in enumerate(plans)
+        ]
     write_results(out_dir / "results.json", preset, parts)
     print(f"results: {out_dir / 'results.json'}", file=sys.stderr, flush=True)
     return executed
@@ -203,8 +226,9 @@ def _check_overrides_used(nbs: list[Notebook], overrides: dict[str, Any]) -> Non
     listing = describe_parameters(sorted(known - {"preset"}))
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ConfigError(f"no notebook among {', '.join(nb.name for nb in nbs)} has parameter(s) "
-                          f"{', '.join(unknown)}.\n" + listing)
+        raise ConfigError(
+            f"no notebook among {', '.join(nb.name for nb in nbs)} has parameter(s) {', '.join(unknown)}.\n" + listing
+        )
     for name, value in overrides.items():
         try:
             coerce(name, value)
@@ -240,8 +264,9 @@ def refresh(names: list[str] | None = None, work_dir: str | Path | None = None) 
             if cell.cell_type == "code":
                 cell.outputs = done.outputs
                 cell.execution_count = done.execution_count
-        paired.metadata.setdefault("kernelspec", {"display_name": "Python 3 (ipykernel)",
-                                                  "language": "python", "name": KERNEL})
+        paired.metadata.setdefault(
+            "kernelspec", {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL}
+        )
         jupytext.write(paired, nb.ipynb, fmt="ipynb")
         written.append(nb.ipynb)
     write_results(work / "results.json", "smoke", work / "results.d")
@@ -249,13 +274,19 @@ def refresh(names: list[str] | None = None, work_dir: str | Path | None = None) 
 
 
 def add_arguments(parser: CommandLineParser) -> None:
-    parser.add_argument("notebooks", nargs="*", help="notebook names (e.g. 03_training, 03 or training); "
-                        "default: all, in dependency order")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        help="notebook names (e.g. 03_training, 03 or training); default: all, in dependency order",
+    )
     parser.add_argument("--preset", default="smoke", choices=PRESETS)
-    add_parameter_option(parser)      # validated against the notebooks and the config
+    add_parameter_option(parser)  # validated against the notebooks and the config
     parser.add_argument("--output-dir", default=None, help="where executed copies go (default runs/<preset>)")
-    parser.add_argument("--refresh", action="store_true",
-                        help="store the smoke-preset outputs in the paired .ipynb (what `make notebooks` does)")
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="store the smoke-preset outputs in the paired .ipynb (what `make notebooks` does)",
+    )
 
 
 def main(args) -> int:

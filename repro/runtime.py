@@ -1,4 +1,5 @@
 """Device, seeding and progress bars: the few run-time facts every module shares."""
+
 from __future__ import annotations
 
 import contextlib
@@ -10,17 +11,17 @@ from typing import Iterable, Iterator, TypeVar
 import numpy as np
 import torch
 
+from .errors import ConfigError
+
 T = TypeVar("T")
 
 
 def resolve_device(device: str = "cpu") -> torch.device:
-    """"auto" picks CUDA when present; an explicit "cuda" without a GPU is a clear error."""
+    """ "auto" picks CUDA when present; an explicit "cuda" without a GPU is a clear error."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        from .errors import ConfigError
-        raise ConfigError(f"device {device!r} was asked for but CUDA is not available; use device='cpu' "
-                          "or 'auto'")
+        raise ConfigError(f"device {device!r} was asked for but CUDA is not available; use device='cpu' or 'auto'")
     return torch.device(device)
 
 
@@ -51,4 +52,5 @@ def progress_enabled() -> bool:
 
 def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, **kw) -> Iterator[T]:
     from tqdm import tqdm
+
     return iter(tqdm(iterable, desc=desc, total=total, disable=not progress_enabled(), **kw))

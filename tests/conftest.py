@@ -1,4 +1,5 @@
 """Shared fixtures. Area-specific fixtures live in tests/<area>/conftest.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,12 @@ from repro.config import Config
 
 
 def pytest_addoption(parser):
-    parser.addoption("--fresh-results", default=None, metavar="DIR",
-                     help="chapter results of a fresh execution (make test passes <test cache>/results)")
+    parser.addoption(
+        "--fresh-results",
+        default=None,
+        metavar="DIR",
+        help="chapter results of a fresh execution (make test passes <test cache>/results)",
+    )
 
 
 @pytest.fixture
@@ -18,8 +23,10 @@ def fresh_results(request):
     command that provides it, when pytest was not given one."""
     folder = request.config.getoption("--fresh-results")
     if folder is None:
-        pytest.skip("needs a fresh execution of every chapter: `make test` runs it (or pytest "
-                    "--fresh-results <cache>/results -m fresh_run after nbval)")
+        pytest.skip(
+            "needs a fresh execution of every chapter: `make test` runs it (or pytest "
+            "--fresh-results <cache>/results -m fresh_run after nbval)"
+        )
     return folder
 
 
@@ -45,8 +52,21 @@ def tmp_cache(tmp_path, monkeypatch):
 def tiny_samples_cfg() -> Config:
     """Sample sizes small enough to build in a second or two."""
     return Config.smoke().replace(
-        sample_clips=("carphone_pristine",), sample_max_side=64, synthetic_videos=1,
-        synthetic_video_frames=6, synthetic_video_size=48, synthetic_categories=6,
-        instances_per_category=3, train_instances=2, images_per_instance=2, heldout_images_per_instance=1,
-        synthetic_image_size=32, world_videos=2, world_video_frames=6, world_video_size=48, part_objects_per_category=4,
-        trajectories_per_category=1, trajectory_len=3)
+        sample_clips=("carphone_pristine",),
+        sample_max_side=64,
+        synthetic_videos=1,
+        synthetic_video_frames=6,
+        synthetic_video_size=48,
+        synthetic_categories=6,
+        instances_per_category=3,
+        train_instances=2,
+        images_per_instance=2,
+        heldout_images_per_instance=1,
+        synthetic_image_size=32,
+        world_videos=2,
+        world_video_frames=6,
+        world_video_size=48,
+        part_objects_per_category=4,
+        trajectories_per_category=1,
+        trajectory_len=3,
+    )

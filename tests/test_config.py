@@ -1,21 +1,34 @@
 import pytest
 
-from repro.config import (CommandLineParser, Config, ConfigError, add_parameter_option, coerce,
-                          config_from_args, describe_parameters, from_notebook_parameters, leaf_sections)
+from repro.config import (
+    CommandLineParser,
+    Config,
+    ConfigError,
+    add_parameter_option,
+    coerce,
+    config_from_args,
+    describe_parameters,
+    from_notebook_parameters,
+    leaf_sections,
+)
 
 
 def test_leaf_names_are_unique_and_cover_every_section():
     where = leaf_sections()
-    assert set(where.values()) == {"run", "samples", "video", "tracks", "train", "invariance",
-                                   "segmentation"}
+    assert set(where.values()) == {"run", "samples", "video", "tracks", "train", "invariance", "segmentation"}
     assert len(where) == len(Config.smoke().flat())
 
 
 def test_paper_preset_holds_the_supplement_and_moco_v2_values():
     p = Config.paper().flat()
     assert p["arch"] == "resnet50" and p["image_size"] == 224
-    assert (p["lr"], p["batch_size"], p["queue_size"], p["moco_momentum"], p["temperature"]) == \
-        (0.03, 256, 65536, 0.999, 0.2)
+    assert (p["lr"], p["batch_size"], p["queue_size"], p["moco_momentum"], p["temperature"]) == (
+        0.03,
+        256,
+        65536,
+        0.999,
+        0.2,
+    )
     assert p["mlp"] and p["cosine"] and p["epochs"] == 200 and p["train_steps"] == 0
     assert p["max_proposals"] == 300
     assert (p["num_chunks"], p["chunk_len"], p["pair_gap"]) == (4, 60, 40)
@@ -73,13 +86,16 @@ def parameter_parser() -> CommandLineParser:
     return p
 
 
-@pytest.mark.parametrize("argv", [
-    ["-p", "chunk_len", "30", "-p", "pair_gap", "10"],                 # papermill's form
-    ["-p", "chunk_len=30", "-p", "pair_gap=10"],                       # one word
-    ["-pchunk_len=30", "--param", "pair_gap", "10"],
-    ["--param=chunk_len=30", "--parameter", "pair_gap=10"],
-    ["-p", "chunk_len = 30", "-ppair_gap", "10"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-p", "chunk_len", "30", "-p", "pair_gap", "10"],  # papermill's form
+        ["-p", "chunk_len=30", "-p", "pair_gap=10"],  # one word
+        ["-pchunk_len=30", "--param", "pair_gap", "10"],
+        ["--param=chunk_len=30", "--parameter", "pair_gap=10"],
+        ["-p", "chunk_len = 30", "-ppair_gap", "10"],
+    ],
+)
 def test_both_parameter_forms_give_the_same_config(argv):
     args = parameter_parser().parse_args(argv)
     assert args.param == [["chunk_len", "30"], ["pair_gap", "10"]]
@@ -94,9 +110,15 @@ def test_a_parameter_leaves_positionals_and_values_alone():
     assert parameter_parser().parse_args(["-p", "lr", "-0.5"]).param == [["lr", "-0.5"]]
 
 
-@pytest.mark.parametrize("argv, shown", [(["-p", "chunk_len"], "'-p chunk_len'"), (["-p", "=30"], "'-p =30'"),
-                                         (["-p", "chunk_len", "--preset", "paper"], "'-p chunk_len'"),
-                                         (["-p"], "'-p'")])
+@pytest.mark.parametrize(
+    "argv, shown",
+    [
+        (["-p", "chunk_len"], "'-p chunk_len'"),
+        (["-p", "=30"], "'-p =30'"),
+        (["-p", "chunk_len", "--preset", "paper"], "'-p chunk_len'"),
+        (["-p"], "'-p'"),
+    ],
+)
 def test_a_malformed_parameter_is_a_usage_error(argv, shown, capsys):
     with pytest.raises(SystemExit) as exc:
         parameter_parser().parse_args(argv)

@@ -1,10 +1,11 @@
 """The lock, pyproject.toml, environment.yml and the installed environment agree, and the README, Makefile
 and CI entry point keep their promises."""
+
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 from repro import lockfile
@@ -22,7 +23,7 @@ def _pyproject() -> dict[str, str]:
 
 
 def test_lock_pins_every_package_exactly_and_satisfies_pyproject():
-    pins = lockfile.read_lock()                       # raises on any line that is not name==version
+    pins = lockfile.read_lock()  # raises on any line that is not name==version
     assert {"torch", "opencv-contrib-python-headless", "numpy", "pip", "setuptools"} <= pins.keys()
     problems = lockfile.unmet_ranges(pins, lockfile.project_requirements())
     assert not problems, "\n".join(problems) + f"\nregenerate the lock: {lockfile.FIX_LOCK}"
@@ -30,8 +31,11 @@ def test_lock_pins_every_package_exactly_and_satisfies_pyproject():
 
 def test_installed_environment_equals_the_lock():
     problems = lockfile.differences(lockfile.read_lock(), lockfile.installed())
-    assert not problems, ("the installed environment differs from requirements.lock:\n  "
-                          + "\n  ".join(problems) + f"\nfix: {lockfile.FIX_INSTALLED}")
+    assert not problems, (
+        "the installed environment differs from requirements.lock:\n  "
+        + "\n  ".join(problems)
+        + f"\nfix: {lockfile.FIX_INSTALLED}"
+    )
 
 
 def test_a_changed_pin_is_reported_with_the_fix(tmp_path):
@@ -42,7 +46,8 @@ def test_a_changed_pin_is_reported_with_the_fix(tmp_path):
     problems = lockfile.differences(lockfile.read_lock(lock), lockfile.installed())
     assert problems == [f"numpy: locked 0.0.1, installed {pins['numpy']}"]
     assert lockfile.unmet_ranges(changed, lockfile.project_requirements()) == [
-        "numpy==0.0.1 in the lock is outside pyproject.toml's numpy>=1.24"]
+        "numpy==0.0.1 in the lock is outside pyproject.toml's numpy>=1.24"
+    ]
     fewer = {n: v for n, v in pins.items() if n != "six"}
     assert lockfile.differences(fewer, pins) == [f"six: installed {pins['six']}, not in the lock"]
     assert lockfile.differences(pins, fewer) == [f"six: locked {pins['six']}, not installed"]
@@ -57,7 +62,8 @@ def test_a_malformed_lock_line_names_the_fix(tmp_path):
 
 def test_environment_yml_carries_the_lock():
     assert lockfile.environment_pins() == lockfile.read_lock(), (
-        "environment.yml drifted from requirements.lock: python -m repro.lockfile environment.yml")
+        "environment.yml drifted from requirements.lock: python -m repro.lockfile environment.yml"
+    )
     assert (ROOT / "environment.yml").read_text() == lockfile.environment_yml(lockfile.read_lock())
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
@@ -66,7 +72,7 @@ def test_environment_yml_carries_the_lock():
 
 def test_make_setup_installs_exactly_the_lock():
     make = (ROOT / "Makefile").read_text()
-    setup = make[make.index("$(STAMP):"):make.index("setup: $(STAMP)")]
+    setup = make[make.index("$(STAMP):") : make.index("setup: $(STAMP)")]
     assert "pip install --no-deps -r requirements.lock" in setup
     assert "pip-sync" in setup and "--no-deps --no-build-isolation -e ." in setup
     assert re.search(r"^lock: ", make, re.M) and "pip-compile" in make and "make notebooks" in make
@@ -74,8 +80,19 @@ def test_make_setup_installs_exactly_the_lock():
 
 def test_required_packages_and_console_script():
     deps = _pyproject()
-    for name in ("torch", "torchvision", "opencv-contrib-python-headless", "matplotlib", "jupytext",
-                 "papermill", "nbval", "jupyter-book", "tqdm", "scipy", "scikit-video"):
+    for name in (
+        "torch",
+        "torchvision",
+        "opencv-contrib-python-headless",
+        "matplotlib",
+        "jupytext",
+        "papermill",
+        "nbval",
+        "jupyter-book",
+        "tqdm",
+        "scipy",
+        "scikit-video",
+    ):
         assert name in deps
     assert "<2" in deps["jupyter-book"] and "opencv-python" not in deps
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
@@ -90,7 +107,7 @@ def test_readme_commands_and_ci_entry_point():
     assert commands[-1].strip() == "make test"
     make = (ROOT / "Makefile").read_text()
     assert re.search(r"^test: setup", make, re.M) and "--nbval" in make and "-m venv" in make
-    assert "-m fresh_run" in make and "--fresh-results" in make      # the tolerance test runs after nbval
+    assert "-m fresh_run" in make and "--fresh-results" in make  # the tolerance test runs after nbval
 
 
 def test_repository_is_citable():

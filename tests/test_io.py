@@ -25,6 +25,7 @@ def test_save_npz_and_json_round_trip(tmp_path):
 
 def test_atomic_write_has_the_usual_permissions(tmp_path):
     import os
+
     with atomic_path(tmp_path / "p.txt") as tmp:
         tmp.write_text("x")
     mask = os.umask(0)

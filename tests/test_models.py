@@ -7,8 +7,17 @@ import torch
 import torchvision.transforms.v2.functional as TF
 
 from repro.errors import CheckpointError
-from repro.models import (IMAGENET_MEAN, IMAGENET_STD, build_resnet, checkpoint_format, denormalize, feature_dim,
-                          load_backbone, normalize, read_checkpoint)
+from repro.models import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    build_resnet,
+    checkpoint_format,
+    denormalize,
+    feature_dim,
+    load_backbone,
+    normalize,
+    read_checkpoint,
+)
 
 
 def test_normalize_is_torchvisions_and_denormalize_inverts_it():
@@ -37,17 +46,21 @@ def test_torchvision_state_dict(tmp_path, resnet18_sd):
 
 def test_official_moco_release_format(tmp_path, resnet18_sd):
     sd = {f"module.encoder_q.{k}": v for k, v in resnet18_sd.items() if not k.startswith("fc.")}
-    sd.update({"module.encoder_q.fc.0.weight": torch.zeros(512, 512),
-               "module.encoder_k.conv1.weight": torch.ones(1), "module.queue": torch.zeros(128, 8),
-               "module.queue_ptr": torch.zeros(1, dtype=torch.long)})
+    sd.update(
+        {
+            "module.encoder_q.fc.0.weight": torch.zeros(512, 512),
+            "module.encoder_k.conv1.weight": torch.ones(1),
+            "module.queue": torch.zeros(128, 8),
+            "module.queue_ptr": torch.zeros(1, dtype=torch.long),
+        }
+    )
     torch.save({"epoch": 800, "arch": "resnet18", "state_dict": sd}, tmp_path / "moco.pth.tar")
     assert checkpoint_format(torch.load(tmp_path / "moco.pth.tar")) == "moco"
     assert _same_weights(load_backbone(tmp_path / "moco.pth.tar", "resnet18"), resnet18_sd)
 
 
 def test_repro_format_and_arch_mismatch(tmp_path, resnet18_sd):
-    torch.save({"format": "repro", "arch": "resnet18", "mode": "supervised", "model": resnet18_sd},
-               tmp_path / "c.pt")
+    torch.save({"format": "repro", "arch": "resnet18", "mode": "supervised", "model": resnet18_sd}, tmp_path / "c.pt")
     assert _same_weights(load_backbone(tmp_path / "c.pt", "resnet18"), resnet18_sd)
     with pytest.raises(CheckpointError, match="holds a resnet18, not a resnet50"):
         load_backbone(tmp_path / "c.pt", "resnet50")
@@ -81,7 +94,7 @@ def test_checkpoint_fingerprint_is_the_sha256_of_the_bytes(tmp_path):
     from repro.segmentation.checkpoints import fingerprint
 
     path = tmp_path / "w.pt"
-    path.write_bytes(bytes(range(256)) * 9000)              # several read blocks
+    path.write_bytes(bytes(range(256)) * 9000)  # several read blocks
     full = hashlib.sha256(path.read_bytes()).hexdigest()
     assert checkpoint_sha256(path) == fingerprint(str(path), "resnet18", 0) == full
     assert checkpoint_digest(path) == full[:12]
@@ -93,7 +106,7 @@ def test_a_narrowed_resnet_keeps_torchvisions_names_and_scales_every_width():
     assert list(wide.state_dict()) == list(narrow.state_dict())
     for key, w in wide.state_dict().items():
         n = narrow.state_dict()[key]
-        if w.dim() == 4:                                             # conv: out x in x k x k
+        if w.dim() == 4:  # conv: out x in x k x k
             assert n.shape[0] == w.shape[0] // 4, key
             assert n.shape[1] == (3 if w.shape[1] == 3 else w.shape[1] // 4), key
         elif w.dim() == 1 and key != "fc.bias":

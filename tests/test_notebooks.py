@@ -1,5 +1,6 @@
 """Promises of the notebook pipeline that hold for every chapter: paired and in sync, stored outputs,
 one parameters cell with the smoke defaults, listed in the book, uniform structure."""
+
 import ast
 import json
 import re
@@ -25,7 +26,8 @@ def test_pair_is_in_sync(nb):
     assert nb.ipynb.exists(), f"{nb.ipynb} missing: run `make notebooks`"
     as_py = jupytext.writes(jupytext.read(nb.ipynb), fmt="py:percent")
     assert as_py == nb.source.read_text(), (
-        f"{nb.source.name} and {nb.ipynb.name} differ: edit the .py, then `make notebooks`")
+        f"{nb.source.name} and {nb.ipynb.name} differ: edit the .py, then `make notebooks`"
+    )
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda nb: nb.name)
@@ -47,7 +49,7 @@ def test_parameters_cell_holds_the_smoke_defaults(nb):
         value = tuple(value) if isinstance(value, list) else value
         assert value == smoke[name], f"{name} = {value!r} but the smoke preset says {smoke[name]!r}"
     source = nb.source.read_text()
-    for name in params:   # every parameter reaches the config
+    for name in params:  # every parameter reaches the config
         assert re.search(rf"\b{name}={name}\b", source), f"{name} is not passed to from_notebook_parameters"
 
 
@@ -78,8 +80,11 @@ def test_every_chapter_records_its_headline_numbers(nb):
     recording = [c for c in cells if f'record("{nb.name}", ' in c.source]
     assert len(recording) == 1, f"{nb.name} must call record({nb.name!r}, {{...}}) once"
     last = ast.parse(recording[0].source).body[-1]
-    assert not (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
-                and getattr(last.value.func, "id", "") == "record"), "record(...) must not end its cell"
+    assert not (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and getattr(last.value.func, "id", "") == "record"
+    ), "record(...) must not end its cell"
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda nb: nb.name)

@@ -1,6 +1,7 @@
 """repro.results: chapters record their headline numbers, the runner gathers them with the preset, the
 lock's hash and the machine, and a fresh run is compared with the committed ``results/smoke.json`` within
 stated tolerances."""
+
 import json
 import math
 from pathlib import Path
@@ -18,11 +19,14 @@ COMMITTED = ROOT / "results" / "smoke.json"
 
 def test_record_and_collect_round_trip(tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "parts"))
-    path = results.record("03_training", {"images.loss": np.float32(6.25), "steps": np.int64(80),
-                                          "mode": "images", "ok": True, "tau": float("nan")})
+    path = results.record(
+        "03_training",
+        {"images.loss": np.float32(6.25), "steps": np.int64(80), "mode": "images", "ok": True, "tau": float("nan")},
+    )
     assert path == tmp_path / "parts" / "03_training.json"
     assert results.collect(tmp_path / "parts") == {
-        "03_training": {"images.loss": 6.25, "steps": 80, "mode": "images", "ok": True, "tau": None}}
+        "03_training": {"images.loss": 6.25, "steps": 80, "mode": "images", "ok": True, "tau": None}
+    }
 
 
 def test_record_defaults_to_the_cache(tmp_cache, monkeypatch):
@@ -56,11 +60,15 @@ def test_compare_relative_exact_and_missing():
     committed = {"nb": {"count": 100, "name": "a", "gone": 1}, "old": {"x": 1}}
     fresh = {"nb": {"count": 109, "name": "b", "new": 2}}
     problems = results.compare(fresh, committed, TOLS)
-    assert problems == ["nb/gone: only in the committed results",
-                        "nb/name: fresh 'b' vs committed 'a' (compared exactly)",
-                        "nb/new: only in the fresh results", "old: only in the committed results"]
+    assert problems == [
+        "nb/gone: only in the committed results",
+        "nb/name: fresh 'b' vs committed 'a' (compared exactly)",
+        "nb/new: only in the fresh results",
+        "old: only in the committed results",
+    ]
     assert results.compare({"other": {"v": 1.0000001}}, {"other": {"v": 1.0}}, TOLS) == [
-        "other/v: fresh 1.0000001 vs committed 1.0 (compared exactly)"]
+        "other/v: fresh 1.0000001 vs committed 1.0 (compared exactly)"
+    ]
     assert results.compare({"nb": {"v": None}}, {"nb": {"v": None}}, TOLS) == []
 
 
@@ -72,7 +80,7 @@ def test_write_results_names_preset_lock_and_machine(tmp_path, monkeypatch):
     assert out["preset"] == "smoke" and out["lock_sha256"] == lockfile.lock_sha256()
     assert out["results"] == {"01_dataset_creation": {"chunks": 12}}
     assert {"cpu", "torch_threads", "cuda_device", "cpu_capability"} <= out["machine"].keys()
-    assert not list((tmp_path / "run").glob(".*tmp"))                   # written atomically
+    assert not list((tmp_path / "run").glob(".*tmp"))  # written atomically
 
 
 def test_headline_results_go_to_the_top_level_and_are_compared_as_values(tmp_path, monkeypatch):
@@ -113,7 +121,8 @@ def test_committed_results_belong_to_this_lock_and_every_chapter():
     assert committed["preset"] == "smoke"
     assert committed["lock_sha256"] == lockfile.lock_sha256(), (
         "results/smoke.json was computed with another requirements.lock: after `make lock`, run "
-        "`make notebooks` (it refreshes the stored outputs and results/smoke.json) and commit them together")
+        "`make notebooks` (it refreshes the stored outputs and results/smoke.json) and commit them together"
+    )
     assert set(committed["results"]) == {nb.name for nb in runner.available()}
     for values in committed["results"].values():
         assert values and all(v is None or not isinstance(v, float) or math.isfinite(v) for v in values.values())

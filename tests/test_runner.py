@@ -1,4 +1,5 @@
 """The notebook runner: name resolution, dependency order, parameter validation, failures."""
+
 import subprocess
 import sys
 
@@ -8,7 +9,7 @@ from repro import runner
 from repro.errors import ConfigError
 from repro.runner import Notebook
 
-NB = '''# %% [markdown]
+NB = """# %% [markdown]
 # # Tiny
 
 # %% tags=["parameters"]
@@ -18,20 +19,22 @@ lr = 0.03
 
 # %%
 print("chunk", chunk_len, "lr", lr, "preset", preset)
-'''
+"""
 
-FAILING = NB + '''
+FAILING = (
+    NB
+    + """
 # %%
 raise ValueError("broken on purpose")
-'''
+"""
+)
 
 
 @pytest.fixture
 def nb_dir(tmp_path):
     d = tmp_path / "notebooks"
     d.mkdir()
-    for name, text in [("00_sample_data", NB), ("03_training", NB), ("04_invariance", NB),
-                       ("09_failing", FAILING)]:
+    for name, text in [("00_sample_data", NB), ("03_training", NB), ("04_invariance", NB), ("09_failing", FAILING)]:
         (d / f"{name}.py").write_text(text)
     return d
 
@@ -47,11 +50,23 @@ def test_unknown_notebook_lists_the_available_ones(nb_dir):
 
 
 def test_dependency_order_puts_producers_first():
-    nbs = [Notebook(n, None) for n in ("05_part_segmentation", "03_training", "00_sample_data",
-                                       "02_generating_tracks", "01_dataset_creation")]
+    nbs = [
+        Notebook(n, None)
+        for n in (
+            "05_part_segmentation",
+            "03_training",
+            "00_sample_data",
+            "02_generating_tracks",
+            "01_dataset_creation",
+        )
+    ]
     assert [nb.name for nb in runner.dependency_order(nbs)] == [
-        "00_sample_data", "01_dataset_creation", "02_generating_tracks", "03_training",
-        "05_part_segmentation"]
+        "00_sample_data",
+        "01_dataset_creation",
+        "02_generating_tracks",
+        "03_training",
+        "05_part_segmentation",
+    ]
 
 
 def test_repository_notebooks_run_in_dependency_order():
@@ -67,8 +82,10 @@ def test_parameters_are_injected_from_the_preset(nb_dir):
 
 def test_unknown_parameter_and_wrong_type_list_valid_parameters(nb_dir):
     nbs = runner.resolve(["03"], nb_dir)
-    with pytest.raises(ConfigError, match="(?s)no notebook among 03_training has parameter.*chunk_lenn"
-                                          ".*chunk_len: int = 24.*lr: float = 0.03"):
+    with pytest.raises(
+        ConfigError,
+        match="(?s)no notebook among 03_training has parameter.*chunk_lenn.*chunk_len: int = 24.*lr: float = 0.03",
+    ):
         runner._check_overrides_used(nbs, {"chunk_lenn": 3})
     with pytest.raises(ConfigError, match="(?s)'chunk_len' expects int, got 'ten'.*valid parameters"):
         runner._check_overrides_used(nbs, {"chunk_len": "ten"})
@@ -94,10 +111,12 @@ def test_execute_writes_copy_and_names_the_failing_cell(nb_dir, tmp_path):
     runner.execute(Notebook("03_training", nb_dir / "03_training.py"), out, {"chunk_len": 7})
     text = out.read_text()
     assert "chunk 7 lr 0.03 preset smoke" in text and "injected-parameters" in text
-    assert "chunk_len = 24" in (nb_dir / "03_training.py").read_text()   # the source is untouched
+    assert "chunk_len = 24" in (nb_dir / "03_training.py").read_text()  # the source is untouched
     bad = tmp_path / "runs" / "09.ipynb"
-    with pytest.raises(runner.NotebookFailed, match="(?s)09_failing failed in cell .*ValueError: broken on "
-                                                    "purpose.*partial executed copy"):
+    with pytest.raises(
+        runner.NotebookFailed,
+        match="(?s)09_failing failed in cell .*ValueError: broken on purpose.*partial executed copy",
+    ):
         runner.execute(Notebook("09_failing", nb_dir / "09_failing.py"), bad, None)
     assert bad.exists() and "broken on purpose" in bad.read_text()
 
@@ -105,21 +124,25 @@ def test_execute_writes_copy_and_names_the_failing_cell(nb_dir, tmp_path):
 @pytest.mark.parametrize("params", [["-p", "chunk_len", "7", "-p", "lr=0.5"], ["-pchunk_len=7", "-p", "lr", "0.5"]])
 def test_cli_takes_both_parameter_forms(params, monkeypatch):
     from repro.cli import build_parser
+
     calls = []
     monkeypatch.setattr(runner, "run", lambda names, preset, overrides, out: calls.append((names, overrides)) or [])
     args = build_parser("run").parse_args(["run", *params, "03"])
     assert runner.main(args) == 0 and calls == [(["03"], {"chunk_len": "7", "lr": "0.5"})]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["run", "nosuch"], "unknown notebook 'nosuch'"),
-    (["run", "00", "-p", "nosuch", "1"], "has parameter(s) nosuch"),
-    (["run", "00", "-p", "nosuch=1"], "has parameter(s) nosuch"),
-    (["run", "00", "-p", "seed", "zero"], "'seed' expects int"),
-    (["run", "00", "-p", "seed=zero"], "'seed' expects int"),
-    (["run", "00", "-p", "seed"], "expected NAME VALUE or NAME=VALUE"),
-    (["config", "--preset", "papr"], "unknown preset 'papr'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "nosuch"], "unknown notebook 'nosuch'"),
+        (["run", "00", "-p", "nosuch", "1"], "has parameter(s) nosuch"),
+        (["run", "00", "-p", "nosuch=1"], "has parameter(s) nosuch"),
+        (["run", "00", "-p", "seed", "zero"], "'seed' expects int"),
+        (["run", "00", "-p", "seed=zero"], "'seed' expects int"),
+        (["run", "00", "-p", "seed"], "expected NAME VALUE or NAME=VALUE"),
+        (["config", "--preset", "papr"], "unknown preset 'papr'"),
+    ],
+)
 def test_cli_errors_are_one_clear_message(args, message):
     res = subprocess.run([sys.executable, "-m", "repro.cli", *args], capture_output=True, text=True)
     assert res.returncode == 2
@@ -130,11 +153,15 @@ def test_missing_dataset_root_stops_before_running_with_the_layout(tmp_path, mon
     d = tmp_path / "notebooks"
     d.mkdir()
     (d / "01_dataset_creation.py").write_text(
-        '# %% tags=["parameters"]\npreset = "smoke"\ntrackingnet_root = ""\n\n# %%\nprint(1)\n')
+        '# %% tags=["parameters"]\npreset = "smoke"\ntrackingnet_root = ""\n\n# %%\nprint(1)\n'
+    )
     monkeypatch.setattr(runner, "NOTEBOOK_DIR", d)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(runner.ReproError, match="(?s)trackingnet_root = 'data/TrackingNet': no such folder"
-                                                ".*TRAIN_0 ... TRAIN_11.*anno/<seq>.txt.*-p trackingnet_root"):
+    with pytest.raises(
+        runner.ReproError,
+        match="(?s)trackingnet_root = 'data/TrackingNet': no such folder"
+        ".*TRAIN_0 ... TRAIN_11.*anno/<seq>.txt.*-p trackingnet_root",
+    ):
         runner.run(["01"], preset="paper", output_dir=tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
 

@@ -1,4 +1,5 @@
 """Real clips in the TrackingNet layout, and build_samples writing every part into the cache."""
+
 import json
 
 import cv2
@@ -26,7 +27,7 @@ def test_read_video_resizes_and_rejects_a_corrupt_file(tmp_path):
 
 def test_trackingnet_layout_is_zero_based_and_not_padded(tmp_path):
     frames = np.zeros((12, 8, 10, 3), np.uint8)
-    frames[:, :, :, 0] = np.arange(12)[:, None, None] * 20       # a frame index we can read back
+    frames[:, :, :, 0] = np.arange(12)[:, None, None] * 20  # a frame index we can read back
     boxes = np.tile([1, 2, 3, 4], (12, 1)).astype(np.float32)
     clips.write_trackingnet_sequence(tmp_path, "TRAIN_0", "seq", frames, boxes)
     names = sorted(p.name for p in (tmp_path / "TRAIN_0" / "frames" / "seq").iterdir())
@@ -61,7 +62,7 @@ def test_build_samples_writes_every_part_and_reuses_it(tmp_cache, tiny_samples_c
     assert set(traj["transformations"].tolist()) == {"viewpoint", "illumination", "occlusion", "instance"}
     assert json.loads((root / "MANIFEST.json").read_text()) == manifest
     stamp = (root / "images.npz").stat().st_mtime_ns
-    build_samples(tiny_samples_cfg)                      # same parameters: nothing rebuilt
+    build_samples(tiny_samples_cfg)  # same parameters: nothing rebuilt
     assert (root / "images.npz").stat().st_mtime_ns == stamp
     build_samples(tiny_samples_cfg.replace(images_per_instance=3))
     assert np.load(root / "images.npz")["train_images"].shape[0] == 36

@@ -7,6 +7,7 @@ the ``.py`` into ``_downloads/`` and a missing file fails the ``-W`` build. The 
 (``tests/browser``) checks that both links are present and resolve.
 Config: ``chapter_links_notation`` (docname of the glossary, default ``book/notation``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,17 +26,23 @@ def _links(app: Sphinx, doctree: nodes.document) -> None:
         return
     para = nodes.paragraph(classes=["chapter-links"])
     para += nodes.Text("Notation: ")
-    ref = addnodes.pending_xref("", refdomain="std", reftype="doc", reftarget="/" + notation,
-                                refexplicit=True, refwarn=True, refdoc=docname)
+    ref = addnodes.pending_xref(
+        "", refdomain="std", reftype="doc", reftarget="/" + notation, refexplicit=True, refwarn=True, refdoc=docname
+    )
     ref += nodes.inline("", "glossary of symbols", classes=["xref", "std", "std-doc"])
     para += ref
     source = Path(env.doc2path(docname))
     paired = source.with_suffix(".py")
     if source.suffix == ".ipynb" and paired.is_file():
         para += nodes.Text(" · Source: ")
-        dl = addnodes.download_reference("", refdomain="", reftype="download", refexplicit=True,
-                                         reftarget="/" + paired.relative_to(app.srcdir).as_posix(),
-                                         refdoc=docname)
+        dl = addnodes.download_reference(
+            "",
+            refdomain="",
+            reftype="download",
+            refexplicit=True,
+            reftarget="/" + paired.relative_to(app.srcdir).as_posix(),
+            refdoc=docname,
+        )
         dl += nodes.literal("", paired.name, classes=["xref", "download"])
         para += dl
         para += nodes.Text(" (jupytext percent format; the .ipynb with outputs is in the download menu)")

@@ -8,6 +8,7 @@ as relative to ``_static``), so every page loads MathJax, its fonts and its exte
 The browser test (``tests/browser``) checks that no raw TeX is left in any page.
 Config: ``mathjax_local_component`` (the combined component to load, default ``tex-mml-chtml.js``).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -28,8 +29,10 @@ def es5_dir() -> Path:
         mathjax = None
     es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" if mathjax else None
     if es5 is None or not es5.is_dir():
-        raise ExtensionError("MathJax for the offline book is missing: the `django-static-mathjax` package "
-                             "(requirements.lock) is not installed in this environment; run `make setup`.")
+        raise ExtensionError(
+            "MathJax for the offline book is missing: the `django-static-mathjax` package "
+            "(requirements.lock) is not installed in this environment; run `make setup`."
+        )
     return es5
 
 

@@ -6,6 +6,7 @@ compare unequal. sphinx-thebe adds ``const THEBE_JS_URL = ...`` that way, so eve
 constant twice and a reader's console showed "SyntaxError: Identifier 'THEBE_JS_URL' has already been
 declared" (found by the browser test, tests/browser). Harmless when there is no duplicate.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,11 @@ def _dedupe(app: Sphinx, pagename: str, templatename: str, context: dict[str, An
         return
     seen, unique = set(), []
     for js in files:
-        key = (str(getattr(js, "filename", js) or ""), getattr(js, "priority", None),
-               tuple(sorted(getattr(js, "attributes", {}).items())))
+        key = (
+            str(getattr(js, "filename", js) or ""),
+            getattr(js, "priority", None),
+            tuple(sorted(getattr(js, "attributes", {}).items())),
+        )
         if key not in seen:
             seen.add(key)
             unique.append(js)

@@ -18,6 +18,7 @@ The two sentences of "Sampling Frames" describe two different sets, so both are 
     (``pair_mode="random"``, the smoke and paper default because it is what "We sample frames that are at
     least k = 40 frames apart" says and it gives training many more distinct pairs).
 """
+
 from __future__ import annotations
 
 import logging
@@ -87,17 +88,20 @@ def pairs_at_least(chunk_len: int = 60, k: int = 40) -> list[tuple[int, int]]:
     return [(i, j) for i in range(chunk_len) for j in range(i + k, chunk_len)]
 
 
-def sample_frame_pair(chunk_len: int = 60, k: int = 40,
-                      rng: np.random.Generator | int | None = None) -> tuple[int, int]:
+def sample_frame_pair(
+    chunk_len: int = 60, k: int = 40, rng: np.random.Generator | int | None = None
+) -> tuple[int, int]:
     """One pair (i, j) drawn uniformly from ``pairs_at_least(chunk_len, k)`` ("We sample frames that are at
     least k = 40 frames apart"); i < j. ``rng`` is a numpy Generator or a seed."""
     chunk_len = _check_int("chunk_len", chunk_len, 1)
     k = _check_int("k", k, 1)
     if k > chunk_len - 1:
-        raise ConfigError(f"no two frames of a {chunk_len}-frame chunk are k={k} apart; choose "
-                          f"pair_gap <= chunk_len - 1 = {chunk_len - 1}")
+        raise ConfigError(
+            f"no two frames of a {chunk_len}-frame chunk are k={k} apart; choose "
+            f"pair_gap <= chunk_len - 1 = {chunk_len - 1}"
+        )
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    n = chunk_len - k                       # number of admissible i; start i admits n - i partners
+    n = chunk_len - k  # number of admissible i; start i admits n - i partners
     idx = int(rng.integers(n * (n + 1) // 2))
     # pairs are laid out by i: the block of i has n - i entries
     i = 0
@@ -120,13 +124,14 @@ class Chunk:
     frame indices); ``chunk_index`` is c of ``chunk_starts``. ``missing`` are the chunk's frames with no
     file (readers skip them). Frame paths are computed from ``frame_dir`` on demand, so the 120K chunks of
     TrackingNet stay small in memory."""
+
     split: str
     seq: str
     chunk_index: int
     start: int
     length: int
-    frame_dir: Path                  # <root>/<split>/frames/<seq>
-    num_frames: int                  # of the whole video
+    frame_dir: Path  # <root>/<split>/frames/<seq>
+    num_frames: int  # of the whole video
     missing: tuple[int, ...] = ()
 
     @property
@@ -151,8 +156,7 @@ class Chunk:
         return [(self.start + i, self.start + j) for i, j in track_pairs(self.length, k, mode)]
 
 
-def sequence_chunks(dataset: TrackingNet, sequence: Sequence, num_chunks: int,
-                    chunk_len: int) -> list[Chunk]:
+def sequence_chunks(dataset: TrackingNet, sequence: Sequence, num_chunks: int, chunk_len: int) -> list[Chunk]:
     out = []
     frame_dir = dataset.frame_path(sequence.split, sequence.seq, 0).parent
     for c, s in enumerate(chunk_starts(sequence.num_frames, num_chunks, chunk_len)):
@@ -174,6 +178,11 @@ def list_chunks(cfg, dataset: TrackingNet | None = None, source: str = "tracking
             short.append(s)
     if short:
         names = ", ".join(f"{s.name} ({s.num_frames})" for s in short[:5])
-        log.warning("%d video(s) shorter than chunk_len=%d frames give no chunk: %s%s", len(short),
-                    v.chunk_len, names, " ..." if len(short) > 5 else "")
+        log.warning(
+            "%d video(s) shorter than chunk_len=%d frames give no chunk: %s%s",
+            len(short),
+            v.chunk_len,
+            names,
+            " ..." if len(short) > 5 else "",
+        )
     return chunks

@@ -1,5 +1,6 @@
 """Figures of the chapter "Dataset creation and sampling frames" (notebooks/01_dataset_creation). Each
 ``show_*`` returns a closed Figure (``repro.plotting.finish``): end a notebook cell with it."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -37,8 +38,15 @@ def _pairs(ax, chunk_len: int, k: int):
     near = np.array(pairs_at_least(chunk_len, k)).reshape(-1, 2)
     grid = np.array(frame_pairs(chunk_len, k)).reshape(-1, 2)
     ax.scatter(near[:, 0], near[:, 1], s=6, color="tab:blue", label=f"j - i >= {k} ({len(near)})")
-    ax.scatter(grid[:, 0], grid[:, 1], s=60, facecolor="none", edgecolor="tab:red", linewidth=1.5,
-               label=f"V_pairs ({len(grid)})")
+    ax.scatter(
+        grid[:, 0],
+        grid[:, 1],
+        s=60,
+        facecolor="none",
+        edgecolor="tab:red",
+        linewidth=1.5,
+        label=f"V_pairs ({len(grid)})",
+    )
     ax.set_xlim(-1, chunk_len)
     ax.set_ylim(-1, chunk_len)
     ax.set_xlabel("i (first frame)")

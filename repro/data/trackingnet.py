@@ -14,18 +14,21 @@ frame* (listed in ``Sequence.missing``), not a shorter video. Missing and corrup
 run: readers that go over many frames take a ``SkipLog``, which counts every skipped frame, logs the
 first few and gives a summary at the end.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence as Seq
+from typing import Iterable
+from typing import Sequence as Seq
 
 import cv2
 import numpy as np
 
 from ..errors import DatasetLayoutError, ReproError
+from ..paths import artifact, require
 
 log = logging.getLogger("repro.data")
 
@@ -45,6 +48,7 @@ class FrameError(ReproError):
 class Sequence:
     """One video: ``split``/``seq`` with ``num_frames`` frames (0 .. num_frames-1); ``missing`` lists
     the indices below ``num_frames`` that have no file."""
+
     split: str
     seq: str
     num_frames: int
@@ -61,8 +65,9 @@ class SkipLog:
 
     A long run passes one SkipLog to every reader and prints ``summary()`` at the end.
     """
+
     max_warnings: int = 10
-    skipped: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
     def record(self, path: str | os.PathLike, reason: str) -> None:
         self.skipped.append((str(path), reason))
@@ -122,17 +127,20 @@ class TrackingNet:
             raise DatasetLayoutError("no TrackingNet split was given; pass e.g. splits=('TRAIN_0',)")
         unknown = [s for s in self.splits if s not in TRACKINGNET_SPLITS]
         if unknown:
-            raise DatasetLayoutError(f"unknown TrackingNet split(s) {unknown}; valid: "
-                                     f"{', '.join(TRACKINGNET_SPLITS)}")
+            raise DatasetLayoutError(f"unknown TrackingNet split(s) {unknown}; valid: {', '.join(TRACKINGNET_SPLITS)}")
         if not self.root.is_dir():
-            raise DatasetLayoutError(f"TrackingNet root {self.root} does not exist. Set trackingnet_root "
-                                     f"to the folder of the download (or '' for the sample clips).\n{LAYOUT}")
+            raise DatasetLayoutError(
+                f"TrackingNet root {self.root} does not exist. Set trackingnet_root "
+                f"to the folder of the download (or '' for the sample clips).\n{LAYOUT}"
+            )
         absent = [s for s in self.splits if not (self.root / s / "frames").is_dir()]
         if absent:
             present = sorted(p.name for p in self.root.iterdir() if p.is_dir())
-            raise DatasetLayoutError(f"{self.root} has no frames folder for split(s) {absent} (found: "
-                                     f"{present or 'nothing'}); download or extract them, or choose other "
-                                     f"trackingnet_splits.\n{LAYOUT}")
+            raise DatasetLayoutError(
+                f"{self.root} has no frames folder for split(s) {absent} (found: "
+                f"{present or 'nothing'}); download or extract them, or choose other "
+                f"trackingnet_splits.\n{LAYOUT}"
+            )
         self._sequences: list[Sequence] | None = None
 
     # ------------------------------------------------------------------ listing
@@ -171,8 +179,9 @@ class TrackingNet:
         """Frame ``i`` as H x W x 3 uint8 RGB; FrameError if missing or corrupt."""
         return read_image(self.frame_path(split, seq, i))
 
-    def read_frames(self, split: str, seq: str, indices: Seq[int],
-                    skips: SkipLog | None = None) -> dict[int, np.ndarray]:
+    def read_frames(
+        self, split: str, seq: str, indices: Seq[int], skips: SkipLog | None = None
+    ) -> dict[int, np.ndarray]:
         """{i: frame} for the readable frames among ``indices``; the others are recorded in ``skips``
         (a fresh SkipLog if None) instead of raising."""
         skips = SkipLog() if skips is None else skips
@@ -218,7 +227,6 @@ def open_videos(cfg, source: str = "trackingnet") -> TrackingNet:
     ``<cache>/samples/synthetic_videos`` (same layout plus ``objects/<seq>.npz``), used to measure track
     quality. Sample data that is not built yet is a MissingArtifactError naming the command that builds it.
     """
-    from ..paths import artifact, require
     if source not in SOURCES:
         raise ReproError(f"unknown video source {source!r}; choose one of {', '.join(SOURCES)}")
     if source == "trackingnet" and cfg.video.trackingnet_root:

@@ -1,6 +1,7 @@
 """Activations with known answers for the analytic cases of Section A (the supplement): discriminative
 units, whose Goodfellow local rate has a closed form (``expected_goodfellow_local_rate``), and units
 invariant on one class only, which the pooled measure mixes by class size and Eq. 3 keeps apart."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,13 +13,15 @@ import numpy as np
 @dataclass(frozen=True)
 class Activations:
     """Synthetic activations ``acts`` (N x n) with ``trajectory_ids`` and ``labels`` (N)."""
+
     acts: np.ndarray
     trajectory_ids: np.ndarray
     labels: np.ndarray
 
 
-def discriminative_activations(class_sizes: Sequence[int], trajectory_len: int, num_units: int,
-                               seed: int = 0) -> Activations:
+def discriminative_activations(
+    class_sizes: Sequence[int], trajectory_len: int, num_units: int, seed: int = 0
+) -> Activations:
     """The supplement's analytic case: every unit is higher on each sample of class 0 than on any other
     sample ("a hidden unit that consistently has higher activations for samples of class y"), in an
     independent random order within class 0 (uniform on (1, 2); other samples on (0, 1)). Trajectories
@@ -39,8 +42,9 @@ def expected_goodfellow_local_rate(class_size: int, trajectory_len: int, fired: 
     return (1 + (trajectory_len - 1) * (fired - 1) / (class_size - 1)) / trajectory_len
 
 
-def class_specific_invariance_activations(class_sizes: Sequence[int], trajectory_len: int, num_units: int,
-                                          invariant_class: int = 0, seed: int = 0) -> Activations:
+def class_specific_invariance_activations(
+    class_sizes: Sequence[int], trajectory_len: int, num_units: int, invariant_class: int = 0, seed: int = 0
+) -> Activations:
     """Units that are perfectly invariant on the trajectories of ``invariant_class`` (one value per
     trajectory) and not at all on the others (one value per sample), with the same marginal distribution
     (uniform on (0, 1)) in every class: no unit is discriminative. Goodfellow's pooled L(i) is then a
@@ -64,5 +68,9 @@ def _runs(labels: np.ndarray, length: int) -> np.ndarray:
     return np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
-__all__ = ["Activations", "class_specific_invariance_activations", "discriminative_activations",
-           "expected_goodfellow_local_rate"]
+__all__ = [
+    "Activations",
+    "class_specific_invariance_activations",
+    "discriminative_activations",
+    "expected_goodfellow_local_rate",
+]

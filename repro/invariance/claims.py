@@ -8,6 +8,7 @@ illumination invariance, and region tracks raise it further. Each claim is a dif
 transformation's trajectories, ``better - worse``: it *holds* when the whole 95% interval is above zero, is
 *reversed* when it is below, and is *not resolved* otherwise.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,12 @@ from .measures import class_conditional_invariance
 
 DRAWS = 300
 # (transformation, better, worse): the comparisons the paper's claims make
-CLAIMS = (("occlusion", "images", RANDOM_INIT), ("viewpoint", "frames", "images"),
-          ("illumination", "frames", "images"), ("viewpoint", "frames+tracks", "frames"))
+CLAIMS = (
+    ("occlusion", "images", RANDOM_INIT),
+    ("viewpoint", "frames", "images"),
+    ("illumination", "frames", "images"),
+    ("viewpoint", "frames+tracks", "frames"),
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class Claim:
     transformation: str
     better: str
     worse: str
-    difference: float        # score(better) - score(worse), class-conditional at top_k
+    difference: float  # score(better) - score(worse), class-conditional at top_k
     low: float
     high: float
 
@@ -41,8 +46,9 @@ class Claim:
         return "holds" if self.low > 0 else "reversed" if self.high < 0 else "not resolved"
 
 
-def paired_trajectory_bootstrap(acts_a, acts_b, trajectory_ids, labels, top_k: int, draws: int = DRAWS,
-                                seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+def paired_trajectory_bootstrap(
+    acts_a, acts_b, trajectory_ids, labels, top_k: int, draws: int = DRAWS, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """Class-conditional score of ``acts_a`` minus that of ``acts_b`` (N x n each, same samples) and its
     percentile interval: each draw resamples whole trajectories with replacement (a trajectory drawn twice
     counts as two) and scores both representations on the same draw."""
@@ -51,8 +57,10 @@ def paired_trajectory_bootstrap(acts_a, acts_b, trajectory_ids, labels, top_k: i
     groups = [np.flatnonzero(tids == t) for t in np.unique(tids)]
 
     def diff(idx, new_ids):
-        return (class_conditional_invariance(acts_a[idx], new_ids, labels[idx], top_k).score
-                - class_conditional_invariance(acts_b[idx], new_ids, labels[idx], top_k).score)
+        return (
+            class_conditional_invariance(acts_a[idx], new_ids, labels[idx], top_k).score
+            - class_conditional_invariance(acts_b[idx], new_ids, labels[idx], top_k).score
+        )
 
     everything = np.concatenate(groups)
     point = diff(everything, np.repeat(np.arange(len(groups)), [len(g) for g in groups]))
@@ -75,13 +83,24 @@ def test_claims(cfg: Config, datasets: dict[str, TrajectoryDataset], models: dic
         ds = datasets.get(transformation)
         if ds is None or better not in models or worse not in models:
             continue
-        a, b = (extract_features(ds, models[m], cfg.train.arch, input_size(cfg, ds), device=cfg.run.device,
-                                 seed=cfg.run.seed, cache_dir=cfg.run.cache_dir) for m in (better, worse))
-        diff = paired_trajectory_bootstrap(np.asarray(a.acts), np.asarray(b.acts), a.trajectory_ids, a.labels,
-                                           top_k, draws, seed=cfg.run.seed)
+        a, b = (
+            extract_features(
+                ds,
+                models[m],
+                cfg.train.arch,
+                input_size(cfg, ds),
+                device=cfg.run.device,
+                seed=cfg.run.seed,
+                cache_dir=cfg.run.cache_dir,
+            )
+            for m in (better, worse)
+        )
+        diff = paired_trajectory_bootstrap(
+            np.asarray(a.acts), np.asarray(b.acts), a.trajectory_ids, a.labels, top_k, draws, seed=cfg.run.seed
+        )
         out.append(Claim(transformation, better, worse, *diff))
     return out
 
 
-test_claims.__test__ = False     # a library function, not a pytest test
+test_claims.__test__ = False  # a library function, not a pytest test
 __all__ = ["CLAIMS", "Claim", "paired_trajectory_bootstrap", "test_claims"]

@@ -1,33 +1,15 @@
-"""The chapter's comparison of models (Section A): which models (``model_checkpoints``: a random
-initialisation and the checkpoint of every training mode) and every invariance measure variant of each on
+"""The chapter's comparison of models (Section A): every invariance measure variant of each model
+(``repro.train.model_checkpoints``: a random initialisation and the checkpoint of every training mode) on
 every trajectory dataset (``compare_models``), from cached features."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..config import Config
-from ..errors import MissingArtifactError
-from ..models import RANDOM_INIT, supervised_row
-from ..paths import artifact, require
 from .datasets import TrajectoryDataset
 from .features import extract_features
 from .measures import measure_variants
-
-
-def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
-    """The models the chapter compares: a seeded random initialisation ("random init", None) and the
-    checkpoint of every training mode in ``cfg.train.modes`` (``<cache>/checkpoints/<mode>/checkpoint.pt``),
-    and ``supervised_weights`` as the "supervised" row when that mode is not trained (``supervised_row``).
-    A missing checkpoint is a MissingArtifactError naming notebook 03_training."""
-    out: dict[str, Path | None] = {RANDOM_INIT: None}
-    for mode in cfg.train.modes:
-        path = artifact("checkpoints", mode, "checkpoint.pt", cache_dir=cfg.run.cache_dir)
-        try:
-            out[mode] = require(path, "checkpoints")
-        except MissingArtifactError as exc:
-            raise MissingArtifactError(f"the checkpoint of training mode {mode!r} is missing: {exc}") from None
-    out.update({name: Path(p) for name, p in supervised_row(cfg.train.modes, cfg.train.supervised_weights).items()})
-    return out
 
 
 def input_size(cfg: Config, dataset: TrajectoryDataset) -> int:
@@ -39,19 +21,31 @@ def input_size(cfg: Config, dataset: TrajectoryDataset) -> int:
     return next((v for prefix, v in sizes.items() if dataset.name.startswith(prefix)), cfg.train.image_size)
 
 
-def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset],
-                   models: dict[str, Path | None]) -> list[dict]:
+def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset], models: dict[str, Path | None]) -> list[dict]:
     """Every measure variant (``measure_variants``) for every model on every dataset: rows of
     {"model", "dataset", "measure", "value"}. Features come from the cache when present."""
     inv, rows = cfg.invariance, []
     for model, checkpoint in models.items():
         for name, ds in datasets.items():
-            f = extract_features(ds, checkpoint, cfg.train.arch, input_size(cfg, ds), device=cfg.run.device,
-                                 seed=cfg.run.seed, cache_dir=cfg.run.cache_dir)
-            scores = measure_variants(f.acts, f.trajectory_ids, f.labels, inv.goodfellow_firing_rate,
-                                      inv.goodfellow_top_fraction, inv.invariance_top_ks)
+            f = extract_features(
+                ds,
+                checkpoint,
+                cfg.train.arch,
+                input_size(cfg, ds),
+                device=cfg.run.device,
+                seed=cfg.run.seed,
+                cache_dir=cfg.run.cache_dir,
+            )
+            scores = measure_variants(
+                f.acts,
+                f.trajectory_ids,
+                f.labels,
+                inv.goodfellow_firing_rate,
+                inv.goodfellow_top_fraction,
+                inv.invariance_top_ks,
+            )
             rows += [{"model": model, "dataset": name, "measure": m, "value": v} for m, v in scores.items()]
     return rows
 
 
-__all__ = ["compare_models", "input_size", "model_checkpoints"]
+__all__ = ["compare_models", "input_size"]

@@ -14,6 +14,7 @@ Sources (each returns a ``TrajectoryDataset``):
 A dataset keeps images in memory (synthetic) or as file paths with optional crop boxes (real datasets);
 ``image(i)`` returns the RGB uint8 crop either way.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,6 +27,7 @@ import numpy as np
 
 from ..data.layouts import describe
 from ..errors import DatasetLayoutError, MissingArtifactError
+from ..paths import artifact, require
 
 TRANSFORMATIONS = ("viewpoint", "illumination", "occlusion")
 
@@ -43,6 +45,7 @@ class TrajectoryDataset:
     paths:          N image files (when ``images`` is None)
     boxes:          N x 4 crop boxes (x, y, w, h) in pixels, or None for whole images
     """
+
     name: str
     transformation: str
     trajectory_ids: np.ndarray
@@ -99,6 +102,7 @@ class TrajectoryDataset:
 
 def read_rgb(path: str | Path) -> np.ndarray:
     import cv2
+
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise DatasetLayoutError(f"image {path} is missing or cannot be decoded; re-download or remove it")
@@ -128,8 +132,7 @@ def synthetic_trajectories(path: str | Path, transformation: str) -> TrajectoryD
     (``images``, ``labels``, ``trajectory_ids``, ``transformations``, ``categories``)."""
     path = Path(path)
     if not path.is_file():
-        raise MissingArtifactError(f"{path} does not exist; it is made by notebook 00_sample_data "
-                                   "(or `repro samples`)")
+        raise MissingArtifactError(f"{path} does not exist; it is made by notebook 00_sample_data (or `repro samples`)")
     with np.load(path) as f:
         missing = {"images", "labels", "trajectory_ids", "transformations", "categories"} - set(f.files)
         if missing:
@@ -137,12 +140,15 @@ def synthetic_trajectories(path: str | Path, transformation: str) -> TrajectoryD
         kinds = f["transformations"].astype(str)
         keep = kinds == transformation
         if not keep.any():
-            raise ValueError(f"{path} holds no {transformation!r} trajectories; it holds "
-                             f"{sorted(set(kinds.tolist()))}")
+            raise ValueError(f"{path} holds no {transformation!r} trajectories; it holds {sorted(set(kinds.tolist()))}")
         return TrajectoryDataset(
-            name=f"synthetic-{transformation}", transformation=transformation,
-            trajectory_ids=f["trajectory_ids"][keep].astype(np.int64), labels=f["labels"][keep].astype(np.int64),
-            categories=tuple(f["categories"].astype(str).tolist()), images=f["images"][keep])
+            name=f"synthetic-{transformation}",
+            transformation=transformation,
+            trajectory_ids=f["trajectory_ids"][keep].astype(np.int64),
+            labels=f["labels"][keep].astype(np.int64),
+            categories=tuple(f["categories"].astype(str).tolist()),
+            images=f["images"][keep],
+        )
 
 
 def synthetic_transformations(path: str | Path) -> tuple[str, ...]:
@@ -157,8 +163,9 @@ VIDEO_LAYOUT = """expected layout (TrackingNet):
   <root>/<split>/anno/<seq>.txt                   (one x,y,w,h line per frame; optional)"""
 
 
-def video_trajectories(root: str | Path, trajectory_len: int, split: str = "TRAIN_0",
-                       crop_to_box: bool = True) -> TrajectoryDataset:
+def video_trajectories(
+    root: str | Path, trajectory_len: int, split: str = "TRAIN_0", crop_to_box: bool = True
+) -> TrajectoryDataset:
     """Temporal trajectories: consecutive, non-overlapping windows of ``trajectory_len`` frames of each
     video (a shorter last window is dropped), cropped to the annotated box when ``crop_to_box``; each
     video is one class (an instance, as the released code labels ALOI objects)."""
@@ -175,19 +182,25 @@ def video_trajectories(root: str | Path, trajectory_len: int, split: str = "TRAI
         anno = Path(root) / split / "anno" / f"{seq_dir.name}.txt"
         seq_boxes = _read_boxes(anno, len(index)) if crop_to_box and anno.is_file() else None
         for w in range(len(index) // trajectory_len):
-            for i in index[w * trajectory_len:(w + 1) * trajectory_len]:
+            for i in index[w * trajectory_len : (w + 1) * trajectory_len]:
                 paths.append(str(seq_dir / f"{i}.jpg"))
                 boxes.append(seq_boxes[i] if seq_boxes is not None and i < len(seq_boxes) else [np.nan] * 4)
                 traj.append(tid)
                 labels.append(v)
             tid += 1
     if tid < 2:
-        raise DatasetLayoutError(f"{frames_root}: fewer than two windows of {trajectory_len} frames; use "
-                                 "shorter trajectories or more videos")
-    return TrajectoryDataset(name=f"video-{Path(root).name}-{split}", transformation="temporal",
-                             trajectory_ids=np.array(traj), labels=np.array(labels),
-                             categories=tuple(p.name for p in seqs), paths=tuple(paths),
-                             boxes=np.array(boxes, dtype=np.float64))
+        raise DatasetLayoutError(
+            f"{frames_root}: fewer than two windows of {trajectory_len} frames; use shorter trajectories or more videos"
+        )
+    return TrajectoryDataset(
+        name=f"video-{Path(root).name}-{split}",
+        transformation="temporal",
+        trajectory_ids=np.array(traj),
+        labels=np.array(labels),
+        categories=tuple(p.name for p in seqs),
+        paths=tuple(paths),
+        boxes=np.array(boxes, dtype=np.float64),
+    )
 
 
 def _read_boxes(path: Path, n: int) -> np.ndarray:
@@ -238,9 +251,14 @@ def aloi_trajectories(root: str | Path, transformation: str, max_objects: int | 
         paths += [str(f) for f in files]
         traj += [o] * len(files)
     labels, cats = _codes([objects[t][0] for t in traj])
-    return TrajectoryDataset(name=f"aloi-{transformation}", transformation=transformation,
-                             trajectory_ids=np.array(traj, dtype=np.int64), labels=labels, categories=cats,
-                             paths=tuple(paths))
+    return TrajectoryDataset(
+        name=f"aloi-{transformation}",
+        transformation=transformation,
+        trajectory_ids=np.array(traj, dtype=np.int64),
+        labels=labels,
+        categories=cats,
+        paths=tuple(paths),
+    )
 
 
 def _aloi_objects(folder: Path, pattern: re.Pattern) -> list[tuple[str, list[Path]]]:
@@ -248,8 +266,11 @@ def _aloi_objects(folder: Path, pattern: re.Pattern) -> list[tuple[str, list[Pat
         return []
     out = []
     for d in sorted((p for p in folder.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
-        hits = [(tuple(int(g) for g in m.groups()[1:]), f) for f in d.iterdir()
-                if (m := pattern.match(f.name)) and m.group(1) == d.name]
+        hits = [
+            (tuple(int(g) for g in m.groups()[1:]), f)
+            for f in d.iterdir()
+            if (m := pattern.match(f.name)) and m.group(1) == d.name
+        ]
         if hits:
             out.append((d.name, [f for _, f in sorted(hits)]))
     return out
@@ -266,8 +287,9 @@ GOT10K_LAYOUT = """expected layout (GOT-10k train split):
 (<root> may also be the train folder itself)"""
 
 
-def got10k_trajectories(root: str | Path, min_cover_range: int = 4, seed: int = 1992,
-                        max_videos: int | None = None) -> TrajectoryDataset:
+def got10k_trajectories(
+    root: str | Path, min_cover_range: int = 4, seed: int = 1992, max_videos: int | None = None
+) -> TrajectoryDataset:
     """GOT-10k [Huang et al. 2019] occlusion trajectories as the released extract_GOT10k_features.py makes
     them: a video whose occlusion levels (``cover.label``) span less than ``min_cover_range`` is skipped
     ("uniq_covers.max() - uniq_covers.min() < 4"); otherwise one random frame per distinct level (legacy
@@ -283,7 +305,7 @@ def got10k_trajectories(root: str | Path, min_cover_range: int = 4, seed: int = 
     if not videos:
         raise DatasetLayoutError(f"no GOT-10k video under {train}.\n{GOT10K_LAYOUT}")
     if max_videos and len(videos) > max_videos:
-        videos = videos[::len(videos) // max_videos]                   # as the released script thins
+        videos = videos[:: len(videos) // max_videos]  # as the released script thins
     rng = np.random.RandomState(seed)
     paths, boxes, traj, classes, covers = [], [], [], [], []
     kept = 0
@@ -308,13 +330,21 @@ def got10k_trajectories(root: str | Path, min_cover_range: int = 4, seed: int = 
             covers.append(int(c))
         kept += 1
     if kept < 2:
-        raise DatasetLayoutError(f"only {kept} GOT-10k videos under {train} span {min_cover_range} or more "
-                                 "occlusion levels; at least two trajectories are needed")
+        raise DatasetLayoutError(
+            f"only {kept} GOT-10k videos under {train} span {min_cover_range} or more "
+            "occlusion levels; at least two trajectories are needed"
+        )
     labels, cats = _codes(classes)
-    return TrajectoryDataset(name="got10k-occlusion", transformation="occlusion",
-                             trajectory_ids=np.array(traj, dtype=np.int64), labels=labels, categories=cats,
-                             paths=tuple(paths), boxes=np.array(boxes, dtype=np.float64),
-                             info={"cover": np.array(covers)})
+    return TrajectoryDataset(
+        name="got10k-occlusion",
+        transformation="occlusion",
+        trajectory_ids=np.array(traj, dtype=np.int64),
+        labels=labels,
+        categories=cats,
+        paths=tuple(paths),
+        boxes=np.array(boxes, dtype=np.float64),
+        info={"cover": np.array(covers)},
+    )
 
 
 def _got_class(path: Path) -> str:
@@ -335,9 +365,31 @@ PASCAL3D_LAYOUT = """expected layout (PASCAL3D+_release1.1):
 PASCAL3D_KINDS = ("instance", "viewpoint+instance")
 
 
-def pascal3d_trajectories(root: str | Path, kind: str = "instance",
-                          subsets: Sequence[str] = ("imagenet", "pascal"),
-                          classes: Sequence[str] | None = None) -> TrajectoryDataset:
+def _pascal3d_grouping(kind: str, labels: np.ndarray, num_classes: int, az_bin: np.ndarray, el_bin: np.ndarray):
+    """Trajectory id of every object (``pascal3d_trajectories``): per (class, azimuth bin, elevation bin) for
+    ``"instance"``; per class, the k-th object of every azimuth bin for ``"viewpoint+instance"``."""
+    if kind == "instance":
+        keys = np.stack([labels, az_bin, el_bin], 1)
+        return np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
+    traj = np.zeros(len(labels), dtype=np.int64)
+    offset = 0
+    for c in range(num_classes):
+        members = np.where(labels == c)[0]
+        rank = np.zeros(len(members), dtype=np.int64)
+        for b in np.unique(az_bin[members]):
+            in_bin = az_bin[members] == b
+            rank[in_bin] = np.arange(in_bin.sum())  # k-th object of its bin
+        traj[members] = offset + rank
+        offset += int(rank.max()) + 1
+    return traj
+
+
+def pascal3d_trajectories(
+    root: str | Path,
+    kind: str = "instance",
+    subsets: Sequence[str] = ("imagenet", "pascal"),
+    classes: Sequence[str] | None = None,
+) -> TrajectoryDataset:
     """PASCAL3D+ [Xiang et al. 2014] trajectories as the released extract_pascal3d_features.py groups them,
     with azimuth bins (azimuth mod 180) // 30 and elevation bins (elevation mod 90) // 30:
 
@@ -355,58 +407,55 @@ def pascal3d_trajectories(root: str | Path, kind: str = "instance",
         raise ValueError(f"unknown PASCAL3D+ trajectory kind {kind!r}; choose one of {PASCAL3D_KINDS}")
     root = Path(root)
     ann_root = root / "Annotations"
-    folders = sorted(p for p in ann_root.glob("*_*") if p.is_dir() and p.name.rsplit("_", 1)[1] in subsets) \
-        if ann_root.is_dir() else []
+    folders = (
+        sorted(p for p in ann_root.glob("*_*") if p.is_dir() and p.name.rsplit("_", 1)[1] in subsets)
+        if ann_root.is_dir()
+        else []
+    )
     if classes is not None:
         folders = [f for f in folders if f.name.rsplit("_", 1)[0] in classes]
     if not folders:
-        raise DatasetLayoutError(f"no annotation folders for subsets {tuple(subsets)} under {ann_root}.\n"
-                                 f"{PASCAL3D_LAYOUT}")
-    samples = []                                                        # (class, path, box, az, el)
+        raise DatasetLayoutError(
+            f"no annotation folders for subsets {tuple(subsets)} under {ann_root}.\n{PASCAL3D_LAYOUT}"
+        )
+    samples = []  # (class, path, box, az, el)
     for folder in folders:
         cls, subset = folder.name.rsplit("_", 1)
         for mat in sorted(folder.glob("*.mat")):
             samples += _pascal3d_objects(mat, cls, root / "Images" / folder.name)
     if not samples:
         raise DatasetLayoutError(f"no object with a viewpoint under {ann_root}.\n{PASCAL3D_LAYOUT}")
-    cls_names = [s[0] for s in samples]
+    labels, cats = _codes([s[0] for s in samples])
     az_bin = np.array([int((s[3] % 180) // 30) for s in samples])
     el_bin = np.array([int((s[4] % 90) // 30) for s in samples])
-    labels, cats = _codes(cls_names)
-    if kind == "instance":
-        keys = np.stack([labels, az_bin, el_bin], 1)
-        traj = np.unique(keys, axis=0, return_inverse=True)[1].reshape(-1)
-    else:
-        traj = np.zeros(len(samples), dtype=np.int64)
-        offset = 0
-        for c in range(len(cats)):
-            members = np.where(labels == c)[0]
-            rank = np.zeros(len(members), dtype=np.int64)
-            for b in np.unique(az_bin[members]):
-                in_bin = az_bin[members] == b
-                rank[in_bin] = np.arange(in_bin.sum())                  # k-th object of its bin
-            traj[members] = offset + rank
-            offset += int(rank.max()) + 1
-    return TrajectoryDataset(name=f"pascal3d-{kind.replace('+', '-')}", transformation=kind,
-                             trajectory_ids=traj.astype(np.int64), labels=labels, categories=cats,
-                             paths=tuple(s[1] for s in samples), boxes=np.array([s[2] for s in samples]),
-                             info={"azimuth": np.array([s[3] for s in samples]),
-                                   "elevation": np.array([s[4] for s in samples])})
+    traj = _pascal3d_grouping(kind, labels, len(cats), az_bin, el_bin)
+    return TrajectoryDataset(
+        name=f"pascal3d-{kind.replace('+', '-')}",
+        transformation=kind,
+        trajectory_ids=traj.astype(np.int64),
+        labels=labels,
+        categories=cats,
+        paths=tuple(s[1] for s in samples),
+        boxes=np.array([s[2] for s in samples]),
+        info={"azimuth": np.array([s[3] for s in samples]), "elevation": np.array([s[4] for s in samples])},
+    )
 
 
 def _pascal3d_objects(mat: Path, cls: str, image_dir: Path) -> list[tuple]:
     from scipy.io import loadmat
+
     try:
         record = loadmat(str(mat), squeeze_me=True, struct_as_record=False)["record"]
     except Exception as exc:
-        raise DatasetLayoutError(f"{mat} is not a PASCAL3D+ annotation ({type(exc).__name__}: {exc}).\n"
-                                 f"{PASCAL3D_LAYOUT}") from None
+        raise DatasetLayoutError(
+            f"{mat} is not a PASCAL3D+ annotation ({type(exc).__name__}: {exc}).\n{PASCAL3D_LAYOUT}"
+        ) from None
     filename = getattr(record, "filename", None) or f"{mat.stem}.JPEG"
     out = []
     for obj in np.atleast_1d(getattr(record, "objects", [])):
         vp = getattr(obj, "viewpoint", None)
         if getattr(obj, "class", None) != cls or vp is None or isinstance(vp, np.ndarray):
-            continue                                                    # another class, or no viewpoint
+            continue  # another class, or no viewpoint
         az = getattr(vp, "azimuth_coarse", getattr(vp, "azimuth", None))
         el = getattr(vp, "elevation_coarse", getattr(vp, "elevation", None))
         if az is None or el is None or np.size(az) != 1 or np.size(el) != 1:
@@ -433,6 +482,5 @@ def measurement_datasets(cfg) -> dict[str, TrajectoryDataset]:
             out[f"PASCAL3D+ {kind}"] = pascal3d_trajectories(inv.pascal3d_root, kind)
     if out:
         return out
-    from ..paths import artifact, require
     path = require(artifact("samples", "trajectories.npz", cache_dir=cfg.run.cache_dir), "samples")
     return {t: synthetic_trajectories(path, t) for t in synthetic_transformations(path)}

@@ -7,6 +7,7 @@ layer, the dataset's content and the input size).
 Preprocessing as in the released extractor: crop to the sample's box, resize to a square
 ``image_size`` (the released code: 128 for ALOI and GOT-10k, 224 for PASCAL3D+), ImageNet mean/std.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,6 +29,7 @@ FORMAT_VERSION = 1
 @dataclass(frozen=True)
 class Features:
     """Activations of one model on one trajectory dataset (``acts``: N x n float32, CPU)."""
+
     acts: torch.Tensor
     trajectory_ids: np.ndarray
     labels: np.ndarray
@@ -52,9 +54,11 @@ def dataset_key(dataset: TrajectoryDataset, image_size: int) -> str:
 def preprocess(images: list[np.ndarray], image_size: int) -> torch.Tensor:
     """RGB uint8 crops -> a normalised B x 3 x S x S float batch."""
     import cv2
-    out = np.stack([cv2.resize(img, (image_size, image_size), interpolation=cv2.INTER_LINEAR)
-                    for img in images])                                # B x S x S x 3
-    return normalize(torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255))   # B x 3 x S x S
+
+    out = np.stack(
+        [cv2.resize(img, (image_size, image_size), interpolation=cv2.INTER_LINEAR) for img in images]
+    )  # B x S x S x 3
+    return normalize(torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255))  # B x 3 x S x S
 
 
 class LayerOutput:
@@ -70,19 +74,25 @@ class LayerOutput:
 
     def _keep(self, module, inputs, output) -> None:
         out = output[0] if isinstance(output, (tuple, list)) else output
-        self.value = out.mean(dim=(2, 3)) if out.ndim == 4 else out.flatten(1)   # B x C
+        self.value = out.mean(dim=(2, 3)) if out.ndim == 4 else out.flatten(1)  # B x C
 
     def remove(self) -> None:
         self.handle.remove()
 
 
 @torch.no_grad()
-def compute_features(net: nn.Module, dataset: TrajectoryDataset, image_size: int, batch_size: int = 64,
-                     layer: str | None = None, device: str | torch.device = "cpu",
-                     desc: str = "features") -> torch.Tensor:
+def compute_features(
+    net: nn.Module,
+    dataset: TrajectoryDataset,
+    image_size: int,
+    batch_size: int = 64,
+    layer: str | None = None,
+    device: str | torch.device = "cpu",
+    desc: str = "features",
+) -> torch.Tensor:
     """Activations of ``net`` (eval mode, no gradients) on every sample: N x n float32 on the CPU."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
-    net = net.to(dev, memory_format=torch.channels_last).eval()       # ~20% faster convolutions on CPU
+    net = net.to(dev, memory_format=torch.channels_last).eval()  # ~20% faster convolutions on CPU
     hook = LayerOutput(net, layer) if layer else None
     chunks = []
     try:
@@ -92,16 +102,25 @@ def compute_features(net: nn.Module, dataset: TrajectoryDataset, image_size: int
             with autocast(dev):
                 out = net(x.to(dev).contiguous(memory_format=torch.channels_last))
             out = hook.value if hook else out
-            chunks.append(out.float().flatten(1).cpu())                  # B x n
+            chunks.append(out.float().flatten(1).cpu())  # B x n
     finally:
         if hook:
             hook.remove()
     return torch.cat(chunks)
 
 
-def extract_features(dataset: TrajectoryDataset, checkpoint: str | os.PathLike | None, arch: str,
-                     image_size: int, layer: str | None = None, batch_size: int = 64, device: str = "cpu",
-                     seed: int = 0, cache_dir: str = "", use_cache: bool = True) -> Features:
+def extract_features(
+    dataset: TrajectoryDataset,
+    checkpoint: str | os.PathLike | None,
+    arch: str,
+    image_size: int,
+    layer: str | None = None,
+    batch_size: int = 64,
+    device: str = "cpu",
+    seed: int = 0,
+    cache_dir: str = "",
+    use_cache: bool = True,
+) -> Features:
     """Features of the model in ``checkpoint`` (this repository's, the official MoCo v2 release, or a
     torchvision state dict; None = seeded random initialisation) on ``dataset``, from the cache when
     present. ``layer`` names a module of the torchvision ResNet (e.g. "layer3"); None = pooled output."""
@@ -114,6 +133,15 @@ def extract_features(dataset: TrajectoryDataset, checkpoint: str | os.PathLike |
     net = load_backbone(checkpoint, arch, seed)
     acts = compute_features(net, dataset, image_size, batch_size, layer, device, desc=f"{mkey} on {dataset.name}")
     if use_cache:
-        save_torch({"version": FORMAT_VERSION, "acts": acts, "model": mkey, "dataset": dkey,
-                    "checkpoint": str(checkpoint or ""), "layer": layer or ""}, path)
+        save_torch(
+            {
+                "version": FORMAT_VERSION,
+                "acts": acts,
+                "model": mkey,
+                "dataset": dkey,
+                "checkpoint": str(checkpoint or ""),
+                "layer": layer or "",
+            },
+            path,
+        )
     return Features(acts, dataset.trajectory_ids, dataset.labels, mkey, dkey)

@@ -2,6 +2,7 @@
 analytic discriminative unit, class imbalance, and the comparison of this repository's models. The
 experiment functions return plain rows (one dict per setting); ``*_table`` turns them into a
 ``repro.report.Table``; each ``show_*`` returns a closed Figure (``repro.plotting.finish``)."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -12,8 +13,12 @@ from scipy.stats import kendalltau
 
 from ..plotting import finish
 from ..report import Table, Text
-from .analytic import (Activations, class_specific_invariance_activations, discriminative_activations,
-                       expected_goodfellow_local_rate)
+from .analytic import (
+    Activations,
+    class_specific_invariance_activations,
+    discriminative_activations,
+    expected_goodfellow_local_rate,
+)
 from .claims import Claim
 from .measures import class_conditional_invariance, goodfellow_invariance
 
@@ -22,8 +27,9 @@ SHARES = (0.5, 0.7, 0.8, 0.9, 0.95)
 
 
 # ---------------------------------------------------------------------------------------- 1. analytic
-def analytic_case(rho: float, seed: int = 0, priors: Sequence[float] = PRIORS, N: int = 2000, length: int = 10,
-                  units: int = 200) -> tuple[list[dict], Activations]:
+def analytic_case(
+    rho: float, seed: int = 0, priors: Sequence[float] = PRIORS, N: int = 2000, length: int = 10, units: int = 200
+) -> tuple[list[dict], Activations]:
     """The supplement's discriminative unit under both measures, for each prior P(y): ``units`` units that
     are higher on class y than on any other sample, trajectories of ``length``, ``N`` samples. A row holds
     Goodfellow's mean I(i) (computed, closed form, maximum 1/G) and the class-conditional mean I_y(i) with
@@ -35,16 +41,35 @@ def analytic_case(rho: float, seed: int = 0, priors: Sequence[float] = PRIORS, N
         a = discriminative_activations((n_y, N - n_y), length, units, seed=seed)
         g = goodfellow_invariance(a.acts, a.trajectory_ids, rho, top_fraction=1.0)
         c = class_conditional_invariance(a.acts, a.trajectory_ids, a.labels, top_k=units)
-        rows.append({"P(y)": prior, "goodfellow_I": float(g.unit_scores.mean()),
-                     "goodfellow_expected": expected_goodfellow_local_rate(n_y, length, m) / (m / N),
-                     "goodfellow_max": N / m, "class_I": float(c.unit_scores[0].mean()), "class_max": 1 / prior})
+        rows.append(
+            {
+                "P(y)": prior,
+                "goodfellow_I": float(g.unit_scores.mean()),
+                "goodfellow_expected": expected_goodfellow_local_rate(n_y, length, m) / (m / N),
+                "goodfellow_max": N / m,
+                "class_I": float(c.unit_scores[0].mean()),
+                "class_max": 1 / prior,
+            }
+        )
     return rows, a
 
 
 def analytic_table(rows: list[dict]) -> Table:
-    return Table(["P(y)", "Goodfellow I(i)", "closed form", "max 1/G", "class-conditional I_y(i)", "max 1/P(y)"],
-                 [[r["P(y)"], r["goodfellow_I"], r["goodfellow_expected"], round(r["goodfellow_max"]), r["class_I"],
-                   r["class_max"]] for r in rows], caption="The discriminative unit under the two measures")
+    return Table(
+        ["P(y)", "Goodfellow I(i)", "closed form", "max 1/G", "class-conditional I_y(i)", "max 1/P(y)"],
+        [
+            [
+                r["P(y)"],
+                r["goodfellow_I"],
+                r["goodfellow_expected"],
+                round(r["goodfellow_max"]),
+                r["class_I"],
+                r["class_max"],
+            ]
+            for r in rows
+        ],
+        caption="The discriminative unit under the two measures",
+    )
 
 
 def show_analytic(rows: list[dict]):
@@ -52,16 +77,15 @@ def show_analytic(rows: list[dict]):
     priors = [r["P(y)"] for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     axes[0].plot(priors, [r["goodfellow_I"] for r in rows], "o", color="C0", label="Goodfellow, computed")
-    axes[0].plot(priors, [r["goodfellow_expected"] for r in rows], "-", color="C0", alpha=0.5,
-                 label="Goodfellow, closed form")
+    axes[0].plot(
+        priors, [r["goodfellow_expected"] for r in rows], "-", color="C0", alpha=0.5, label="Goodfellow, closed form"
+    )
     axes[0].plot(priors, [r["class_I"] for r in rows], "s", color="C1", label="class-conditional, computed")
     axes[0].plot(priors, [r["class_max"] for r in rows], "-", color="C1", alpha=0.5, label="1/P(y)")
     axes[0].set(xscale="log", yscale="log", xlabel="P(y)", ylabel="invariance score of the unit")
     axes[0].legend(fontsize=8)
-    axes[1].plot(priors, [r["goodfellow_I"] / r["goodfellow_max"] for r in rows], "o-",
-                 label="Goodfellow: I / (1/G)")
-    axes[1].plot(priors, [r["class_I"] / r["class_max"] for r in rows], "s-",
-                 label="class-conditional: I_y / (1/P(y))")
+    axes[1].plot(priors, [r["goodfellow_I"] / r["goodfellow_max"] for r in rows], "o-", label="Goodfellow: I / (1/G)")
+    axes[1].plot(priors, [r["class_I"] / r["class_max"] for r in rows], "s-", label="class-conditional: I_y / (1/P(y))")
     axes[1].set(xscale="log", ylim=(0, 1.05), xlabel="P(y)", ylabel="share of the largest possible score")
     axes[1].legend(fontsize=8)
     for ax in axes:
@@ -79,8 +103,15 @@ def all_reading_range(a: Activations, rho: float) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------------------- 2. imbalance
-def imbalance_case(rho: float, seed: int = 0, shares: Sequence[float] = SHARES, N: int = 20000, length: int = 10,
-                   units: int = 100, top_k: int = 10) -> list[dict]:
+def imbalance_case(
+    rho: float,
+    seed: int = 0,
+    shares: Sequence[float] = SHARES,
+    N: int = 20000,
+    length: int = 10,
+    units: int = 100,
+    top_k: int = 10,
+) -> list[dict]:
     """Units invariant on a small class only, as the other class's ``share`` of ``N`` grows: Goodfellow's
     pooled mean L(i), the per-class L_y of the invariant class (over the ``fires`` units that fire on it)
     and of the other class, and both scores (Eq. 3 with ``top_k``)."""
@@ -90,30 +121,57 @@ def imbalance_case(rho: float, seed: int = 0, shares: Sequence[float] = SHARES, 
         a = class_specific_invariance_activations((N - big, big), length, units, invariant_class=0, seed=seed)
         g = goodfellow_invariance(a.acts, a.trajectory_ids, rho, top_fraction=1.0)
         c = class_conditional_invariance(a.acts, a.trajectory_ids, a.labels, top_k=top_k)
-        fires = c.local_rates[0] > 0                       # units that fire on the invariant class at all
-        rows.append({"share": share, "goodfellow_L": float(g.local_rates.mean()), "fires": int(fires.sum()),
-                     "L_small": float(c.local_rates[0][fires].mean()), "L_large": float(c.local_rates[1].mean()),
-                     "goodfellow": g.score, "class": c.score})
+        fires = c.local_rates[0] > 0  # units that fire on the invariant class at all
+        rows.append(
+            {
+                "share": share,
+                "goodfellow_L": float(g.local_rates.mean()),
+                "fires": int(fires.sum()),
+                "L_small": float(c.local_rates[0][fires].mean()),
+                "L_large": float(c.local_rates[1].mean()),
+                "goodfellow": g.score,
+                "class": c.score,
+            }
+        )
     return rows
 
 
 def imbalance_table(rows: list[dict], units: int = 100) -> Table:
-    return Table(["share of the large class", "Goodfellow L(i)", "L_small(i), units that fire on it", "L_large(i)",
-                  "Goodfellow score", "Eq. 3 (K=10)"],
-                 [[f"{r['share']:.2f}", f"{r['goodfellow_L']:.3f}", f"{r['L_small']:.3f} ({r['fires']} of {units})",
-                   f"{r['L_large']:.3f}", f"{r['goodfellow']:.2f}", f"{r['class']:.2f}"] for r in rows],
-                 caption="Class imbalance: pooled against per-class local firing rates")
+    return Table(
+        [
+            "share of the large class",
+            "Goodfellow L(i)",
+            "L_small(i), units that fire on it",
+            "L_large(i)",
+            "Goodfellow score",
+            "Eq. 3 (K=10)",
+        ],
+        [
+            [
+                f"{r['share']:.2f}",
+                f"{r['goodfellow_L']:.3f}",
+                f"{r['L_small']:.3f} ({r['fires']} of {units})",
+                f"{r['L_large']:.3f}",
+                f"{r['goodfellow']:.2f}",
+                f"{r['class']:.2f}",
+            ]
+            for r in rows
+        ],
+        caption="Class imbalance: pooled against per-class local firing rates",
+    )
 
 
 def show_imbalance(rows: list[dict]):
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     shares = [r["share"] for r in rows]
     ax.plot(shares, [r["goodfellow_L"] for r in rows], "o-", label="Goodfellow L(i), pooled")
-    ax.plot(shares, [r["L_small"] for r in rows], "s-",
-            label="class-conditional L_y, invariant class (firing units)")
+    ax.plot(shares, [r["L_small"] for r in rows], "s-", label="class-conditional L_y, invariant class (firing units)")
     ax.plot(shares, [r["L_large"] for r in rows], "^-", label="class-conditional L_y, other class")
-    ax.set(xlabel="share of samples in the non-invariant class", ylabel="local firing rate (mean over units)",
-           ylim=(0, 1.05))
+    ax.set(
+        xlabel="share of samples in the non-invariant class",
+        ylabel="local firing rate (mean over units)",
+        ylim=(0, 1.05),
+    )
     ax.legend(fontsize=8)
     return finish(fig)
 
@@ -134,32 +192,51 @@ class Comparison:
         return [self.value[model, dataset, measure] for model in self.models]
 
     def ranking(self) -> dict[str, list[str]]:
-        mean = {(model, m): np.mean([self.value[model, name, m] for name in self.datasets])
-                for model in self.models for m in self.measures}
+        mean = {
+            (model, m): np.mean([self.value[model, name, m] for name in self.datasets])
+            for model in self.models
+            for m in self.measures
+        }
         return {m: sorted(self.models, key=lambda model: -mean[model, m]) for m in self.measures}
 
     def tau(self) -> dict[str, float]:
-        return {m: np.nanmean([kendalltau(self.column("Goodfellow", name), self.column(m, name)).statistic
-                               for name in self.datasets]) for m in self.measures}
+        return {
+            m: np.nanmean(
+                [kendalltau(self.column("Goodfellow", name), self.column(m, name)).statistic for name in self.datasets]
+            )
+            for m in self.measures
+        }
 
     def tables(self) -> dict[str, Table]:
         """One table per dataset: every model against every measure."""
-        return {name: Table(["model", *self.measures],
-                            [[model, *(self.value[model, name, m] for m in self.measures)] for model in self.models],
-                            caption=f"Invariance on the {name} trajectories") for name in self.datasets}
+        return {
+            name: Table(
+                ["model", *self.measures],
+                [[model, *(self.value[model, name, m] for m in self.measures)] for model in self.models],
+                caption=f"Invariance on the {name} trajectories",
+            )
+            for name in self.datasets
+        }
 
     def overview(self) -> Table:
         """The shown measures for every (transformation, model): the table glued into the results page."""
-        return Table(["transformation", "model", *self.shown],
-                     [[name, model, *(self.value[model, name, m] for m in self.shown)]
-                      for name in self.datasets for model in self.models],
-                     caption="Invariance scores per transformation (default scale: synthetic trajectories)")
+        return Table(
+            ["transformation", "model", *self.shown],
+            [
+                [name, model, *(self.value[model, name, m] for m in self.shown)]
+                for name in self.datasets
+                for model in self.models
+            ],
+            caption="Invariance scores per transformation (default scale: synthetic trajectories)",
+        )
 
     def ranking_table(self) -> Table:
         ranking, tau = self.ranking(), self.tau()
-        return Table(["measure", "models, best first", "Kendall τ with Goodfellow"],
-                     [[m, " > ".join(ranking[m]), float(tau[m])] for m in self.measures],
-                     caption="Rankings of the models")
+        return Table(
+            ["measure", "models, best first", "Kendall τ with Goodfellow"],
+            [[m, " > ".join(ranking[m]), float(tau[m])] for m in self.measures],
+            caption="Rankings of the models",
+        )
 
     def invariance_by_transformation(self) -> dict[str, dict[str, float]]:
         """results.json's ``invariance``: transformation -> model -> class-conditional score at the largest K."""
@@ -169,8 +246,15 @@ class Comparison:
     def headline(self) -> dict:
         """The shown measures per (dataset, model) and their τ, keyed as the chapter records them."""
         tau = self.tau()
-        return {**{f"{name}.{model}.{m}": self.value[model, name, m] for name in self.datasets
-                   for model in self.models for m in self.shown}, **{f"tau.{m}": tau[m] for m in self.shown}}
+        return {
+            **{
+                f"{name}.{model}.{m}": self.value[model, name, m]
+                for name in self.datasets
+                for model in self.models
+                for m in self.shown
+            },
+            **{f"tau.{m}": tau[m] for m in self.shown},
+        }
 
 
 def show_comparison(comparison: Comparison):
@@ -180,8 +264,12 @@ def show_comparison(comparison: Comparison):
     width = 0.8 / len(c.models)
     for ax, measure in zip(axes, c.shown):
         for j, model in enumerate(c.models):
-            ax.bar(np.arange(len(c.datasets)) + j * width, [c.value[model, name, measure] for name in c.datasets],
-                   width, label=model)
+            ax.bar(
+                np.arange(len(c.datasets)) + j * width,
+                [c.value[model, name, measure] for name in c.datasets],
+                width,
+                label=model,
+            )
         ax.set_xticks(np.arange(len(c.datasets)) + 0.4 - width / 2, list(c.datasets), rotation=20)
         ax.set_title(measure)
     axes[0].legend(fontsize=8)
@@ -196,16 +284,30 @@ def analytic_gap(analytic: list[dict]) -> float:
 
 def headline(analytic: list[dict], imbalance: list[dict], comparison: Comparison) -> dict:
     """The chapter's recorded numbers."""
-    return {"analytic.max_relative_gap": analytic_gap(analytic),
-            "imbalance.goodfellow_L_balanced": imbalance[0]["goodfellow_L"],
-            "imbalance.goodfellow_L_skewed": imbalance[-1]["goodfellow_L"], **comparison.headline()}
+    return {
+        "analytic.max_relative_gap": analytic_gap(analytic),
+        "imbalance.goodfellow_L_balanced": imbalance[0]["goodfellow_L"],
+        "imbalance.goodfellow_L_skewed": imbalance[-1]["goodfellow_L"],
+        **comparison.headline(),
+    }
 
 
 def claims_table(claims: Sequence[Claim], top_k: int) -> Table:
-    rows = [[c.transformation, f"{c.better} − {c.worse}", f"{c.difference:+.3f}", f"[{c.low:+.3f}, {c.high:+.3f}]",
-             c.verdict] for c in claims]
-    return Table(["transformation", "comparison", f"Δ class-conditional K={top_k}", "95% CI (trajectories)",
-                  "outcome"], rows, caption="The paper's invariance claims on this repository's models")
+    rows = [
+        [
+            c.transformation,
+            f"{c.better} − {c.worse}",
+            f"{c.difference:+.3f}",
+            f"[{c.low:+.3f}, {c.high:+.3f}]",
+            c.verdict,
+        ]
+        for c in claims
+    ]
+    return Table(
+        ["transformation", "comparison", f"Δ class-conditional K={top_k}", "95% CI (trajectories)", "outcome"],
+        rows,
+        caption="The paper's invariance claims on this repository's models",
+    )
 
 
 def claims_text(claims: Sequence[Claim]) -> str:
@@ -213,16 +315,28 @@ def claims_text(claims: Sequence[Claim]) -> str:
     if not claims:
         return ""
     parts = ["**The paper's claims** (predicted: each difference above zero)."]
-    parts += [f"{c.transformation}: `{c.better}` − `{c.worse}` = {c.difference:+.3f} (95% CI {c.low:+.3f} to "
-              f"{c.high:+.3f}): {c.verdict}." for c in claims]
+    parts += [
+        f"{c.transformation}: `{c.better}` − `{c.worse}` = {c.difference:+.3f} (95% CI {c.low:+.3f} to "
+        f"{c.high:+.3f}): {c.verdict}."
+        for c in claims
+    ]
     held = sum(c.verdict == "holds" for c in claims)
-    parts.append(f"{held} of {len(claims)} hold in the miniature; the intervals are over trajectories of one "
-                 "training run per model, so they do not include the spread between training seeds.")
+    parts.append(
+        f"{held} of {len(claims)} hold in the miniature; the intervals are over trajectories of one "
+        "training run per model, so they do not include the spread between training seeds."
+    )
     return " ".join(parts)
 
 
-def summary(analytic: list[dict], all_range: tuple[float, float], imbalance: list[dict], comparison: Comparison,
-            rho: float, short_run: bool, claims: Sequence[Claim] = ()) -> Text:
+def summary(
+    analytic: list[dict],
+    all_range: tuple[float, float],
+    imbalance: list[dict],
+    comparison: Comparison,
+    rho: float,
+    short_run: bool,
+    claims: Sequence[Claim] = (),
+) -> Text:
     """The chapter's "What we saw", from the three experiments; ``short_run``: default-scale checkpoints."""
     first, last = analytic[0], analytic[-1]
     gap = analytic_gap(analytic)
@@ -247,7 +361,7 @@ def summary(analytic: list[dict], all_range: tuple[float, float], imbalance: lis
         f"ones, Goodfellow's I(i) is {all_min:.3f} to {all_max:.3f} for every unit: with trajectories that "
         "partition the data, that reading measures only how often a unit fires within a class, so we use "
         "Goodfellow's definition (Z = the firing samples) for both measures and keep the other as "
-        "`local_rate=\"all\"`.\n\n"
+        '`local_rate="all"`.\n\n'
         f"**Class imbalance.** Units perfectly invariant on one class keep L_y = "
         f"{min(r['L_small'] for r in imbalance):.2f} on that class (every unit that fires on it) whatever its share, "
         f"while Goodfellow's pooled L(i) falls from {balanced['goodfellow_L']:.2f} when the classes are balanced to "
@@ -259,12 +373,29 @@ def summary(analytic: list[dict], all_range: tuple[float, float], imbalance: lis
         f"released script's number *{top[f'released K={K}']}*; {len(agree)} of the {len(measures)} variants agree "
         f"with Goodfellow's choice of the first model, and the class-conditional ranking agrees with Goodfellow's "
         f"with Kendall τ = {tau[c_main]:.2f} on average per transformation. "
-        + ("At the default scale these checkpoints are short CPU runs on a small synthetic world; the paper-scale "
-           "preset runs these cells on ALOI, GOT-10k and PASCAL3D+." if short_run else
-           "These are the paper-scale checkpoints and datasets.")
-        + ("\n\n" + claims_text(claims) if claims else ""))
+        + (
+            "At the default scale these checkpoints are short CPU runs on a small synthetic world; the paper-scale "
+            "preset runs these cells on ALOI, GOT-10k and PASCAL3D+."
+            if short_run
+            else "These are the paper-scale checkpoints and datasets."
+        )
+        + ("\n\n" + claims_text(claims) if claims else "")
+    )
 
 
-__all__ = ["Comparison", "all_reading_range", "analytic_case", "analytic_gap", "analytic_table", "claims_table",
-           "claims_text", "headline",
-           "imbalance_case", "imbalance_table", "show_analytic", "show_comparison", "show_imbalance", "summary"]
+__all__ = [
+    "Comparison",
+    "all_reading_range",
+    "analytic_case",
+    "analytic_gap",
+    "analytic_table",
+    "claims_table",
+    "claims_text",
+    "headline",
+    "imbalance_case",
+    "imbalance_table",
+    "show_analytic",
+    "show_comparison",
+    "show_imbalance",
+    "summary",
+]

@@ -36,6 +36,7 @@ Every function is vectorised in torch on the device of ``acts``: counts are exac
 and units are processed in blocks only to bound the memory of temporaries (no loop over units,
 trajectories or classes).
 """
+
 from __future__ import annotations
 
 import math
@@ -66,6 +67,7 @@ class InvarianceResult:
     top_units:    indices of the units averaged into ``score`` (K, or C x K)
     classes:      class values in row order (None for Goodfellow's measure)
     """
+
     score: float
     unit_scores: torch.Tensor
     thresholds: torch.Tensor
@@ -77,9 +79,14 @@ class InvarianceResult:
 
 
 # --------------------------------------------------------------------------- public measures
-def goodfellow_invariance(acts: Any, trajectory_ids: Any, firing_rate: float = 0.01,
-                          top_fraction: float = 0.2, local_rate: str = "firing",
-                          signed: bool = False) -> InvarianceResult:
+def goodfellow_invariance(
+    acts: Any,
+    trajectory_ids: Any,
+    firing_rate: float = 0.01,
+    top_fraction: float = 0.2,
+    local_rate: str = "firing",
+    signed: bool = False,
+) -> InvarianceResult:
     """The invariance measure of Goodfellow et al. [28] as the supplement describes it.
 
     "In [28], the threshold for each hidden unit is chosen to be a constant such that the global firing
@@ -98,24 +105,35 @@ def goodfellow_invariance(acts: Any, trajectory_ids: Any, firing_rate: float = 0
     acts_t = _activations(acts)
     N, n = acts_t.shape
     if not 0.0 < float(firing_rate) < 1.0:
-        raise ValueError(f"firing_rate must lie in (0, 1), got {firing_rate}; Goodfellow et al. use 0.01 "
-                         "(the unit fires on 1% of all samples)")
+        raise ValueError(
+            f"firing_rate must lie in (0, 1), got {firing_rate}; Goodfellow et al. use 0.01 "
+            "(the unit fires on 1% of all samples)"
+        )
     if not 0.0 < float(top_fraction) <= 1.0:
-        raise ValueError(f"top_fraction must lie in (0, 1], got {top_fraction}; Goodfellow et al. use 0.2 "
-                         "(the top 20% of units)")
+        raise ValueError(
+            f"top_fraction must lie in (0, 1], got {top_fraction}; Goodfellow et al. use 0.2 (the top 20% of units)"
+        )
     _check_local_rate(local_rate)
     groups = _groups(acts_t, trajectory_ids, labels=None)
-    K = max(1, math.ceil(float(top_fraction) * n - 1e-9))           # ceil, robust to 0.7*10 = 7.0000001
+    K = max(1, math.ceil(float(top_fraction) * n - 1e-9))  # ceil, robust to 0.7*10 = 7.0000001
     ranks = torch.tensor([max(1, round(float(firing_rate) * N))], device=acts_t.device)
     stats = _firing_statistics(acts_t, groups, ranks, local_rate, signed)
-    top = torch.topk(stats.I[0], K).indices                          # top units: K
+    top = torch.topk(stats.I[0], K).indices  # top units: K
     return InvarianceResult(
-        score=float(stats.I[0, top].mean()), unit_scores=stats.I[0], thresholds=stats.t[0],
-        signs=stats.s[0], global_rates=stats.G[0], local_rates=stats.L[0], top_units=top, classes=None)
+        score=float(stats.I[0, top].mean()),
+        unit_scores=stats.I[0],
+        thresholds=stats.t[0],
+        signs=stats.s[0],
+        global_rates=stats.G[0],
+        local_rates=stats.L[0],
+        top_units=top,
+        classes=None,
+    )
 
 
-def class_conditional_invariance(acts: Any, trajectory_ids: Any, labels: Any, top_k: int,
-                                 local_rate: str = "firing", signed: bool = False) -> InvarianceResult:
+def class_conditional_invariance(
+    acts: Any, trajectory_ids: Any, labels: Any, top_k: int, local_rate: str = "firing", signed: bool = False
+) -> InvarianceResult:
     """The supplement's measure (Section A, Eq. 3): class-dependent thresholds and local firing rates.
 
     "For a specific class y, we choose the threshold such that the global firing rate is G_y(i) = P(y)
@@ -138,20 +156,29 @@ def class_conditional_invariance(acts: Any, trajectory_ids: Any, labels: Any, to
     _check_local_rate(local_rate)
     groups = _groups(acts_t, trajectory_ids, labels=labels)
     if groups.num_classes < 2:
-        raise ValueError("class_conditional_invariance needs at least two classes (with one class P(y) = 1 "
-                         "and every unit fires on every sample); pass the class labels of the samples, or "
-                         "use goodfellow_invariance")
-    ranks = groups.class_size.clamp(min=1)                            # m_y = round(P(y)·N) = N_y
+        raise ValueError(
+            "class_conditional_invariance needs at least two classes (with one class P(y) = 1 "
+            "and every unit fires on every sample); pass the class labels of the samples, or "
+            "use goodfellow_invariance"
+        )
+    ranks = groups.class_size.clamp(min=1)  # m_y = round(P(y)·N) = N_y
     stats = _firing_statistics(acts_t, groups, ranks, local_rate, signed)
-    top = torch.topk(stats.I, int(top_k), dim=1)                      # per class: C x K
+    top = torch.topk(stats.I, int(top_k), dim=1)  # per class: C x K
     return InvarianceResult(
-        score=float(top.values.mean(dim=1).mean()), unit_scores=stats.I, thresholds=stats.t,
-        signs=stats.s, global_rates=stats.G, local_rates=stats.L, top_units=top.indices,
-        classes=groups.classes)
+        score=float(top.values.mean(dim=1).mean()),
+        unit_scores=stats.I,
+        thresholds=stats.t,
+        signs=stats.s,
+        global_rates=stats.G,
+        local_rates=stats.L,
+        top_units=top.indices,
+        classes=groups.classes,
+    )
 
 
-def released_code_invariance(acts: Any, trajectory_ids: Any, labels: Any,
-                             top_ks: Sequence[int] = (10, 25)) -> dict[int, float]:
+def released_code_invariance(
+    acts: Any, trajectory_ids: Any, labels: Any, top_ks: Sequence[int] = (10, 25)
+) -> dict[int, float]:
     """What the authors' released ``measure_invariances.py`` prints, which differs from the text.
 
     * firing percent p = min((1 - 1/C)·100, 95) for C classes ("5% is a good max firing rate");
@@ -177,47 +204,56 @@ def released_code_invariance(acts: Any, trajectory_ids: Any, labels: Any,
     top_ks = tuple(int(k) for k in top_ks)
     groups = _groups(acts_t, trajectory_ids, labels=labels)
     C = groups.num_classes
-    firing_percent = min((1.0 - 1.0 / C) * 100, 95)                  # as in the script
+    firing_percent = min((1.0 - 1.0 / C) * 100, 95)  # as in the script
     index = int((N * firing_percent) // 100)
-    k_extreme = N - index                                              # asc[index] = desc[k_extreme - 1]
+    k_extreme = N - index  # asc[index] = desc[k_extreme - 1]
 
     dev = acts_t.device
     T = groups.num_trajectories
     local_firing = torch.zeros(C, n, dtype=torch.float64, device=dev)
     local_count = torch.zeros(C, n, dtype=torch.float64, device=dev)
     G = torch.empty(n, dtype=torch.float64, device=dev)
-    valid = (groups.traj_size >= 3).to(torch.float64)[:, None]       # trajectories of >= 3 samples: T x 1
+    valid = (groups.traj_size >= 3).to(torch.float64)[:, None]  # trajectories of >= 3 samples: T x 1
     for j0, j1 in _blocks(acts_t):
-        a = acts_t[:, j0:j1]                                           # N x b (view)
+        a = acts_t[:, j0:j1]  # N x b (view)
         ext = _extremes(a, k_extreme, (1, -1))
-        pos, neg = ext[1][:, -1], ext[-1][:, -1]                       # asc[index], desc[index]: b
+        pos, neg = ext[1][:, -1], ext[-1][:, -1]  # asc[index], desc[index]: b
         G[j0:j1] = (a >= pos).sum(0).to(torch.float64) / N
-        c_pos = _trajectory_counts(a > pos, groups.traj, T)            # T x b
-        c_neg = _trajectory_counts(a < neg, groups.traj, T)            # T x b
-        firing = torch.maximum(c_pos, c_neg)                           # "Choose best sign": T x b
-        fired = (firing > 0).to(torch.float64) * valid                 # T x b
+        c_pos = _trajectory_counts(a > pos, groups.traj, T)  # T x b
+        c_neg = _trajectory_counts(a < neg, groups.traj, T)  # T x b
+        firing = torch.maximum(c_pos, c_neg)  # "Choose best sign": T x b
+        fired = (firing > 0).to(torch.float64) * valid  # T x b
         local_firing[:, j0:j1].index_add_(0, groups.traj_label, fired * firing / groups.traj_size[:, None])
         local_count[:, j0:j1].index_add_(0, groups.traj_label, fired)
-    L = local_firing / (local_count + 1e-20)                          # C x n
-    scores = L / G                                                     # C x n
+    L = local_firing / (local_count + 1e-20)  # C x n
+    scores = L / G  # C x n
     ordered = torch.sort(scores, dim=1, descending=True).values
     return {k: float(ordered[:, :k].mean(dim=1).mean() * (100 - firing_percent)) for k in top_ks}
 
 
-def measure_variants(acts: Any, trajectory_ids: Any, labels: Any, firing_rate: float = 0.01,
-                     top_fraction: float = 0.2, top_ks: Sequence[int] = (10, 25)) -> dict[str, float]:
+def measure_variants(
+    acts: Any,
+    trajectory_ids: Any,
+    labels: Any,
+    firing_rate: float = 0.01,
+    top_fraction: float = 0.2,
+    top_ks: Sequence[int] = (10, 25),
+) -> dict[str, float]:
     """Every measure and variant the chapter compares, by name: Goodfellow's (unsigned, signed), the
     class-conditional Eq. 3 for each K (firing reading, signed, "all" reading) and the released script's
     numbers for each K. (Goodfellow's measure under the "all" reading is identically 1 and left out.)"""
-    out = {"Goodfellow": goodfellow_invariance(acts, trajectory_ids, firing_rate, top_fraction).score,
-           "Goodfellow, signed": goodfellow_invariance(acts, trajectory_ids, firing_rate, top_fraction,
-                                                       signed=True).score}
+    out = {
+        "Goodfellow": goodfellow_invariance(acts, trajectory_ids, firing_rate, top_fraction).score,
+        "Goodfellow, signed": goodfellow_invariance(acts, trajectory_ids, firing_rate, top_fraction, signed=True).score,
+    }
     for k in top_ks:
         out[f"class-conditional K={k}"] = class_conditional_invariance(acts, trajectory_ids, labels, k).score
         out[f"class-conditional K={k}, signed"] = class_conditional_invariance(
-            acts, trajectory_ids, labels, k, signed=True).score
+            acts, trajectory_ids, labels, k, signed=True
+        ).score
         out[f"class-conditional K={k}, all"] = class_conditional_invariance(
-            acts, trajectory_ids, labels, k, local_rate="all").score
+            acts, trajectory_ids, labels, k, local_rate="all"
+        ).score
     for k, v in released_code_invariance(acts, trajectory_ids, labels, top_ks).items():
         out[f"released K={k}"] = v
     return out
@@ -226,11 +262,11 @@ def measure_variants(acts: Any, trajectory_ids: Any, labels: Any, firing_rate: f
 # --------------------------------------------------------------------------- core
 @dataclass(frozen=True)
 class _Groups:
-    traj: torch.Tensor          # N, trajectory index in [0, T)
-    traj_size: torch.Tensor     # T, float64
-    traj_label: torch.Tensor    # T, class index in [0, C) (all 0 without labels)
-    label: torch.Tensor         # N, class index
-    class_size: torch.Tensor    # C, long
+    traj: torch.Tensor  # N, trajectory index in [0, T)
+    traj_size: torch.Tensor  # T, float64
+    traj_label: torch.Tensor  # T, class index in [0, C) (all 0 without labels)
+    label: torch.Tensor  # N, class index
+    class_size: torch.Tensor  # C, long
     classes: tuple | None
 
     @property
@@ -244,15 +280,14 @@ class _Groups:
 
 @dataclass(frozen=True)
 class _Stats:
-    t: torch.Tensor             # thresholds in the s·h space: C x n
-    s: torch.Tensor             # signs: C x n
+    t: torch.Tensor  # thresholds in the s·h space: C x n
+    s: torch.Tensor  # signs: C x n
     G: torch.Tensor
     L: torch.Tensor
     I: torch.Tensor
 
 
-def _firing_statistics(acts: torch.Tensor, g: _Groups, ranks: torch.Tensor, local_rate: str,
-                       signed: bool) -> _Stats:
+def _firing_statistics(acts: torch.Tensor, g: _Groups, ranks: torch.Tensor, local_rate: str, signed: bool) -> _Stats:
     """Thresholds, G, L and I for every class (row) and unit (column).
 
     Class c's threshold is the (m_c+1)-th most extreme activation of a unit over *all* samples (m_c =
@@ -260,20 +295,22 @@ def _firing_statistics(acts: torch.Tensor, g: _Groups, ranks: torch.Tensor, loca
     per trajectory and L_c pools the trajectories of class c.
     """
     N, n = acts.shape
-    C, T = ranks.numel(), g.num_trajectories                           # C = 1: Goodfellow's measure
-    sample_class = g.label if C > 1 else None                          # whose threshold each sample meets
+    C, T = ranks.numel(), g.num_trajectories  # C = 1: Goodfellow's measure
+    sample_class = g.label if C > 1 else None  # whose threshold each sample meets
     class_size = g.class_size.to(torch.float64)
-    k = min(N, int(ranks.max()) + 1)                                  # order statistics needed per unit
+    k = min(N, int(ranks.max()) + 1)  # order statistics needed per unit
     idx = ranks.clamp(max=N - 1)
-    everyone = ranks >= N                                              # m = N: every sample fires
-    out = {s: [torch.empty(C, n, dtype=torch.float64, device=acts.device) for _ in range(4)]
-           for s in ((1, -1) if signed else (1,))}
+    everyone = ranks >= N  # m = N: every sample fires
+    out = {
+        s: [torch.empty(C, n, dtype=torch.float64, device=acts.device) for _ in range(4)]
+        for s in ((1, -1) if signed else (1,))
+    }
     for j0, j1 in _blocks(acts):
-        a = acts[:, j0:j1]                                             # N x b (view)
+        a = acts[:, j0:j1]  # N x b (view)
         extremes = _extremes(a, k, tuple(out))
         for sign, (t_out, G_out, L_out, I_out) in out.items():
-            ext = extremes[sign]                                       # b x k, most extreme first
-            t = ext[:, idx].T                                          # (m+1)-th most extreme: C x b
+            ext = extremes[sign]  # b x k, most extreme first
+            t = ext[:, idx].T  # (m+1)-th most extreme: C x b
             if sign > 0:
                 t = t.masked_fill(everyone[:, None], -math.inf)
                 # strictly above t: all among the k largest (t is one of them)
@@ -283,8 +320,8 @@ def _firing_statistics(acts: torch.Tensor, g: _Groups, ranks: torch.Tensor, loca
                 t = t.masked_fill(everyone[:, None], math.inf)
                 above = torch.searchsorted(ext.contiguous(), t.T.contiguous(), right=False)
                 fire = a < (t if sample_class is None else t.index_select(0, sample_class))  # N x b
-            G = above.T.to(torch.float64) / N                          # C x b
-            c = _trajectory_counts(fire, g.traj, T)                    # c_T: T x b
+            G = above.T.to(torch.float64) / N  # C x b
+            c = _trajectory_counts(fire, g.traj, T)  # c_T: T x b
             L = _local_rate(c, g.traj_size, g.traj_label, class_size, C, local_rate)
             t_out[:, j0:j1] = sign * t.to(torch.float64)
             G_out[:, j0:j1] = G
@@ -294,16 +331,22 @@ def _firing_statistics(acts: torch.Tensor, g: _Groups, ranks: torch.Tensor, loca
     s = torch.ones(C, n, dtype=torch.int8, device=acts.device)
     if signed:
         t_n, G_n, L_n, I_n = out[-1]
-        neg = I_n > I                                                  # ties go to s = +1
+        neg = I_n > I  # ties go to s = +1
         t, G, L, I = (torch.where(neg, x_n, x) for x, x_n in ((t, t_n), (G, G_n), (L, L_n), (I, I_n)))
         s = torch.where(neg, -s, s)
     return _Stats(t=t, s=s, G=G, L=L, I=I)
 
 
-def _local_rate(c: torch.Tensor, traj_size: torch.Tensor, traj_class: torch.Tensor,
-                class_size: torch.Tensor, C: int, local_rate: str) -> torch.Tensor:
+def _local_rate(
+    c: torch.Tensor,
+    traj_size: torch.Tensor,
+    traj_class: torch.Tensor,
+    class_size: torch.Tensor,
+    C: int,
+    local_rate: str,
+) -> torch.Tensor:
     """L per class from firing counts c (T x b, float64)."""
-    frac = c / traj_size[:, None]                                      # fraction of T that fires: T x b
+    frac = c / traj_size[:, None]  # fraction of T that fires: T x b
     L = torch.zeros(C, c.shape[1], dtype=torch.float64, device=c.device)
     if local_rate == "firing":
         # mean over firing z of the fraction of T(z) firing: sum_T c_T·(c_T/|T|) / sum_T c_T
@@ -318,7 +361,7 @@ def _local_rate(c: torch.Tensor, traj_size: torch.Tensor, traj_class: torch.Tens
 def _trajectory_counts(fire: torch.Tensor, traj: torch.Tensor, T: int) -> torch.Tensor:
     """c_T: firing members of each trajectory (N x b bool -> T x b float64; exact counts)."""
     c = torch.zeros(T, fire.shape[1], dtype=torch.float32, device=fire.device)
-    return c.index_add_(0, traj, fire.to(torch.float32)).to(torch.float64)   # exact below 2**24
+    return c.index_add_(0, traj, fire.to(torch.float32)).to(torch.float64)  # exact below 2**24
 
 
 def _extremes(a: torch.Tensor, k: int, sides: tuple[int, ...]) -> dict[int, torch.Tensor]:
@@ -332,8 +375,8 @@ def _extremes(a: torch.Tensor, k: int, sides: tuple[int, ...]) -> dict[int, torc
     """
     N = a.shape[0]
     if a.device.type == "cpu":
-        ordered = np.sort(a.numpy(), axis=0)                           # N x b, ascending
-        out = {1: ordered[:N - k - 1:-1] if k < N else ordered[::-1], -1: ordered[:k]}
+        ordered = np.sort(a.numpy(), axis=0)  # N x b, ascending
+        out = {1: ordered[: N - k - 1 : -1] if k < N else ordered[::-1], -1: ordered[:k]}
         return {side: torch.from_numpy(np.ascontiguousarray(out[side].T)) for side in sides}
     return {side: torch.topk(a, k, dim=0, largest=side > 0, sorted=True).values.T.contiguous() for side in sides}
 
@@ -355,9 +398,11 @@ def _activations(acts: Any) -> torch.Tensor:
     elif not isinstance(acts, torch.Tensor):
         raise ValueError(f"acts must be a torch tensor or numpy array (N x n), got {type(acts).__name__}")
     if acts.ndim != 2:
-        raise ValueError(f"acts must be 2-D, N samples x n hidden units, got shape {tuple(acts.shape)}; "
-                         "flatten or pool the representation first (repro.invariance.extract_features "
-                         "average-pools spatial maps)")
+        raise ValueError(
+            f"acts must be 2-D, N samples x n hidden units, got shape {tuple(acts.shape)}; "
+            "flatten or pool the representation first (repro.invariance.extract_features "
+            "average-pools spatial maps)"
+        )
     if acts.shape[0] < 2 or acts.shape[1] < 1:
         raise ValueError(f"acts has shape {tuple(acts.shape)}; at least 2 samples and 1 unit are needed")
     acts = acts.detach()
@@ -369,9 +414,11 @@ def _activations(acts: Any) -> torch.Tensor:
     if finite is not True and not bool(finite.all()):
         bad = (~finite).nonzero()[0].tolist()
         n_nan, n_inf = int(torch.isnan(acts).sum()), int(torch.isinf(acts).sum())
-        raise ValueError(f"acts holds {n_nan} NaN and {n_inf} infinite values (first at sample {bad[0]}, "
-                         f"unit {bad[1]}); thresholds and firing rates are undefined there. Drop those "
-                         "samples or fix the feature extraction (e.g. AMP overflow) before measuring")
+        raise ValueError(
+            f"acts holds {n_nan} NaN and {n_inf} infinite values (first at sample {bad[0]}, "
+            f"unit {bad[1]}); thresholds and firing rates are undefined there. Drop those "
+            "samples or fix the feature extraction (e.g. AMP overflow) before measuring"
+        )
     return acts
 
 
@@ -393,14 +440,18 @@ def _groups(acts: torch.Tensor, trajectory_ids: Any, labels: Any | None) -> _Gro
     traj, traj_values = _ids(trajectory_ids, "trajectory_ids", N, dev)
     T = len(traj_values)
     if T < 2:
-        raise ValueError(f"found {T} trajectory; the local firing rate compares trajectories with the whole "
-                         "data set, so at least two trajectories are needed (check trajectory_ids)")
+        raise ValueError(
+            f"found {T} trajectory; the local firing rate compares trajectories with the whole "
+            "data set, so at least two trajectories are needed (check trajectory_ids)"
+        )
     traj_size = torch.zeros(T, dtype=torch.float64, device=dev).index_add_(
-        0, traj, torch.ones(N, dtype=torch.float64, device=dev))
+        0, traj, torch.ones(N, dtype=torch.float64, device=dev)
+    )
     if labels is None:
         label = torch.zeros(N, dtype=torch.long, device=dev)
-        return _Groups(traj, traj_size, torch.zeros(T, dtype=torch.long, device=dev), label,
-                       torch.tensor([N], device=dev), None)
+        return _Groups(
+            traj, traj_size, torch.zeros(T, dtype=torch.long, device=dev), label, torch.tensor([N], device=dev), None
+        )
     label, class_values = _ids(labels, "labels", N, dev)
     C = len(class_values)
     lo = torch.full((T,), C, dtype=torch.long, device=dev).scatter_reduce(0, traj, label, "amin")
@@ -408,21 +459,27 @@ def _groups(acts: torch.Tensor, trajectory_ids: Any, labels: Any | None) -> _Gro
     mixed = (lo != hi).nonzero().flatten()
     if mixed.numel():
         j = int(mixed[0])
-        raise ValueError(f"labels vary inside {mixed.numel()} trajectories, e.g. trajectory "
-                         f"{traj_values[j].item()!r} holds classes {class_values[int(lo[j])].item()!r} and "
-                         f"{class_values[int(hi[j])].item()!r}; every sample of a trajectory must carry the class of "
-                         "its trajectory (a trajectory is one object under one transformation)")
+        raise ValueError(
+            f"labels vary inside {mixed.numel()} trajectories, e.g. trajectory "
+            f"{traj_values[j].item()!r} holds classes {class_values[int(lo[j])].item()!r} and "
+            f"{class_values[int(hi[j])].item()!r}; every sample of a trajectory must carry the class of "
+            "its trajectory (a trajectory is one object under one transformation)"
+        )
     class_size = torch.zeros(C, dtype=torch.long, device=dev).index_add_(0, label, torch.ones_like(label))
     return _Groups(traj, traj_size, lo, label, class_size, tuple(class_values.tolist()))
 
 
 def _check_top_k(k: Any, n: int, name: str) -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= int(k) <= n:
-        raise ValueError(f"{name} must be an integer in [1, n] with n = {n} hidden units, got {k!r}; the "
-                         "released script uses K = 10 and 25, which needs at least 25 units")
+        raise ValueError(
+            f"{name} must be an integer in [1, n] with n = {n} hidden units, got {k!r}; the "
+            "released script uses K = 10 and 25, which needs at least 25 units"
+        )
 
 
 def _check_local_rate(local_rate: str) -> None:
     if local_rate not in LOCAL_RATES:
-        raise ValueError(f"local_rate must be one of {LOCAL_RATES}, got {local_rate!r}: 'firing' averages "
-                         "over the firing samples (Goodfellow et al.), 'all' over every sample of the class")
+        raise ValueError(
+            f"local_rate must be one of {LOCAL_RATES}, got {local_rate!r}: 'firing' averages "
+            "over the firing samples (Goodfellow et al.), 'all' over every sample of the class"
+        )

@@ -29,6 +29,7 @@ The supplement: "We also use the same hyper-parameters as MOCOv2". Here:
   2-pixel blur would erase most of a small image). At the paper's 224 px this is MoCo v2 exactly.
   Colour jitter on tensors differs from MoCo v2's PIL kernels only by rounding.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,22 +42,21 @@ from torch import Tensor
 
 from .. import models
 
-MOCO_SCALE = (0.2, 1.0)            # MoCo v2 RandomResizedCrop scale
-CROP_RATIO = (3 / 4, 4 / 3)        # torchvision default aspect ratios
-JITTER = (0.4, 0.4, 0.4, 0.1)      # ColorJitter(brightness, contrast, saturation, hue)
+MOCO_SCALE = (0.2, 1.0)  # MoCo v2 RandomResizedCrop scale
+CROP_RATIO = (3 / 4, 4 / 3)  # torchvision default aspect ratios
+JITTER = (0.4, 0.4, 0.4, 0.1)  # ColorJitter(brightness, contrast, saturation, hue)
 P_JITTER, P_GRAY, P_BLUR, P_FLIP = 0.8, 0.2, 0.5, 0.5
-BLUR_SIGMA = (0.1, 2.0)            # at 224 px
+BLUR_SIGMA = (0.1, 2.0)  # at 224 px
 GRAY_WEIGHTS = (0.2989, 0.587, 0.114)
 
-Crop = tuple[int, int, int, int]   # top, left, height, width (pixels)
+Crop = tuple[int, int, int, int]  # top, left, height, width (pixels)
 
 # colour parameter vector layout (one row per view)
 C_JITTER, C_FACTORS, C_ORDER, C_GRAY, C_SIGMA, N_COLOR = 0, slice(1, 5), slice(5, 9), 9, 10, 11
 
 
 # --------------------------------------------------------------------------- geometry
-def sample_crop(rng: np.random.Generator, height: int, width: int, scale=MOCO_SCALE,
-                ratio=CROP_RATIO) -> Crop:
+def sample_crop(rng: np.random.Generator, height: int, width: int, scale=MOCO_SCALE, ratio=CROP_RATIO) -> Crop:
     """``RandomResizedCrop.get_params`` with an explicit generator (10 tries, then a central crop)."""
     area = height * width
     log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
@@ -86,9 +86,16 @@ def visible_fraction(box: np.ndarray, crop: Crop) -> float:
     return ix * iy / area if area > 0 else 0.0
 
 
-def sample_crop_for_box(rng: np.random.Generator, height: int, width: int, box: np.ndarray,
-                        scale=MOCO_SCALE, ratio=CROP_RATIO, min_visible: float = 0.5,
-                        tries: int = 10) -> Crop:
+def sample_crop_for_box(
+    rng: np.random.Generator,
+    height: int,
+    width: int,
+    box: np.ndarray,
+    scale=MOCO_SCALE,
+    ratio=CROP_RATIO,
+    min_visible: float = 0.5,
+    tries: int = 10,
+) -> Crop:
     """A random resized crop that keeps at least ``min_visible`` of the box; resampled while it does not,
     and the whole frame after ``tries`` failures."""
     for _ in range(tries):
@@ -108,9 +115,15 @@ def transform_box(box: np.ndarray, crop: Crop, size: int, flip: bool) -> np.ndar
     return np.array([x1, y1, x2, y2], dtype=np.float32)
 
 
-def geometric_augment(image: np.ndarray | Tensor, rng: np.random.Generator, size: int,
-                      scale=MOCO_SCALE, box: np.ndarray | None = None, min_visible: float = 0.5,
-                      flip_p: float = P_FLIP) -> tuple[Tensor, np.ndarray | None]:
+def geometric_augment(
+    image: np.ndarray | Tensor,
+    rng: np.random.Generator,
+    size: int,
+    scale=MOCO_SCALE,
+    box: np.ndarray | None = None,
+    min_visible: float = 0.5,
+    flip_p: float = P_FLIP,
+) -> tuple[Tensor, np.ndarray | None]:
     """Random resized crop to size x size and horizontal flip, moving ``box`` along.
 
     Args:
@@ -127,15 +140,20 @@ def geometric_augment(image: np.ndarray | Tensor, rng: np.random.Generator, size
         box = np.asarray(box, dtype=np.float64)
         crop = sample_crop_for_box(rng, height, width, box, scale, min_visible=min_visible)
     flip = bool(rng.random() < flip_p)
-    out = TF.resized_crop(img, *crop, [size, size], antialias=True)    # out: 3 x size x size
+    out = TF.resized_crop(img, *crop, [size, size], antialias=True)  # out: 3 x size x size
     if flip:
         out = TF.horizontal_flip(out)
     return out.contiguous(), (None if box is None else transform_box(box, crop, size, flip))
 
 
 # --------------------------------------------------------------------------- colour
-def sample_color_params(rng: np.random.Generator, image_size: int = 224, jitter_p: float = P_JITTER,
-                        gray_p: float = P_GRAY, blur_p: float = P_BLUR) -> np.ndarray:
+def sample_color_params(
+    rng: np.random.Generator,
+    image_size: int = 224,
+    jitter_p: float = P_JITTER,
+    gray_p: float = P_GRAY,
+    blur_p: float = P_BLUR,
+) -> np.ndarray:
     """Every colour decision of one MoCo v2 view as a float32 vector of length ``N_COLOR``:
     [jitter?, brightness, contrast, saturation, hue, order (4), grayscale?, blur sigma (0 = none)]."""
     p = np.zeros(N_COLOR, dtype=np.float32)
@@ -144,8 +162,12 @@ def sample_color_params(rng: np.random.Generator, image_size: int = 224, jitter_
     if rng.random() < jitter_p:
         b, c, s, h = JITTER
         p[C_JITTER] = 1.0
-        p[C_FACTORS] = (rng.uniform(1 - b, 1 + b), rng.uniform(1 - c, 1 + c), rng.uniform(1 - s, 1 + s),
-                        rng.uniform(-h, h))
+        p[C_FACTORS] = (
+            rng.uniform(1 - b, 1 + b),
+            rng.uniform(1 - c, 1 + c),
+            rng.uniform(1 - s, 1 + s),
+            rng.uniform(-h, h),
+        )
         p[C_ORDER] = rng.permutation(4)
     p[C_GRAY] = float(rng.random() < gray_p)
     if rng.random() < blur_p:
@@ -204,10 +226,10 @@ def _blur(x: Tensor, sigma: Tensor) -> Tensor:
     n, c, h, w = x.shape
     radii = torch.ceil(3 * sigma).long().clamp(min=1)
     r = int(min(radii.max(), h - 1, w - 1))
-    t = torch.arange(-r, r + 1, device=x.device, dtype=x.dtype)                   # taps: 2r+1
-    k = torch.exp(-0.5 * (t / sigma.view(-1, 1).to(x.dtype)) ** 2)              # kernels: Nx(2r+1)
-    k = k * (t.abs() <= radii.view(-1, 1)).to(x.dtype)                           # truncate at own radius
-    k = (k / k.sum(dim=1, keepdim=True)).repeat_interleave(c, dim=0)            # kernels: (N*C)x(2r+1)
+    t = torch.arange(-r, r + 1, device=x.device, dtype=x.dtype)  # taps: 2r+1
+    k = torch.exp(-0.5 * (t / sigma.view(-1, 1).to(x.dtype)) ** 2)  # kernels: Nx(2r+1)
+    k = k * (t.abs() <= radii.view(-1, 1)).to(x.dtype)  # truncate at own radius
+    k = (k / k.sum(dim=1, keepdim=True)).repeat_interleave(c, dim=0)  # kernels: (N*C)x(2r+1)
     y = F.pad(x.reshape(1, n * c, h, w), (r, r, r, r), mode="reflect")
     y = F.conv2d(y, k.view(n * c, 1, 1, -1), groups=n * c)
     y = F.conv2d(y, k.view(n * c, 1, -1, 1), groups=n * c)

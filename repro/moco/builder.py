@@ -46,6 +46,7 @@ different samples. With one process the official code has nothing to shuffle acr
 ``bn_splits`` > 1 applies MoCo's one-GPU recipe instead (``split_bn``): BatchNorm over sub-batches and the
 key batch shuffled across them.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -61,7 +62,7 @@ from ..models import build_resnet
 from .loss import contrastive_loss, positive_accuracy
 from .split_bn import split_batchnorm
 
-LAYER3_STRIDE = 16   # conv1 (2) * maxpool (2) * layer2 (2) * layer3 (2)
+LAYER3_STRIDE = 16  # conv1 (2) * maxpool (2) * layer2 (2) * layer3 (2)
 
 
 def build_encoder(arch: str | Callable[..., nn.Module], dim: int = 128, mlp: bool = True) -> nn.Module:
@@ -93,16 +94,17 @@ def encode_patches(encoder: nn.Module, x: Tensor, boxes: Tensor, roi_size: int) 
     Returns: NxC head outputs (not normalised).
     """
     e = encoder
-    f = e.layer3(e.layer2(e.layer1(e.maxpool(e.relu(e.bn1(e.conv1(x)))))))   # layer3: NxC3x(H/16)x(W/16)
+    f = e.layer3(e.layer2(e.layer1(e.maxpool(e.relu(e.bn1(e.conv1(x)))))))  # layer3: NxC3x(H/16)x(W/16)
     # The batch index and the boxes stay float32: bfloat16 holds integers exactly only up to 256, so under
     # bf16 autocast a batch above 256 would pool patches from the wrong images. ROI-align runs in float32
     # (as torchvision's autocast rule for it does) and its output returns to the features' dtype.
     index = torch.arange(x.shape[0], device=x.device, dtype=torch.float32).unsqueeze(1)
-    rois = torch.cat([index, boxes.float()], dim=1)                           # rois: Nx5 (batch index, box)
-    f = roi_align(f.float(), rois, output_size=roi_size, spatial_scale=1.0 / LAYER3_STRIDE,
-                  sampling_ratio=2, aligned=True).to(f.dtype)                 # patches: NxC3xSxS
-    f = torch.flatten(e.avgpool(e.layer4(f)), 1)                              # pooled: NxC4
-    return e.fc(f)                                                            # head: NxC
+    rois = torch.cat([index, boxes.float()], dim=1)  # rois: Nx5 (batch index, box)
+    f = roi_align(
+        f.float(), rois, output_size=roi_size, spatial_scale=1.0 / LAYER3_STRIDE, sampling_ratio=2, aligned=True
+    ).to(f.dtype)  # patches: NxC3xSxS
+    f = torch.flatten(e.avgpool(e.layer4(f)), 1)  # pooled: NxC4
+    return e.fc(f)  # head: NxC
 
 
 def world_size() -> int:
@@ -137,18 +139,27 @@ class MoCo(nn.Module):
             one-GPU recipe, not in the paper, which trains on 8 GPUs; 1 = plain BatchNorm).
     """
 
-    def __init__(self, base_encoder: str | Callable[..., nn.Module] = "resnet50", dim: int = 128,
-                 K: int = 65536, m: float = 0.999, T: float = 0.2, mlp: bool = True, roi_size: int = 14,
-                 shuffle_bn: bool = True, bn_splits: int = 1):
+    def __init__(
+        self,
+        base_encoder: str | Callable[..., nn.Module] = "resnet50",
+        dim: int = 128,
+        K: int = 65536,
+        m: float = 0.999,
+        T: float = 0.2,
+        mlp: bool = True,
+        roi_size: int = 14,
+        shuffle_bn: bool = True,
+        bn_splits: int = 1,
+    ):
         super().__init__()
         self.K, self.m, self.T, self.roi_size, self.shuffle_bn = K, m, T, roi_size, shuffle_bn
         self.bn_splits = bn_splits
         self.encoder_q = split_batchnorm(build_encoder(base_encoder, dim, mlp), bn_splits)
         self.encoder_k = split_batchnorm(build_encoder(base_encoder, dim, mlp), bn_splits)
         for param_q, param_k in zip(self.encoder_q.parameters(), self.encoder_k.parameters()):
-            param_k.data.copy_(param_q.data)   # f_k.params = f_q.params (initialize)
-            param_k.requires_grad = False      # not updated by gradient
-        self.register_buffer("queue", F.normalize(torch.randn(dim, K), dim=0))   # queue: CxK
+            param_k.data.copy_(param_q.data)  # f_k.params = f_q.params (initialize)
+            param_k.requires_grad = False  # not updated by gradient
+        self.register_buffer("queue", F.normalize(torch.randn(dim, K), dim=0))  # queue: CxK
         self.register_buffer("queue_ptr", torch.zeros(1, dtype=torch.long))
         # step at which each queue column was written (-1: random initialisation); used for the "queue
         # age" scalar only. Not persistent, so the state_dict keys are exactly the official ones.
@@ -158,25 +169,32 @@ class MoCo(nn.Module):
     def embed(self, encoder: nn.Module, x: Tensor, boxes: Tensor | None = None) -> Tensor:
         """L2-normalised features of frames (``boxes`` None) or of their boxed patches. NxC."""
         z = encode_frames(encoder, x) if boxes is None else encode_patches(encoder, x, boxes, self.roi_size)
-        return F.normalize(z.to(torch.promote_types(z.dtype, torch.float32)), dim=1)   # fp32 under autocast
+        return F.normalize(z.to(torch.promote_types(z.dtype, torch.float32)), dim=1)  # fp32 under autocast
 
-    def get_loss_and_keys(self, x_q: Tensor, x_k: Tensor, boxes_q: Tensor | None = None,
-                          boxes_k: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    def get_loss_and_keys(
+        self, x_q: Tensor, x_k: Tensor, boxes_q: Tensor | None = None, boxes_k: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """Algorithm 1's ``get_loss_and_keys`` on already augmented views (augmentation is data loading).
 
         Returns (loss, logits Nx(1+K) scaled by 1/T, keys NxC detached).
         """
-        q = self.embed(self.encoder_q, x_q, boxes_q)                 # queries: NxC
-        with torch.no_grad():                                        # no gradient to keys
+        q = self.embed(self.encoder_q, x_q, boxes_q)  # queries: NxC
+        with torch.no_grad():  # no gradient to keys
             x_k, boxes_k, idx_unshuffle = self._batch_shuffle(x_k, boxes_k)
-            k = self.embed(self.encoder_k, x_k, boxes_k)             # keys: NxC
+            k = self.embed(self.encoder_k, x_k, boxes_k)  # keys: NxC
             k = self._batch_unshuffle(k, idx_unshuffle)
-        loss, logits = contrastive_loss(q, k, self.queue, self.T)   # logits: Nx(1+K)
+        loss, logits = contrastive_loss(q, k, self.queue, self.T)  # logits: Nx(1+K)
         return loss, logits, k
 
-    def forward(self, x_q: Tensor, x_k: Tensor, patch_q: Tensor | None = None,
-                patch_k: Tensor | None = None, boxes_q: Tensor | None = None,
-                boxes_k: Tensor | None = None) -> dict[str, Tensor]:
+    def forward(
+        self,
+        x_q: Tensor,
+        x_k: Tensor,
+        patch_q: Tensor | None = None,
+        patch_k: Tensor | None = None,
+        boxes_q: Tensor | None = None,
+        boxes_k: Tensor | None = None,
+    ) -> dict[str, Tensor]:
         """Loss of one Algorithm 1 step (everything before ``loss.backward()``).
 
         Args:
@@ -187,15 +205,23 @@ class MoCo(nn.Module):
         ``k``, ``acc`` and, with tracks, ``loss_patch``, ``logits_patch``, ``k_patch``, ``acc_patch``.
         """
         loss, logits, k = self.get_loss_and_keys(x_q, x_k)
-        out = {"loss_frame": loss.detach(), "logits": logits.detach(), "k": k,
-               "acc": positive_accuracy(logits.detach())}
+        out = {
+            "loss_frame": loss.detach(),
+            "logits": logits.detach(),
+            "k": k,
+            "acc": positive_accuracy(logits.detach()),
+        }
         if patch_q is not None:
             if patch_k is None or boxes_q is None or boxes_k is None:
                 raise ValueError("the patch path needs patch_q, patch_k, boxes_q and boxes_k")
             loss_patch, logits_patch, k_patch = self.get_loss_and_keys(patch_q, patch_k, boxes_q, boxes_k)
             loss = 0.5 * loss + 0.5 * loss_patch
-            out.update(loss_patch=loss_patch.detach(), logits_patch=logits_patch.detach(), k_patch=k_patch,
-                       acc_patch=positive_accuracy(logits_patch.detach()))
+            out.update(
+                loss_patch=loss_patch.detach(),
+                logits_patch=logits_patch.detach(),
+                k_patch=k_patch,
+                acc_patch=positive_accuracy(logits_patch.detach()),
+            )
         out["loss"] = loss
         return out
 
@@ -211,14 +237,16 @@ class MoCo(nn.Module):
     @torch.no_grad()
     def enqueue(self, keys: Tensor, step: int = 0) -> None:
         """Enqueue the keys of every process (gathered) and dequeue the oldest as many (ring buffer)."""
-        keys = concat_all_gather(keys.detach().to(self.queue.dtype))   # keys: (N*world)xC
+        keys = concat_all_gather(keys.detach().to(self.queue.dtype))  # keys: (N*world)xC
         n = keys.shape[0]
         if self.K % n:
-            raise ConfigError(f"queue_size K={self.K} must be a multiple of the global batch size {n} "
-                              "(as in the official MoCo code); change queue_size or batch_size")
+            raise ConfigError(
+                f"queue_size K={self.K} must be a multiple of the global batch size {n} "
+                "(as in the official MoCo code); change queue_size or batch_size"
+            )
         ptr = int(self.queue_ptr)
-        self.queue[:, ptr:ptr + n] = keys.T
-        self.queue_step[ptr:ptr + n] = step
+        self.queue[:, ptr : ptr + n] = keys.T
+        self.queue_step[ptr : ptr + n] = step
         self.queue_ptr[0] = (ptr + n) % self.K
 
     def queue_age(self, step: int) -> float:

@@ -10,6 +10,7 @@ Algorithm 1, lines 12-20::
 
 A pure function: the queue and the encoders live in ``repro.moco.builder.MoCo``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -35,11 +36,11 @@ def contrastive_loss(q: Tensor, k: Tensor, queue: Tensor, temperature: float) ->
         raise ValueError(f"q and k must both be NxC, got {tuple(q.shape)} and {tuple(k.shape)}")
     if queue.ndim != 2 or queue.shape[0] != q.shape[1]:
         raise ValueError(f"queue must be CxK with C={q.shape[1]}, got {tuple(queue.shape)}")
-    dtype = torch.promote_types(q.dtype, torch.float32)      # float32 under autocast, float64 kept
+    dtype = torch.promote_types(q.dtype, torch.float32)  # float32 under autocast, float64 kept
     q, k, queue = q.to(dtype), k.detach().to(dtype), queue.detach().to(dtype)
-    l_pos = torch.einsum("nc,nc->n", q, k).unsqueeze(-1)      # positive logits: Nx1
-    l_neg = torch.einsum("nc,ck->nk", q, queue)                # negative logits: NxK
-    logits = torch.cat([l_pos, l_neg], dim=1) / temperature    # logits: Nx(1+K)
+    l_pos = torch.einsum("nc,nc->n", q, k).unsqueeze(-1)  # positive logits: Nx1
+    l_neg = torch.einsum("nc,ck->nk", q, queue)  # negative logits: NxK
+    logits = torch.cat([l_pos, l_neg], dim=1) / temperature  # logits: Nx(1+K)
     labels = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)  # positives are 0-th
     return F.cross_entropy(logits, labels), logits
 

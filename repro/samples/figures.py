@@ -1,5 +1,6 @@
 """Figures of the sample data (notebook 00): real clips, synthetic videos with their boxes, category
 images, part masks and transformation trajectories, all read back from the cache as the chapters see them."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -32,6 +32,7 @@ draws from one ``np.random.default_rng(seed)``: the same arguments give bitwise 
 machine (numpy's transcendental functions may differ in the last bit across CPUs, so compare rounded
 statistics across machines).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,10 +43,10 @@ import numpy as np
 from ..errors import ConfigError
 from . import textures as tx
 
-EXTENT = 1.25               # every shape lies inside [-EXTENT, EXTENT]^2 in local coordinates
-_SHIFT = 4                  # fillPoly's fixed-point bits: vertices at 1/16 pixel
+EXTENT = 1.25  # every shape lies inside [-EXTENT, EXTENT]^2 in local coordinates
+_SHIFT = 4  # fillPoly's fixed-point bits: vertices at 1/16 pixel
 VISIBLE_MIN_FRACTION = 0.1  # (a) an object is "visible" when >= 10% of its full area shows in the frame
-MIN_SIZE = 32               # smallest image / frame side the generators accept
+MIN_SIZE = 32  # smallest image / frame side the generators accept
 TRANSFORMATIONS = ("viewpoint", "illumination", "occlusion")
 
 Ops = list  # [(points K x 2 float64 in local coordinates, fill value 1 or 0 for a hole), ...]
@@ -90,13 +91,29 @@ SHAPES: dict[str, Ops] = {
     "square": [(_rect(-0.85, -0.85, 0.85, 0.85), 1)],
     "triangle": [(_regular(3, 1.2, -np.pi / 2) + [0, 0.15], 1)],
     "star": [(_star(5, 1.2, 0.5), 1)],
-    "cross": [(_poly([-0.3, -1.05], [0.3, -1.05], [0.3, -0.3], [1.05, -0.3], [1.05, 0.3], [0.3, 0.3],
-                     [0.3, 1.05], [-0.3, 1.05], [-0.3, 0.3], [-1.05, 0.3], [-1.05, -0.3], [-0.3, -0.3]), 1)],
+    "cross": [
+        (
+            _poly(
+                [-0.3, -1.05],
+                [0.3, -1.05],
+                [0.3, -0.3],
+                [1.05, -0.3],
+                [1.05, 0.3],
+                [0.3, 0.3],
+                [0.3, 1.05],
+                [-0.3, 1.05],
+                [-0.3, 0.3],
+                [-1.05, 0.3],
+                [-1.05, -0.3],
+                [-0.3, -0.3],
+            ),
+            1,
+        )
+    ],
     "ring": [(_ellipse(0, 0, 1.05, 1.05), 1), (_ellipse(0, 0, 0.55, 0.55), 0)],
     "crescent": [(_ellipse(0, 0, 1.05, 1.05), 1), (_ellipse(0.5, -0.1, 0.85, 0.85), 0)],
     "hexagon": [(_regular(6, 1.0, 0.0), 1)],
-    "arrow": [(_poly([-1.1, -0.3], [0.15, -0.3], [0.15, -0.8], [1.15, 0], [0.15, 0.8], [0.15, 0.3],
-                     [-1.1, 0.3]), 1)],
+    "arrow": [(_poly([-1.1, -0.3], [0.15, -0.3], [0.15, -0.8], [1.15, 0], [0.15, 0.8], [0.15, 0.3], [-1.1, 0.3]), 1)],
     "heart": [(_heart(), 1)],
 }
 SYNTHETIC_CATEGORIES = tuple(SHAPES)
@@ -107,15 +124,41 @@ PARTS: dict[str, tuple[tuple[str, Ops], ...]] = {
     "figure": (
         ("legs", [(_rect(-0.34, 0.2, -0.07, 1.1), 1), (_rect(0.07, 0.2, 0.34, 1.1), 1)]),
         ("torso", [(_rect(-0.4, -0.45, 0.4, 0.35), 1)]),
-        ("arms", [(_poly([-0.42, -0.45], [-0.62, -0.4], [-0.78, 0.3], [-0.56, 0.34], [-0.42, -0.1]), 1),
-                  (_poly([0.42, -0.45], [0.62, -0.4], [0.78, 0.3], [0.56, 0.34], [0.42, -0.1]), 1)]),
+        (
+            "arms",
+            [
+                (_poly([-0.42, -0.45], [-0.62, -0.4], [-0.78, 0.3], [-0.56, 0.34], [-0.42, -0.1]), 1),
+                (_poly([0.42, -0.45], [0.62, -0.4], [0.78, 0.3], [0.56, 0.34], [0.42, -0.1]), 1),
+            ],
+        ),
         ("head", [(_ellipse(0, -0.76, 0.28, 0.3), 1)]),
     ),
     "car": (
-        ("body", [(_poly([-1.1, 0.45], [-1.1, -0.1], [-0.6, -0.12], [-0.35, -0.58], [0.45, -0.58],
-                         [0.72, -0.12], [1.1, -0.08], [1.1, 0.45]), 1)]),
-        ("windows", [(_poly([-0.5, -0.16], [-0.3, -0.48], [-0.02, -0.48], [-0.02, -0.16]), 1),
-                     (_poly([0.1, -0.16], [0.1, -0.48], [0.4, -0.48], [0.6, -0.16]), 1)]),
+        (
+            "body",
+            [
+                (
+                    _poly(
+                        [-1.1, 0.45],
+                        [-1.1, -0.1],
+                        [-0.6, -0.12],
+                        [-0.35, -0.58],
+                        [0.45, -0.58],
+                        [0.72, -0.12],
+                        [1.1, -0.08],
+                        [1.1, 0.45],
+                    ),
+                    1,
+                )
+            ],
+        ),
+        (
+            "windows",
+            [
+                (_poly([-0.5, -0.16], [-0.3, -0.48], [-0.02, -0.48], [-0.02, -0.16]), 1),
+                (_poly([0.1, -0.16], [0.1, -0.48], [0.4, -0.48], [0.6, -0.16]), 1),
+            ],
+        ),
         ("wheels", [(_ellipse(-0.6, 0.45, 0.3, 0.3), 1), (_ellipse(0.6, 0.45, 0.3, 0.3), 1)]),
     ),
     "house": (
@@ -126,8 +169,14 @@ PARTS: dict[str, tuple[tuple[str, Ops], ...]] = {
     ),
     "plant": (
         ("stem", [(_rect(-0.08, -0.55, 0.08, 0.5), 1)]),
-        ("leaves", [(_ellipse(-0.4, -0.2, 0.4, 0.18), 1), (_ellipse(0.4, -0.45, 0.4, 0.18), 1),
-                    (_ellipse(0, -0.88, 0.18, 0.3), 1)]),
+        (
+            "leaves",
+            [
+                (_ellipse(-0.4, -0.2, 0.4, 0.18), 1),
+                (_ellipse(0.4, -0.45, 0.4, 0.18), 1),
+                (_ellipse(0, -0.88, 0.18, 0.3), 1),
+            ],
+        ),
         ("pot", [(_poly([-0.52, 0.42], [0.52, 0.42], [0.4, 1.1], [-0.4, 1.1]), 1)]),
     ),
     "airplane": (
@@ -138,20 +187,30 @@ PARTS: dict[str, tuple[tuple[str, Ops], ...]] = {
     ),
     "fish": (
         ("tail", [(_poly([0.55, 0], [1.15, -0.55], [1.15, 0.55]), 1)]),
-        ("fins", [(_poly([-0.25, -0.3], [0.3, -0.3], [0.1, -0.78]), 1),
-                  (_poly([-0.1, 0.3], [0.3, 0.3], [0.2, 0.68]), 1)]),
+        (
+            "fins",
+            [(_poly([-0.25, -0.3], [0.3, -0.3], [0.1, -0.78]), 1), (_poly([-0.1, 0.3], [0.3, 0.3], [0.2, 0.68]), 1)],
+        ),
         ("body", [(_ellipse(0, 0, 0.78, 0.44), 1)]),
         ("eye", [(_ellipse(-0.45, -0.08, 0.13, 0.13), 1)]),
     ),
     "mushroom": (
         ("stem", [(_poly([-0.22, -0.1], [0.22, -0.1], [0.3, 1.05], [-0.3, 1.05]), 1)]),
         ("cap", [(_ellipse(0, 0.05, 1.0, 0.85, t0=np.pi, t1=2 * np.pi, n=40), 1)]),
-        ("spots", [(_ellipse(-0.5, -0.2, 0.15, 0.15), 1), (_ellipse(0.05, -0.5, 0.16, 0.16), 1),
-                   (_ellipse(0.5, -0.18, 0.14, 0.14), 1)]),
+        (
+            "spots",
+            [
+                (_ellipse(-0.5, -0.2, 0.15, 0.15), 1),
+                (_ellipse(0.05, -0.5, 0.16, 0.16), 1),
+                (_ellipse(0.5, -0.18, 0.14, 0.14), 1),
+            ],
+        ),
     ),
     "rocket": (
-        ("fins", [(_poly([-0.28, 0.3], [-0.7, 1.05], [-0.28, 0.9]), 1),
-                  (_poly([0.28, 0.3], [0.7, 1.05], [0.28, 0.9]), 1)]),
+        (
+            "fins",
+            [(_poly([-0.28, 0.3], [-0.7, 1.05], [-0.28, 0.9]), 1), (_poly([0.28, 0.3], [0.7, 1.05], [0.28, 0.9]), 1)],
+        ),
         ("body", [(_rect(-0.3, -0.45, 0.3, 0.95), 1)]),
         ("nose", [(_poly([-0.3, -0.45], [0.3, -0.45], [0, -1.12]), 1)]),
         ("window", [(_ellipse(0, 0.05, 0.17, 0.17), 1)]),
@@ -169,7 +228,7 @@ def _pose(center, scale: float, angle: float = 0.0, aspect=(1.0, 1.0), flip: boo
 
 
 def _transform(pts: np.ndarray, A: np.ndarray) -> np.ndarray:
-    return pts @ A[:, :2].T + A[:, 2]                                        # pts: K x 2 pixels
+    return pts @ A[:, :2].T + A[:, 2]  # pts: K x 2 pixels
 
 
 def raster(ops: Ops, A: np.ndarray, height: int, width: int, offset: int = 0) -> np.ndarray:
@@ -200,11 +259,10 @@ def _sprite_size(max_scale: float) -> int:
 def _warp(sprite: np.ndarray, A: np.ndarray, height: int, width: int) -> np.ndarray:
     """The sprite (S x S x 3, covering [-EXTENT, EXTENT]^2 in local coordinates) seen at pose ``A``."""
     S = sprite.shape[0]
-    k = 2 * EXTENT / (S - 1)                                       # local units per sprite pixel
+    k = 2 * EXTENT / (S - 1)  # local units per sprite pixel
     lin = A[:, :2] * k
     M = np.concatenate([lin, (A[:, 2] - A[:, :2] @ [EXTENT, EXTENT]).reshape(2, 1)], 1)
-    return cv2.warpAffine(sprite, M, (width, height), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REFLECT_101)
+    return cv2.warpAffine(sprite, M, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
 def _paint(canvas: np.ndarray, mask: np.ndarray, sprite: np.ndarray, A: np.ndarray) -> None:
@@ -245,8 +303,13 @@ def _check_common(seed, size, num_categories=None, per_category=None, available=
     _check_int("seed", seed, 0, fix="seeds are non-negative integers")
     _check_int("size", size, MIN_SIZE, 4096, fix=f"shapes and parts need at least {MIN_SIZE} pixels")
     if num_categories is not None:
-        _check_int("num_categories", num_categories, 1, len(available),
-                   fix=f"there are {len(available)} synthetic categories: {', '.join(available)}")
+        _check_int(
+            "num_categories",
+            num_categories,
+            1,
+            len(available),
+            fix=f"there are {len(available)} synthetic categories: {', '.join(available)}",
+        )
     if per_category is not None:
         _check_int("per_category", per_category, 1)
 
@@ -255,21 +318,23 @@ def _check_common(seed, size, num_categories=None, per_category=None, available=
 @dataclass
 class SyntheticVideo:
     """A rendered video and its full ground truth (T frames, M objects, S = size)."""
-    frames: np.ndarray            # T x S x S x 3 uint8 RGB
-    boxes: np.ndarray             # T x M x 4 float32 (x, y, w, h) of each full object, clipped to the frame
-    visible: np.ndarray           # T x M bool: visible_fraction >= min_visible_fraction
+
+    frames: np.ndarray  # T x S x S x 3 uint8 RGB
+    boxes: np.ndarray  # T x M x 4 float32 (x, y, w, h) of each full object, clipped to the frame
+    visible: np.ndarray  # T x M bool: visible_fraction >= min_visible_fraction
     visible_fraction: np.ndarray  # T x M float32: unoccluded in-frame pixels / full-object pixels
-    masks: np.ndarray             # T x M x S x S bool: each object's full (amodal) mask inside the frame
-    labels: np.ndarray            # T x S x S int8: index of the object seen at each pixel, -1 = background
-    backgrounds: np.ndarray       # T x S x S x 3 uint8: the frames without objects
-    shapes: list                  # M shape names (from SYNTHETIC_CATEGORIES)
-    order: np.ndarray             # M drawing order, back to front (order[-1] occludes every other)
+    masks: np.ndarray  # T x M x S x S bool: each object's full (amodal) mask inside the frame
+    labels: np.ndarray  # T x S x S int8: index of the object seen at each pixel, -1 = background
+    backgrounds: np.ndarray  # T x S x S x 3 uint8: the frames without objects
+    shapes: list  # M shape names (from SYNTHETIC_CATEGORIES)
+    order: np.ndarray  # M drawing order, back to front (order[-1] occludes every other)
 
 
 @dataclass
 class _VideoScene:
     """Everything random about a video: background texture and its pan, each object's shape, pose per
     frame and texture sprite, and the depth order."""
+
     bg_tex: np.ndarray
     pan_max: int
     pan: np.ndarray
@@ -282,7 +347,7 @@ class _VideoScene:
 
 def _video_scene(rng: np.random.Generator, T: int, M: int, size: int) -> _VideoScene:
     """Draws a video's scene from ``rng`` (see ``synthetic_video`` for what is drawn)."""
-    u = np.arange(T) / max(T - 1, 1)                                       # time in [0, 1]
+    u = np.arange(T) / max(T - 1, 1)  # time in [0, 1]
 
     # background: a texture larger than the frame, panned by up to 6% of the frame over the video
     pan_max = int(np.ceil(0.06 * size)) + 1
@@ -292,19 +357,19 @@ def _video_scene(rng: np.random.Generator, T: int, M: int, size: int) -> _VideoS
 
     shapes = [SYNTHETIC_CATEGORIES[i] for i in rng.choice(len(SHAPES), M, replace=False)]
     kinds = [tx.TEXTURE_KINDS[i] for i in rng.permutation(len(tx.TEXTURE_KINDS))]
-    kinds = (kinds * (M // len(kinds) + 1))[:M]                           # distinct while M <= 8
-    poses = np.zeros((T, M, 2, 3))                                         # per frame, per object
+    kinds = (kinds * (M // len(kinds) + 1))[:M]  # distinct while M <= 8
+    poses = np.zeros((T, M, 2, 3))  # per frame, per object
     max_scale = 0.0
     for m in range(M):
-        r = rng.uniform(0.09, 0.15) * size                                 # pixels per local unit
-        scale = r * np.exp(rng.uniform(0.1, 0.3) * np.sin(2 * np.pi * rng.uniform(0.5, 1.5) * u
-                                                          + rng.uniform(0, 2 * np.pi)))
+        r = rng.uniform(0.09, 0.15) * size  # pixels per local unit
+        scale = r * np.exp(
+            rng.uniform(0.1, 0.3) * np.sin(2 * np.pi * rng.uniform(0.5, 1.5) * u + rng.uniform(0, 2 * np.pi))
+        )
         p0 = rng.uniform(0.15, 0.85, 2) * size
         p1 = np.clip(size - p0 + rng.normal(0, 0.08 * size, 2), 0.12 * size, 0.88 * size)
         d = p1 - p0
         perp = np.array([-d[1], d[0]]) / max(np.linalg.norm(d), 1e-6)
-        wiggle = rng.uniform(0, 0.05) * size * np.sin(2 * np.pi * rng.uniform(0.5, 1.5) * u
-                                                      + rng.uniform(0, 2 * np.pi))
+        wiggle = rng.uniform(0, 0.05) * size * np.sin(2 * np.pi * rng.uniform(0.5, 1.5) * u + rng.uniform(0, 2 * np.pi))
         centre = np.clip(p0 + d * u[:, None] + perp * wiggle[:, None], 0.1 * size, 0.9 * size)
         angle = rng.uniform(0, 2 * np.pi) + rng.uniform(-np.pi / 2, np.pi / 2) * u
         aspect, flip = (1.0, rng.uniform(0.8, 1.2)), bool(rng.random() < 0.5)
@@ -313,9 +378,19 @@ def _video_scene(rng: np.random.Generator, T: int, M: int, size: int) -> _VideoS
         max_scale = max(max_scale, float(scale.max() * 1.2))
     S = _sprite_size(max_scale)
     bg_mean = bg_tex.reshape(-1, 3).mean(0)
-    sprites = tx.distinct_textures(rng, M, S, S, avoid=[bg_mean], min_dist=80.0, kinds=kinds,
-                                   saturation=(0.55, 1.0), value=(0.5, 1.0), contrast=0.35)
-    order = rng.permutation(M)                                            # back to front
+    sprites = tx.distinct_textures(
+        rng,
+        M,
+        S,
+        S,
+        avoid=[bg_mean],
+        min_dist=80.0,
+        kinds=kinds,
+        saturation=(0.55, 1.0),
+        value=(0.5, 1.0),
+        contrast=0.35,
+    )
+    order = rng.permutation(M)  # back to front
     return _VideoScene(bg_tex, pan_max, pan, u, shapes, poses, sprites, order)
 
 
@@ -337,7 +412,7 @@ def _draw_video(sc: _VideoScene, T: int, M: int, size: int):
         for m in sc.order:
             padded = raster(SHAPES[sc.shapes[m]], sc.poses[t, m], size + 2 * pad, size + 2 * pad, offset=pad)
             full[m] = padded.sum()
-            masks[t, m] = padded[pad:pad + size, pad:pad + size]
+            masks[t, m] = padded[pad : pad + size, pad : pad + size]
             _paint(canvas, masks[t, m], sc.sprites[m], sc.poses[t, m])
             labels[t][masks[t, m]] = m
         frames[t] = _to_uint8(canvas)
@@ -346,8 +421,9 @@ def _draw_video(sc: _VideoScene, T: int, M: int, size: int):
     return frames, backgrounds, masks, labels, frac
 
 
-def synthetic_video(seed: int, num_frames: int, size: int, num_objects: int = 3,
-                    min_visible_fraction: float = VISIBLE_MIN_FRACTION) -> SyntheticVideo:
+def synthetic_video(
+    seed: int, num_frames: int, size: int, num_objects: int = 3, min_visible_fraction: float = VISIBLE_MIN_FRACTION
+) -> SyntheticVideo:
     """(a) A video of ``num_objects`` textured objects over a textured, slowly panning background.
 
     Objects: distinct shapes (``SYNTHETIC_CATEGORIES``, no repeats), distinct texture families and mean
@@ -371,8 +447,9 @@ def synthetic_video(seed: int, num_frames: int, size: int, num_objects: int = 3,
     """
     _check_common(seed, size)
     T = _check_int("num_frames", num_frames, 1)
-    M = _check_int("num_objects", num_objects, 1, len(SHAPES),
-                   fix=f"objects have distinct shapes and there are {len(SHAPES)}")
+    M = _check_int(
+        "num_objects", num_objects, 1, len(SHAPES), fix=f"objects have distinct shapes and there are {len(SHAPES)}"
+    )
     if not 0.0 < float(min_visible_fraction) <= 1.0:
         raise ConfigError(f"min_visible_fraction must be in (0, 1], got {min_visible_fraction}")
     rng = np.random.default_rng(seed)
@@ -382,8 +459,9 @@ def synthetic_video(seed: int, num_frames: int, size: int, num_objects: int = 3,
     for t in range(T):
         for m in range(M):
             boxes[t, m] = mask_box(masks[t, m])
-    return SyntheticVideo(frames, boxes, frac >= min_visible_fraction, frac, masks, labels, backgrounds,
-                          scene.shapes, scene.order)
+    return SyntheticVideo(
+        frames, boxes, frac >= min_visible_fraction, frac, masks, labels, backgrounds, scene.shapes, scene.order
+    )
 
 
 def mask_box(mask: np.ndarray) -> np.ndarray:
@@ -397,10 +475,10 @@ def mask_box(mask: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- (b) category images
 @dataclass
 class CategoryImages:
-    images: np.ndarray       # N x S x S x 3 uint8
-    labels: np.ndarray       # N int64, image i has label i % C
-    categories: list         # C names (SYNTHETIC_CATEGORIES[:C])
-    masks: np.ndarray        # N x S x S bool: the object's pixels
+    images: np.ndarray  # N x S x S x 3 uint8
+    labels: np.ndarray  # N int64, image i has label i % C
+    categories: list  # C names (SYNTHETIC_CATEGORIES[:C])
+    masks: np.ndarray  # N x S x S bool: the object's pixels
     backgrounds: np.ndarray  # N x S x S x 3 uint8: the images without the object
 
 
@@ -450,11 +528,11 @@ def category_images(seed: int, num_categories: int, per_category: int, size: int
 # ----------------------------------------------------------------------------- (c) part objects
 @dataclass
 class PartObjects:
-    images: np.ndarray       # N x S x S x 3 uint8
-    masks: np.ndarray        # N x S x S uint8 part id (0 = background, p = part_names[label][p - 1])
-    labels: np.ndarray       # N int64, image i has label i % C
-    categories: list         # C names (list(PART_CATEGORIES)[:C])
-    part_names: list         # C lists of part names
+    images: np.ndarray  # N x S x S x 3 uint8
+    masks: np.ndarray  # N x S x S uint8 part id (0 = background, p = part_names[label][p - 1])
+    labels: np.ndarray  # N int64, image i has label i % C
+    categories: list  # C names (list(PART_CATEGORIES)[:C])
+    part_names: list  # C lists of part names
     backgrounds: np.ndarray  # N x S x S x 3 uint8: the images without the object
 
 
@@ -485,12 +563,14 @@ def part_objects(seed: int, num_categories: int, per_category: int, size: int) -
         parts = PARTS[cats[labels[i]]]
         bg = tx.background(rng, size, size)
         scale = rng.uniform(0.26, 0.38) * size
-        A = _pose((0, 0), scale, rng.uniform(-np.pi / 6, np.pi / 6), (1.0, rng.uniform(0.85, 1.15)),
-                  bool(rng.random() < 0.5))
+        A = _pose(
+            (0, 0), scale, rng.uniform(-np.pi / 6, np.pi / 6), (1.0, rng.uniform(0.85, 1.15)), bool(rng.random() < 0.5)
+        )
         A = _fit([op for _, ops in parts for op in ops], A, size, rng)
         S = _sprite_size(scale * 1.2)
-        sprites = tx.distinct_textures(rng, len(parts), S, S, avoid=[bg.reshape(-1, 3).mean(0)],
-                                       min_dist=70.0, contrast=0.22)
+        sprites = tx.distinct_textures(
+            rng, len(parts), S, S, avoid=[bg.reshape(-1, 3).mean(0)], min_dist=70.0, contrast=0.22
+        )
         backgrounds[i] = _to_uint8(bg)
         label_map = np.zeros((size, size), np.uint8)
         for p, (_, ops) in enumerate(parts):
@@ -499,8 +579,7 @@ def part_objects(seed: int, num_categories: int, per_category: int, size: int) -
         for p in range(len(parts)):
             _paint(canvas, label_map == p + 1, sprites[p], A)
         images[i], masks[i] = _to_uint8(canvas), label_map
-    return PartObjects(images, masks, labels, list(cats[:C]), [list(PART_CATEGORIES[c]) for c in cats[:C]],
-                       backgrounds)
+    return PartObjects(images, masks, labels, list(cats[:C]), [list(PART_CATEGORIES[c]) for c in cats[:C]], backgrounds)
 
 
 # ----------------------------------------------------------------------------- (d) trajectories
@@ -514,8 +593,10 @@ def _viewpoint(rng, ops, sprite, bg, scale, angle, aspect, flip, L, size):
     zoom = np.exp(np.log(rng.uniform(0.75, 1.3)) * u)
     drift = rng.uniform(-0.08, 0.08, 2) * size
     while True:
-        As = [_pose(drift * u[k], scale * zoom[k], angle + turn * u[k], (aspect[0] * np.cos(phi[k]), aspect[1]),
-                    flip) for k in range(L)]
+        As = [
+            _pose(drift * u[k], scale * zoom[k], angle + turn * u[k], (aspect[0] * np.cos(phi[k]), aspect[1]), flip)
+            for k in range(L)
+        ]
         ext = [_extent(ops, A) for A in As]
         cmin = np.max([1 - lo for lo, _ in ext], 0)
         cmax = np.min([size - 2 - hi for _, hi in ext], 0)
@@ -551,7 +632,7 @@ def _illumination(rng, base, mask, L, size):
         tau = -tau1 + 2 * tau1 * u[k]
         gains = np.array([1 + tau, 1.0, 1 - tau], np.float32) * np.float32(b0 + (b1 - b0) * u[k])
         gam = gamma0 + dgamma * u[k]
-        ramp = 1 + g * (xx * np.float32(np.cos(gam)) + yy * np.float32(np.sin(gam)))      # S x S
+        ramp = 1 + g * (xx * np.float32(np.cos(gam)) + yy * np.float32(np.sin(gam)))  # S x S
         images.append(_to_uint8(base.astype(np.float32) * ramp[..., None] * gains))
     return images, [mask] * L, np.zeros(L, np.float32)
 
@@ -564,7 +645,7 @@ def _occlusion(rng, base, mask, L, size, occluder_mean_avoid):
     f_max * area / (L - 1) >= 1 pixel)."""
     beta = rng.uniform(0, 2 * np.pi)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    proj = xx * np.cos(beta) + yy * np.sin(beta)                                           # S x S
+    proj = xx * np.cos(beta) + yy * np.sin(beta)  # S x S
     v = np.sort(proj[mask])
     n = len(v)
     width = (v[-1] - v[0]) * rng.uniform(1.05, 1.3) + 2.0
@@ -588,8 +669,9 @@ def _check_transformations(transformations) -> tuple[str, ...]:
     transformations = tuple(transformations)
     bad = [t for t in transformations if t not in TRANSFORMATIONS]
     if not transformations or bad or len(set(transformations)) != len(transformations):
-        raise ConfigError(f"transformations must be distinct names among {', '.join(TRANSFORMATIONS)}, "
-                          f"got {transformations!r}")
+        raise ConfigError(
+            f"transformations must be distinct names among {', '.join(TRANSFORMATIONS)}, got {transformations!r}"
+        )
     return transformations
 
 
@@ -615,8 +697,9 @@ def _instance_trajectories(rng, ops, size: int, L: int, transformations):
     return out
 
 
-def transformation_trajectories(seed: int, num_categories: int, per_category: int, trajectory_len: int,
-                                size: int, transformations=TRANSFORMATIONS) -> dict:
+def transformation_trajectories(
+    seed: int, num_categories: int, per_category: int, trajectory_len: int, size: int, transformations=TRANSFORMATIONS
+) -> dict:
     """(d) Transformation trajectories: for each category c (``SYNTHETIC_CATEGORIES[c]``, the same shapes
     and labels as (b)) and each of ``per_category`` object instances (background, texture, colours and
     pose drawn as in (b)), one trajectory of ``trajectory_len`` images per transformation:
@@ -640,9 +723,14 @@ def transformation_trajectories(seed: int, num_categories: int, per_category: in
     L = _check_int("trajectory_len", trajectory_len, 2, fix="a trajectory needs at least two images")
     transformations = _check_transformations(transformations)
     rng = np.random.default_rng(seed)
-    trajectories = [(c, kind, imgs, masks, fr) for c in range(num_categories) for _ in range(per_category)
-                    for kind, (imgs, masks, fr) in _instance_trajectories(rng, SHAPES[SYNTHETIC_CATEGORIES[c]],
-                                                                          size, L, transformations)]
+    trajectories = [
+        (c, kind, imgs, masks, fr)
+        for c in range(num_categories)
+        for _ in range(per_category)
+        for kind, (imgs, masks, fr) in _instance_trajectories(
+            rng, SHAPES[SYNTHETIC_CATEGORIES[c]], size, L, transformations
+        )
+    ]
     return stack_trajectories(trajectories, SYNTHETIC_CATEGORIES[:num_categories])
 
 
@@ -662,6 +750,21 @@ def stack_trajectories(trajectories, categories) -> dict:
     }
 
 
-__all__ = ["SYNTHETIC_CATEGORIES", "PART_CATEGORIES", "TRANSFORMATIONS", "VISIBLE_MIN_FRACTION", "SHAPES",
-           "PARTS", "synthetic_video", "category_images", "part_objects", "transformation_trajectories", "stack_trajectories",
-           "mask_box", "raster", "SyntheticVideo", "CategoryImages", "PartObjects"]
+__all__ = [
+    "SYNTHETIC_CATEGORIES",
+    "PART_CATEGORIES",
+    "TRANSFORMATIONS",
+    "VISIBLE_MIN_FRACTION",
+    "SHAPES",
+    "PARTS",
+    "synthetic_video",
+    "category_images",
+    "part_objects",
+    "transformation_trajectories",
+    "stack_trajectories",
+    "mask_box",
+    "raster",
+    "SyntheticVideo",
+    "CategoryImages",
+    "PartObjects",
+]

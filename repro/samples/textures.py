@@ -5,6 +5,7 @@ seeded once gives bitwise identical textures. Textures are float32 ``H x W x 3``
 (RGB); they are made once per object (a "sprite") and then warped with the object, so an object keeps
 its appearance while it moves, turns and scales.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -23,8 +24,9 @@ def hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
     return np.array(rgb, np.float32) * 255.0
 
 
-def random_color(rng: np.random.Generator, saturation=(0.45, 1.0), value=(0.45, 1.0),
-                 hue: float | None = None) -> np.ndarray:
+def random_color(
+    rng: np.random.Generator, saturation=(0.45, 1.0), value=(0.45, 1.0), hue: float | None = None
+) -> np.ndarray:
     """A random RGB colour (float32, [0, 255]); ``hue`` fixes the hue instead of drawing it."""
     h = rng.uniform(0.0, 1.0) if hue is None else hue
     return hsv_to_rgb(h, rng.uniform(*saturation), rng.uniform(*value))
@@ -34,7 +36,7 @@ def companion(rng: np.random.Generator, color: np.ndarray, contrast: float = 0.4
     """A second colour for a two-tone texture: the same hue family, brighter or darker by ``contrast``."""
     sign = 1.0 if color.mean() < 128 else -1.0
     other = color + sign * contrast * 255.0 * rng.uniform(0.7, 1.0)
-    other += rng.normal(0.0, 12.0, 3)            # a slight hue shift
+    other += rng.normal(0.0, 12.0, 3)  # a slight hue shift
     return np.clip(other, 0, 255).astype(np.float32)
 
 
@@ -42,7 +44,7 @@ def _weights(rng: np.random.Generator, kind: str, h: int, w: int, period: float)
     """A pattern of weights in [0, 1] (H x W float32) of texture family ``kind``."""
     a = rng.uniform(0, np.pi)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    u = xx * np.cos(a) + yy * np.sin(a)                          # rotated coordinates
+    u = xx * np.cos(a) + yy * np.sin(a)  # rotated coordinates
     v = -xx * np.sin(a) + yy * np.cos(a)
     phase = rng.uniform(0, 2 * np.pi)
     k = np.float32(2 * np.pi / period)
@@ -72,8 +74,15 @@ def _weights(rng: np.random.Generator, kind: str, h: int, w: int, period: float)
     raise ValueError(f"unknown texture kind {kind!r}; choose one of {', '.join(TEXTURE_KINDS)}")
 
 
-def make_texture(rng: np.random.Generator, height: int, width: int, colors, kind: str | None = None,
-                 period: float | None = None, grain: float = 4.0) -> np.ndarray:
+def make_texture(
+    rng: np.random.Generator,
+    height: int,
+    width: int,
+    colors,
+    kind: str | None = None,
+    period: float | None = None,
+    grain: float = 4.0,
+) -> np.ndarray:
     """A two-tone texture: ``colors[0]`` where the pattern is 0, ``colors[1]`` where it is 1, blended
     in between, plus Gaussian grain of std ``grain``. Returns H x W x 3 float32 in [0, 255].
 
@@ -81,16 +90,23 @@ def make_texture(rng: np.random.Generator, height: int, width: int, colors, kind
     """
     kind = TEXTURE_KINDS[rng.integers(len(TEXTURE_KINDS))] if kind is None else kind
     period = rng.uniform(4.0, 11.0) if period is None else period
-    wgt = _weights(rng, kind, height, width, period)[..., None]          # H x W x 1
+    wgt = _weights(rng, kind, height, width, period)[..., None]  # H x W x 1
     c0, c1 = (np.asarray(c, np.float32) for c in colors[:2])
-    tex = c0 * (1 - wgt) + c1 * wgt                                        # H x W x 3
+    tex = c0 * (1 - wgt) + c1 * wgt  # H x W x 3
     if grain > 0:
         tex += np.float32(grain) * rng.standard_normal(tex.shape, dtype=np.float32)
     return np.clip(tex, 0, 255).astype(np.float32)
 
 
-def random_texture(rng: np.random.Generator, height: int, width: int, base: np.ndarray | None = None,
-                   kind: str | None = None, contrast: float = 0.45, grain: float = 4.0) -> np.ndarray:
+def random_texture(
+    rng: np.random.Generator,
+    height: int,
+    width: int,
+    base: np.ndarray | None = None,
+    kind: str | None = None,
+    contrast: float = 0.45,
+    grain: float = 4.0,
+) -> np.ndarray:
     """A texture around one base colour (drawn if not given) and its ``companion``."""
     base = random_color(rng) if base is None else np.asarray(base, np.float32)
     return make_texture(rng, height, width, (base, companion(rng, base, contrast)), kind=kind, grain=grain)
@@ -100,13 +116,24 @@ def background(rng: np.random.Generator, height: int, width: int, base: np.ndarr
     """A textured background: a muted two-tone texture over a smooth illumination-like shading."""
     base = random_color(rng, saturation=(0.05, 0.6), value=(0.25, 0.9)) if base is None else base
     tex = make_texture(rng, height, width, (base, companion(rng, base, rng.uniform(0.15, 0.35))))
-    shade = _weights(rng, "gradient", height, width, 1.0)[..., None]     # H x W x 1 in [0, 1]
+    shade = _weights(rng, "gradient", height, width, 1.0)[..., None]  # H x W x 1 in [0, 1]
     return np.clip(tex * (0.8 + 0.4 * shade), 0, 255).astype(np.float32)
 
 
-def distinct_textures(rng: np.random.Generator, n: int, height: int, width: int, avoid=(),
-                      min_dist: float = 70.0, kinds=None, saturation=(0.45, 1.0), value=(0.45, 1.0),
-                      contrast: float = 0.4, grain: float = 4.0, tries: int = 24) -> list[np.ndarray]:
+def distinct_textures(
+    rng: np.random.Generator,
+    n: int,
+    height: int,
+    width: int,
+    avoid=(),
+    min_dist: float = 70.0,
+    kinds=None,
+    saturation=(0.45, 1.0),
+    value=(0.45, 1.0),
+    contrast: float = 0.4,
+    grain: float = 4.0,
+    tries: int = 24,
+) -> list[np.ndarray]:
     """``n`` textures whose mean colours are at least ``min_dist`` (RGB Euclidean) from each other and
     from the colours in ``avoid`` (e.g. the background's mean), so objects stand out and differ.
 
@@ -120,8 +147,9 @@ def distinct_textures(rng: np.random.Generator, n: int, height: int, width: int,
         best, best_d, best_mean = None, -1.0, None
         for _ in range(tries):
             base = random_color(rng, saturation, value)
-            tex = random_texture(rng, height, width, base, None if kinds is None else kinds[i], contrast,
-                                 grain=0.0)                          # grain (zero mean) added below
+            tex = random_texture(
+                rng, height, width, base, None if kinds is None else kinds[i], contrast, grain=0.0
+            )  # grain (zero mean) added below
             mean = tex.reshape(-1, 3).mean(0)
             d = min((float(np.linalg.norm(mean - m)) for m in means), default=np.inf)
             if d > best_d:

@@ -29,6 +29,7 @@ Design (written from the paper's hypotheses before any model was compared on it;
   trajectories of Section A show only held-out instances, so every measure is of generalisation to new
   instances of known categories.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -41,29 +42,39 @@ from . import synthetic as sy
 from . import textures as tx
 from .clips import write_trackingnet_sequence
 
-WORLD_CATEGORIES = ("disk", "square", "triangle", "star", "cross", "ring", "crescent", "arrow")  # most distinct at 64 px
-PALETTE_HUES = (0.0, 0.3, 0.55, 0.8)             # shared colour palette (hues) of object textures
-OBJECT_KINDS = ("stripes", "dots", "checker")     # shared texture families of objects
-MAX_ROLL = np.radians(25)                        # stills and trajectories: objects roughly upright
-BACKGROUNDS = 4                                  # shared pool of background textures
+WORLD_CATEGORIES = (
+    "disk",
+    "square",
+    "triangle",
+    "star",
+    "cross",
+    "ring",
+    "crescent",
+    "arrow",
+)  # most distinct at 64 px
+PALETTE_HUES = (0.0, 0.3, 0.55, 0.8)  # shared colour palette (hues) of object textures
+OBJECT_KINDS = ("stripes", "dots", "checker")  # shared texture families of objects
+MAX_ROLL = np.radians(25)  # stills and trajectories: objects roughly upright
+BACKGROUNDS = 4  # shared pool of background textures
 BACKGROUND_KINDS = ("blobs", "gradient", "waves", "stripes")  # low-contrast, coarse: scenery, not identity
-DEFORM = 0.12                                    # max amplitude of an instance's radial harmonics
-PROPORTION = (0.75, 1.3)                         # an instance's stretch along its local x axis
-TEXTURE_CONTRAST = 0.25                          # two-tone contrast of object textures
-BACKGROUND_CONTRAST = 0.12                       # and of background textures
-STILL_LIGHTING = True                            # stills under a random illumination each
-MAX_TILT = np.radians(70)                        # largest out-of-plane turn (viewpoint)
+DEFORM = 0.12  # max amplitude of an instance's radial harmonics
+PROPORTION = (0.75, 1.3)  # an instance's stretch along its local x axis
+TEXTURE_CONTRAST = 0.25  # two-tone contrast of object textures
+BACKGROUND_CONTRAST = 0.12  # and of background textures
+STILL_LIGHTING = True  # stills under a random illumination each
+MAX_TILT = np.radians(70)  # largest out-of-plane turn (viewpoint)
 WORLD_TRANSFORMATIONS = ("viewpoint", "illumination", "occlusion", "instance")
 
 
 @dataclass(frozen=True)
 class Instance:
     """One object of the world: its category, its outline (polygons in local coordinates) and look."""
+
     category: int
-    ops: list                 # [(K x 2 float64 local points, fill 1 or 0), ...]: the deformed outline
-    texture: str              # texture family (OBJECT_KINDS)
-    hue: float                # palette hue
-    sprite: np.ndarray        # S x S x 3 float32 texture over [-EXTENT, EXTENT]^2
+    ops: list  # [(K x 2 float64 local points, fill 1 or 0), ...]: the deformed outline
+    texture: str  # texture family (OBJECT_KINDS)
+    hue: float  # palette hue
+    sprite: np.ndarray  # S x S x 3 float32 texture over [-EXTENT, EXTENT]^2
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,7 @@ class View:
     """How an instance is seen: out-of-plane tilt ``phi`` about axis ``psi``, in-plane ``angle``, ``scale``
     (pixels per local unit) and illumination (``brightness``, colour temperature ``tau``, gradient
     strength ``ramp`` in direction ``ramp_angle``)."""
+
     angle: float = 0.0
     phi: float = 0.0
     psi: float = 0.0
@@ -108,8 +120,13 @@ def deform(ops: list, harmonics: np.ndarray, stretch: float) -> list:
 def world_instances(seed: int, num_categories: int, per_category: int, sprite_size: int = 64) -> list[Instance]:
     """``per_category`` instances of each of the first ``num_categories`` categories, category-major
     (instance i has category i // per_category). Deterministic in ``seed``."""
-    sy._check_int("num_categories", num_categories, 1, len(WORLD_CATEGORIES),
-                  fix=f"the world has {len(WORLD_CATEGORIES)} categories: {', '.join(WORLD_CATEGORIES)}")
+    sy._check_int(
+        "num_categories",
+        num_categories,
+        1,
+        len(WORLD_CATEGORIES),
+        fix=f"the world has {len(WORLD_CATEGORIES)} categories: {', '.join(WORLD_CATEGORIES)}",
+    )
     sy._check_int("per_category", per_category, 1)
     rng = np.random.default_rng([seed, 0x3071D])
     out = []
@@ -120,8 +137,15 @@ def world_instances(seed: int, num_categories: int, per_category: int, sprite_si
             kind = OBJECT_KINDS[rng.integers(len(OBJECT_KINDS))]
             hue = float(PALETTE_HUES[rng.integers(len(PALETTE_HUES))])
             base = tx.random_color(rng, (0.55, 0.8), (0.6, 0.85), hue=hue)
-            sprite = tx.make_texture(rng, sprite_size, sprite_size, (base, tx.companion(rng, base, TEXTURE_CONTRAST)), kind,
-                                     period=rng.uniform(5.0, 9.0) * sprite_size / 64, grain=3.0)
+            sprite = tx.make_texture(
+                rng,
+                sprite_size,
+                sprite_size,
+                (base, tx.companion(rng, base, TEXTURE_CONTRAST)),
+                kind,
+                period=rng.uniform(5.0, 9.0) * sprite_size / 64,
+                grain=3.0,
+            )
             out.append(Instance(c, ops, kind, hue, sprite))
     return out
 
@@ -133,8 +157,17 @@ def background_pool(seed: int, size: int) -> list[np.ndarray]:
     for i in range(BACKGROUNDS):
         base = tx.random_color(rng, (0.05, 0.4), (0.3, 0.8))
         kind = BACKGROUND_KINDS[i % len(BACKGROUND_KINDS)]
-        out.append(tx.make_texture(rng, size, size, (base, tx.companion(rng, base, BACKGROUND_CONTRAST)), kind,
-                                   period=rng.uniform(0.25, 0.5) * size, grain=3.0))
+        out.append(
+            tx.make_texture(
+                rng,
+                size,
+                size,
+                (base, tx.companion(rng, base, BACKGROUND_CONTRAST)),
+                kind,
+                period=rng.uniform(0.25, 0.5) * size,
+                grain=3.0,
+            )
+        )
     return out
 
 
@@ -142,13 +175,15 @@ def background_window(rng: np.random.Generator, pool: list[np.ndarray], size: in
     """A random ``size`` x ``size`` window of a random pool texture (each pool texture is at least 2x)."""
     tex = pool[rng.integers(len(pool))]
     y, x = rng.integers(0, tex.shape[0] - size + 1, 2)
-    return tex[y:y + size, x:x + size].copy()
+    return tex[y : y + size, x : x + size].copy()
 
 
 def view_pose(center, v: View) -> np.ndarray:
     """2 x 3 affine local -> pixel map of view ``v``: ``scale * R(angle) R(psi) diag(cos phi, 1) R(-psi)``."""
+
     def rot(a):
         return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+
     lin = v.scale * rot(v.angle) @ rot(v.psi) @ np.diag([np.cos(v.phi), 1.0]) @ rot(-v.psi)
     return np.concatenate([lin, np.asarray(center, np.float64).reshape(2, 1)], 1)
 
@@ -167,7 +202,9 @@ def draw(canvas: np.ndarray, inst: Instance, A: np.ndarray, phi: float, offset: 
     """Paints ``inst`` at pose ``A`` into ``canvas`` (float32, in place), shaded by its tilt; returns its
     mask (drawn on a canvas padded by ``offset``, cropped back)."""
     h, w = canvas.shape[:2]
-    mask = sy.raster(inst.ops, A, h + 2 * offset, w + 2 * offset, offset=offset)[offset:offset + h, offset:offset + w]
+    mask = sy.raster(inst.ops, A, h + 2 * offset, w + 2 * offset, offset=offset)[
+        offset : offset + h, offset : offset + w
+    ]
     sy._paint(canvas, mask, inst.sprite * np.float32(0.65 + 0.35 * np.cos(phi)), A)
     return mask
 
@@ -175,14 +212,22 @@ def draw(canvas: np.ndarray, inst: Instance, A: np.ndarray, phi: float, offset: 
 def random_view(rng: np.random.Generator, size: int, scale_range=(0.3, 0.42)) -> View:
     """A random viewpoint and illumination of a still: any in-plane angle, tilt up to ``MAX_TILT`` about
     any axis, brightness 0.6-1.3, colour temperature +-0.2, gradient up to 0.5."""
-    v = View(angle=rng.uniform(-MAX_ROLL, MAX_ROLL), phi=rng.uniform(0, MAX_TILT), psi=rng.uniform(0, np.pi),
-             scale=rng.uniform(*scale_range) * size, brightness=rng.uniform(0.6, 1.3),
-             tau=rng.uniform(-0.2, 0.2), ramp=rng.uniform(0, 0.5), ramp_angle=rng.uniform(0, 2 * np.pi))
+    v = View(
+        angle=rng.uniform(-MAX_ROLL, MAX_ROLL),
+        phi=rng.uniform(0, MAX_TILT),
+        psi=rng.uniform(0, np.pi),
+        scale=rng.uniform(*scale_range) * size,
+        brightness=rng.uniform(0.6, 1.3),
+        tau=rng.uniform(-0.2, 0.2),
+        ramp=rng.uniform(0, 0.5),
+        ramp_angle=rng.uniform(0, 2 * np.pi),
+    )
     return v if STILL_LIGHTING else replace(v, brightness=1.0, tau=0.0, ramp=0.0)
 
 
-def render_still(rng: np.random.Generator, inst: Instance, pool: list[np.ndarray], size: int,
-                 v: View | None = None, center=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def render_still(
+    rng: np.random.Generator, inst: Instance, pool: list[np.ndarray], size: int, v: View | None = None, center=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One object-centric image of ``inst``: (image uint8, mask bool, background uint8). Without ``v`` a
     random view (``random_view``); without ``center`` a random position keeping the object inside."""
     v = random_view(rng, size) if v is None else v
@@ -196,8 +241,10 @@ def render_still(rng: np.random.Generator, inst: Instance, pool: list[np.ndarray
 
 def check_world(num_categories: int, instances_per_category: int, train_instances: int) -> None:
     if not 1 <= train_instances < instances_per_category:
-        raise ConfigError(f"train_instances must be in [1, instances_per_category) = [1, {instances_per_category}), "
-                          f"got {train_instances}: the world needs held-out instances for the test split")
+        raise ConfigError(
+            f"train_instances must be in [1, instances_per_category) = [1, {instances_per_category}), "
+            f"got {train_instances}: the world needs held-out instances for the test split"
+        )
     if not 1 <= num_categories <= len(WORLD_CATEGORIES):
         raise ConfigError(f"num_categories must be in [1, {len(WORLD_CATEGORIES)}], got {num_categories}")
 
@@ -213,12 +260,18 @@ def world_images(seed: int, instances: list[Instance], per_instance: int, size: 
             img, mask, bg = render_still(rng, inst, pool, size)
             images.append(img), masks.append(mask), bgs.append(bg)
             labels.append(inst.category), ids.append(i)
-    return (np.stack(images), np.array(labels, np.int64), np.array(ids, np.int64), np.stack(masks),
-            np.stack(bgs))
+    return (np.stack(images), np.array(labels, np.int64), np.array(ids, np.int64), np.stack(masks), np.stack(bgs))
 
 
-def world_image_split(seed: int, num_categories: int, instances_per_category: int, train_instances: int,
-                      per_instance: int, heldout_per_instance: int, size: int) -> dict[str, np.ndarray]:
+def world_image_split(
+    seed: int,
+    num_categories: int,
+    instances_per_category: int,
+    train_instances: int,
+    per_instance: int,
+    heldout_per_instance: int,
+    size: int,
+) -> dict[str, np.ndarray]:
     """(b) The labelled stills of the world as stored in ``images.npz``: ``train_*`` show the first
     ``train_instances`` instances of each category, ``val_*`` only the held-out ones (``*_images``,
     ``*_labels`` = category, ``*_instances`` = the instance's index in ``world_instances``), plus
@@ -227,12 +280,61 @@ def world_image_split(seed: int, num_categories: int, instances_per_category: in
     instances = world_instances(seed, num_categories, instances_per_category, 2 * size)
     within = np.arange(len(instances)) % instances_per_category
     out = {"categories": np.array(WORLD_CATEGORIES[:num_categories])}
-    for name, keep, n, split in (("train", within < train_instances, per_instance, 0),
-                                 ("val", within >= train_instances, heldout_per_instance, 1)):
+    for name, keep, n, split in (
+        ("train", within < train_instances, per_instance, 0),
+        ("val", within >= train_instances, heldout_per_instance, 1),
+    ):
         index = np.flatnonzero(keep)
         images, labels, ids, _, _ = world_images(seed, [instances[i] for i in index], n, size, split)
         out.update({f"{name}_images": images, f"{name}_labels": labels, f"{name}_instances": index[ids]})
     return out
+
+
+def _video_views(rng: np.random.Generator, u: np.ndarray, size: int) -> tuple[list[View], np.ndarray]:
+    """The view of every frame of a world video (``u``: the frames' times in [0, 1]) and the object's centre
+    (Tx2): tilt, tilt axis, roll, scale and lighting as ``world_video`` describes them."""
+
+    def wave(lo: float, hi: float) -> np.ndarray:
+        return rng.uniform(lo, hi) * np.sin(2 * np.pi * rng.uniform(0.5, 1.2) * u + rng.uniform(0, 2 * np.pi))
+
+    phi = MAX_TILT * 0.5 * (1 - np.cos(2 * np.pi * rng.uniform(0.75, 1.5) * u + rng.uniform(0, np.pi)))
+    psi = rng.uniform(0, np.pi) + rng.uniform(-np.pi / 4, np.pi / 4) * u
+    angle = rng.uniform(-MAX_ROLL, MAX_ROLL) * 0.5 + wave(0.0, MAX_ROLL * 0.5)
+    scale = rng.uniform(0.22, 0.3) * size * np.exp(wave(0.1, 0.27))
+    center = size / 2 + rng.uniform(-0.12, 0.12, 2) * size + np.outer(u, rng.uniform(-0.12, 0.12, 2) * size)
+    b0, b1, tau = rng.uniform(0.6, 1.3), rng.uniform(0.6, 1.3), rng.uniform(-0.2, 0.2)
+    g, gam0, dgam = rng.uniform(0, 0.5), rng.uniform(0, 2 * np.pi), rng.choice([-1, 1]) * rng.uniform(np.pi / 2, np.pi)
+    views = [
+        View(
+            angle=angle[t],
+            phi=phi[t],
+            psi=psi[t],
+            scale=scale[t],
+            brightness=b0 + (b1 - b0) * u[t],
+            tau=tau * (1 - 2 * u[t]),
+            ramp=g,
+            ramp_angle=gam0 + dgam * u[t],
+        )
+        for t in range(len(u))
+    ]
+    return views, center
+
+
+def _video_occluder(rng: np.random.Generator, pool: list[np.ndarray], u: np.ndarray, size: int):
+    """The occluder of a world video: its texture (size x size x 3) and the bar it covers in every frame (a
+    list of size x size bool masks, empty outside the half of the video in which it crosses the frame)."""
+    occ = background_window(rng, pool, size)
+    beta = rng.uniform(0, 2 * np.pi)
+    width = rng.uniform(0.18, 0.28) * size
+    t0 = rng.uniform(0, 0.5)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    proj = (xx - size / 2) * np.cos(beta) + (yy - size / 2) * np.sin(beta)
+    reach = size * 0.75 + width  # the bar's travel covers the frame
+    bars = []
+    for s in (u - t0) / 0.5:  # the bar's progress in [0, 1]
+        front = -reach + 2 * reach * s
+        bars.append((proj < front) & (proj > front - width) if 0 <= s <= 1 else np.zeros((size, size), bool))
+    return occ, bars
 
 
 def world_video(seed: int, inst: Instance, pool: list[np.ndarray], num_frames: int, size: int) -> sy.SyntheticVideo:
@@ -254,40 +356,22 @@ def world_video(seed: int, inst: Instance, pool: list[np.ndarray], num_frames: i
     T = sy._check_int("num_frames", num_frames, 2)
     rng = np.random.default_rng([seed, 0x71DE0])
     u = np.arange(T) / (T - 1)
-    wave = lambda lo, hi: rng.uniform(lo, hi) * np.sin(2 * np.pi * rng.uniform(0.5, 1.2) * u + rng.uniform(0, 2 * np.pi))  # noqa: E731
-    phi = MAX_TILT * 0.5 * (1 - np.cos(2 * np.pi * rng.uniform(0.75, 1.5) * u + rng.uniform(0, np.pi)))
-    psi = rng.uniform(0, np.pi) + rng.uniform(-np.pi / 4, np.pi / 4) * u
-    angle = rng.uniform(-MAX_ROLL, MAX_ROLL) * 0.5 + wave(0.0, MAX_ROLL * 0.5)
-    scale = rng.uniform(0.22, 0.3) * size * np.exp(wave(0.1, 0.27))
-    center = size / 2 + rng.uniform(-0.12, 0.12, 2) * size + np.outer(u, rng.uniform(-0.12, 0.12, 2) * size)
-    b0, b1, tau = rng.uniform(0.6, 1.3), rng.uniform(0.6, 1.3), rng.uniform(-0.2, 0.2)
-    g, gam0, dgam = rng.uniform(0, 0.5), rng.uniform(0, 2 * np.pi), rng.choice([-1, 1]) * rng.uniform(np.pi / 2, np.pi)
+    views, center = _video_views(rng, u, size)
     pad = int(np.ceil(0.08 * size))
     bg_full = background_window(rng, pool, size + 2 * pad)
     pan = rng.uniform(0, 2 * pad, 2)
-    occ = background_window(rng, pool, size)
-    beta = rng.uniform(0, 2 * np.pi)
-    width = rng.uniform(0.18, 0.28) * size
-    t0 = rng.uniform(0, 0.5)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    proj = (xx - size / 2) * np.cos(beta) + (yy - size / 2) * np.sin(beta)
-    reach = size * 0.75 + width                                        # the bar's travel covers the frame
+    occ, bars = _video_occluder(rng, pool, u, size)
     frames = np.zeros((T, size, size, 3), np.uint8)
     backgrounds = np.zeros_like(frames)
     masks = np.zeros((T, 1, size, size), bool)
     labels = np.full((T, size, size), -1, np.int8)
     frac = np.zeros((T, 1), np.float32)
     boxes = np.zeros((T, 1, 4), np.float32)
-    for t in range(T):
-        v = View(angle=angle[t], phi=phi[t], psi=psi[t], scale=scale[t], brightness=b0 + (b1 - b0) * u[t],
-                 tau=tau * (1 - 2 * u[t]), ramp=g, ramp_angle=gam0 + dgam * u[t])
+    for t, (v, bar) in enumerate(zip(views, bars)):
         dx, dy = (pan * u[t]).astype(int)
-        bg = bg_full[dy:dy + size, dx:dx + size].copy()
+        bg = bg_full[dy : dy + size, dx : dx + size].copy()
         canvas = bg.copy()
         mask = draw(canvas, inst, view_pose(center[t], v), v.phi, offset=size // 2)
-        s = (u[t] - t0) / 0.5                                           # the bar's progress in [0, 1]
-        front = -reach + 2 * reach * s
-        bar = (proj < front) & (proj > front - width) if 0 <= s <= 1 else np.zeros_like(mask)
         canvas[bar], bg[bar] = occ[bar], occ[bar]
         seen = mask & ~bar
         full = sy.raster(inst.ops, view_pose(center[t] + size // 2, v), 2 * size, 2 * size).sum()
@@ -295,12 +379,56 @@ def world_video(seed: int, inst: Instance, pool: list[np.ndarray], num_frames: i
         masks[t, 0], labels[t][seen] = mask, 0
         frac[t, 0] = seen.sum() / max(full, 1)
         boxes[t, 0] = sy.mask_box(mask)
-    return sy.SyntheticVideo(frames, boxes, frac >= sy.VISIBLE_MIN_FRACTION, frac, masks, labels, backgrounds,
-                             [WORLD_CATEGORIES[inst.category]], np.zeros(1, np.int64))
+    return sy.SyntheticVideo(
+        frames,
+        boxes,
+        frac >= sy.VISIBLE_MIN_FRACTION,
+        frac,
+        masks,
+        labels,
+        backgrounds,
+        [WORLD_CATEGORIES[inst.category]],
+        np.zeros(1, np.int64),
+    )
 
 
-def world_trajectories(seed: int, num_categories: int, per_category: int, trajectory_len: int, size: int,
-                       transformations=WORLD_TRANSFORMATIONS) -> dict:
+def _trajectory_items(
+    kind: str, rng: np.random.Generator, size: int, inst: Instance, others: list[Instance], v0: View, u: np.ndarray
+) -> list[tuple[Instance, View]]:
+    """What each image of one ``world_trajectories`` trajectory shows, (instance, view), from the base view
+    ``v0`` over times ``u``; the occlusion trajectory renders one image that its bar then slides over."""
+    if kind == "viewpoint":
+        tilt, psi = rng.uniform(np.pi / 4, MAX_TILT), rng.uniform(0, np.pi)
+        turn = rng.choice([-1, 1]) * rng.uniform(np.pi / 12, np.pi / 6)
+        return [(inst, replace(v0, phi=tilt * x, psi=psi, angle=v0.angle + turn * x)) for x in u]
+    if kind == "illumination":
+        v1 = random_view(rng, size)
+        return [
+            (
+                inst,
+                replace(
+                    v0,
+                    brightness=v0.brightness + (v1.brightness - v0.brightness) * x,
+                    tau=v0.tau + (v1.tau - v0.tau) * x,
+                    ramp=max(v0.ramp, 0.3),
+                    ramp_angle=v0.ramp_angle + np.pi * x,
+                ),
+            )
+            for x in u
+        ]
+    if kind == "instance":
+        return [(other, v0) for other in others]
+    return [(inst, v0)]  # occlusion
+
+
+def world_trajectories(
+    seed: int,
+    num_categories: int,
+    per_category: int,
+    trajectory_len: int,
+    size: int,
+    transformations=WORLD_TRANSFORMATIONS,
+) -> dict:
     """(d) Section A's trajectories in the world, on instances that no training still shows (their own
     random stream): for each category and each of ``per_category`` instances, one trajectory of
     ``trajectory_len`` images per transformation, the other factors held fixed:
@@ -324,28 +452,15 @@ def world_trajectories(seed: int, num_categories: int, per_category: int, trajec
     trajectories = []
     u = np.arange(L) / (L - 1)
     for c in range(num_categories):
-        mine = insts[c * (per_category + L):(c + 1) * (per_category + L)]
+        mine = insts[c * (per_category + L) : (c + 1) * (per_category + L)]
         for inst in mine[:per_category]:
             v0 = replace(random_view(rng, size), phi=0.0)
             bg = background_window(rng, pool, size)
             A = sy._fit(inst.ops, view_pose((0, 0), v0), size, rng, margin=2.0)
             center = A[:, 2].copy()
             for kind in transformations:
-                if kind == "viewpoint":
-                    tilt, psi = rng.uniform(np.pi / 4, MAX_TILT), rng.uniform(0, np.pi)
-                    turn = rng.choice([-1, 1]) * rng.uniform(np.pi / 12, np.pi / 6)
-                    views = [replace(v0, phi=tilt * x, psi=psi, angle=v0.angle + turn * x) for x in u]
-                    items = [(inst, v) for v in views]
-                elif kind == "illumination":
-                    v1 = random_view(rng, size)
-                    views = [replace(v0, brightness=v0.brightness + (v1.brightness - v0.brightness) * x,
-                                     tau=v0.tau + (v1.tau - v0.tau) * x, ramp=max(v0.ramp, 0.3),
-                                     ramp_angle=v0.ramp_angle + np.pi * x) for x in u]
-                    items = [(inst, v) for v in views]
-                elif kind == "instance":
-                    items = [(other, v0) for other in mine[per_category:per_category + L]]
-                else:                                   # occlusion: one rendering, then the bar slides over it
-                    items = [(inst, v0)]
+                others = mine[per_category : per_category + L]
+                items = _trajectory_items(kind, rng, size, inst, others, v0, u)
                 images, masks = [], []
                 for obj, v in items:
                     canvas = bg.copy()
@@ -359,8 +474,9 @@ def world_trajectories(seed: int, num_categories: int, per_category: int, trajec
     return sy.stack_trajectories(trajectories, WORLD_CATEGORIES[:num_categories])
 
 
-def write_world_videos(root, split: str, seed: int, categories: int, instances: int, train_instances: int,
-                       n: int, frames: int, size: int) -> dict[str, int]:
+def write_world_videos(
+    root, split: str, seed: int, categories: int, instances: int, train_instances: int, n: int, frames: int, size: int
+) -> dict[str, int]:
     """``n`` world videos (video v shows training instance v mod (categories x train_instances), in an order
     that cycles through the categories) in the TrackingNet layout under ``root/split`` (``frames/``,
     ``anno/`` with the object's box), with the ground truth in ``objects/<seq>.npz`` (boxes, visible,
@@ -375,7 +491,11 @@ def write_world_videos(root, split: str, seed: int, categories: int, instances: 
         video = world_video(seed * 1000 + v, inst, pool, frames, size)
         seq = f"world_{v:03d}"
         write_trackingnet_sequence(root, split, seq, video.frames, video.boxes[:, 0])
-        save_npz(root / split / "objects" / f"{seq}.npz", boxes=video.boxes, visible=video.visible,
-                 category=np.int64(inst.category))
+        save_npz(
+            root / split / "objects" / f"{seq}.npz",
+            boxes=video.boxes,
+            visible=video.visible,
+            category=np.int64(inst.category),
+        )
         written[seq] = frames
     return written

@@ -16,6 +16,7 @@ Modules, each importing only those above it:
   * ``prior``:        the per-pixel prior, the score of a prediction without a representation;
   * ``evaluate``:     one decoder per model and class, ``run_table5``.
 """
+
 from .decoder import PartDecoder
 from .evaluate import Table5Result, run_table5
 from .metrics import pixel_accuracy

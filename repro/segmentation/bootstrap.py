@@ -6,6 +6,7 @@ models is larger than the noise of the val objects, we resample the val crops of
 replacement, the same crops for both models (a paired bootstrap), and recompute the difference of their
 Avg. on each draw. Inputs are the per-crop pixel counts of ``metrics.counts_per_crop``.
 """
+
 from __future__ import annotations
 
 from typing import Mapping
@@ -13,8 +14,13 @@ from typing import Mapping
 import numpy as np
 
 
-def bootstrap_difference(counts_a: Mapping[str, np.ndarray], counts_b: Mapping[str, np.ndarray],
-                         n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_difference(
+    counts_a: Mapping[str, np.ndarray],
+    counts_b: Mapping[str, np.ndarray],
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
     """Avg.(a) - Avg.(b) in points with a paired bootstrap interval over val objects: per draw, each class's
     val crops are resampled with replacement (the same crops for both models), per-class accuracies are
     pooled over the drawn crops and averaged over classes. Returns (difference, low, high).
@@ -23,8 +29,10 @@ def bootstrap_difference(counts_a: Mapping[str, np.ndarray], counts_b: Mapping[s
         counts_a, counts_b: class -> M_c x 2 (correct, counted) pixels per val crop, same crops in both.
         n_boot: number of draws; seed: their generator; level: coverage of the interval.
     """
+
     def avg(ca, idx):
         return np.mean([100 * ca[c][i, 0].sum() / max(1, ca[c][i, 1].sum()) for c, i in idx.items()])
+
     full = {c: np.arange(len(counts_a[c])) for c in counts_a}
     diff = avg(counts_a, full) - avg(counts_b, full)
     rng = np.random.default_rng(seed)

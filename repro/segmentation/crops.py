@@ -7,10 +7,10 @@ are cached together in ``<cache>/features/_crops/parts-<key>.npz``, ``key`` a ha
 depend on (``crops_key``), so a changed setting builds new crops and the cached representations of
 ``features`` follow it.
 """
+
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 from pathlib import Path
 
@@ -18,17 +18,27 @@ import numpy as np
 
 from ..config import TABLE5_CLASSES, Config
 from ..errors import ConfigError, DatasetLayoutError
-from ..io import save_npz
+from ..io import save_npz, settings_digest
 from ..paths import artifact, require
 from .pascal_parts import PartCrops, SkipReport, crops_from_arrays, load_pascal_parts
 
 
 def _crop_settings(cfg: Config) -> dict:
     s = cfg.segmentation
-    src = (dict(pascal_parts_root=str(Path(s.pascal_parts_root).resolve()), voc_root=str(Path(s.voc_root).resolve()))
-           if s.pascal_parts_root else dict(parts_npz=_npz_stamp(cfg)))
-    return dict(src, classes=list(s.seg_classes), margin=s.crop_margin, image_size=cfg.train.image_size,
-                output_size=s.seg_output_size, outside=s.seg_outside, version=1)
+    src = (
+        dict(pascal_parts_root=str(Path(s.pascal_parts_root).resolve()), voc_root=str(Path(s.voc_root).resolve()))
+        if s.pascal_parts_root
+        else dict(parts_npz=_npz_stamp(cfg))
+    )
+    return dict(
+        src,
+        classes=list(s.seg_classes),
+        margin=s.crop_margin,
+        image_size=cfg.train.image_size,
+        output_size=s.seg_output_size,
+        outside=s.seg_outside,
+        version=1,
+    )
 
 
 def _npz_stamp(cfg: Config) -> str:
@@ -39,7 +49,7 @@ def _npz_stamp(cfg: Config) -> str:
 
 def crops_key(cfg: Config) -> str:
     """Short hash of everything the crops depend on (data, classes, geometry, sizes)."""
-    return hashlib.sha256(json.dumps(_crop_settings(cfg), sort_keys=True).encode()).hexdigest()[:12]
+    return settings_digest(_crop_settings(cfg), 12)
 
 
 def load_part_crops(cfg: Config) -> tuple[PartCrops, PartCrops, SkipReport]:
@@ -57,11 +67,18 @@ def load_part_crops(cfg: Config) -> tuple[PartCrops, PartCrops, SkipReport]:
         return train, val, report
     if s.pascal_parts_root:
         if not s.voc_root:
-            raise ConfigError("pascal_parts_root is set but voc_root is empty; set voc_root to the VOC2010 "
-                              "folder with JPEGImages/ and ImageSets/Main/")
+            raise ConfigError(
+                "pascal_parts_root is set but voc_root is empty; set voc_root to the VOC2010 "
+                "folder with JPEGImages/ and ImageSets/Main/"
+            )
         classes = s.seg_classes or TABLE5_CLASSES
-        kw = dict(classes=classes, margin=s.crop_margin, image_size=cfg.train.image_size,
-                  output_size=s.seg_output_size, outside=s.seg_outside)
+        kw = dict(
+            classes=classes,
+            margin=s.crop_margin,
+            image_size=cfg.train.image_size,
+            output_size=s.seg_output_size,
+            outside=s.seg_outside,
+        )
         train, r1 = load_pascal_parts(s.pascal_parts_root, s.voc_root, "train", **kw)
         val, r2 = load_pascal_parts(s.pascal_parts_root, s.voc_root, "val", **kw)
         report = SkipReport(r1.counts + r2.counts, {**r1.examples, **r2.examples})
@@ -70,8 +87,7 @@ def load_part_crops(cfg: Config) -> tuple[PartCrops, PartCrops, SkipReport]:
         report = SkipReport()
     arrays = {f"train_{k}": v for k, v in train.to_arrays().items()}
     arrays.update({f"val_{k}": v for k, v in val.to_arrays().items()})
-    save_npz(cache, skips=np.array(json.dumps({"counts": dict(report.counts), "examples": report.examples})),
-             **arrays)
+    save_npz(cache, skips=np.array(json.dumps({"counts": dict(report.counts), "examples": report.examples})), **arrays)
     return train, val, report
 
 
@@ -80,8 +96,16 @@ def synthetic_part_crops(cfg: Config) -> tuple[PartCrops, PartCrops]:
     s = cfg.segmentation
     path = require(artifact("samples", "parts.npz", cache_dir=cfg.run.cache_dir), "samples")
     with np.load(path, allow_pickle=False) as a:
-        missing = {"train_images", "train_masks", "train_labels", "val_images", "val_masks", "val_labels",
-                   "categories", "part_names"} - set(a.files)
+        missing = {
+            "train_images",
+            "train_masks",
+            "train_labels",
+            "val_images",
+            "val_masks",
+            "val_labels",
+            "categories",
+            "part_names",
+        } - set(a.files)
         if missing:
             raise DatasetLayoutError(f"{path} lacks {sorted(missing)}; rebuild it with notebook 00_sample_data")
         d = {k: a[k] for k in a.files}
@@ -91,16 +115,28 @@ def synthetic_part_crops(cfg: Config) -> tuple[PartCrops, PartCrops]:
     if s.seg_classes:
         unknown = [c for c in s.seg_classes if c not in categories]
         if unknown:
-            raise ConfigError(f"seg_classes {unknown} are not synthetic categories ({', '.join(categories)}); "
-                              "use seg_classes=() or set pascal_parts_root for Pascal-Part classes")
+            raise ConfigError(
+                f"seg_classes {unknown} are not synthetic categories ({', '.join(categories)}); "
+                "use seg_classes=() or set pascal_parts_root for Pascal-Part classes"
+            )
         keep = [categories.index(c) for c in s.seg_classes]
     out = []
     for split in ("train", "val"):
         sel = np.isin(d[f"{split}_labels"], keep)
         remap = np.full(len(categories), -1)
         remap[keep] = np.arange(len(keep))
-        out.append(crops_from_arrays(
-            d[f"{split}_images"][sel], d[f"{split}_masks"][sel], remap[d[f"{split}_labels"][sel]],
-            [categories[k] for k in keep], [part_names[k] for k in keep], s.crop_margin, cfg.train.image_size,
-            s.seg_output_size, s.seg_outside, prefix=f"{split}/"))
+        out.append(
+            crops_from_arrays(
+                d[f"{split}_images"][sel],
+                d[f"{split}_masks"][sel],
+                remap[d[f"{split}_labels"][sel]],
+                [categories[k] for k in keep],
+                [part_names[k] for k in keep],
+                s.crop_margin,
+                cfg.train.image_size,
+                s.seg_output_size,
+                s.seg_outside,
+                prefix=f"{split}/",
+            )
+        )
     return out[0], out[1]

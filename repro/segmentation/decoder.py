@@ -8,12 +8,14 @@ resolution are not stated; the choices below are ours (DCGAN-style generator lay
 pixels left out); ``predict`` gives its part maps. Epochs, lr and batch size are not in the supplement
 either; see ``SegmentationConfig``.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..config import Config
 from ..errors import ConfigError
 from ..runtime import autocast
 from .pascal_parts import IGNORE
@@ -41,12 +43,13 @@ class PartDecoder(nn.Module):
         norm: "batch" (BatchNorm2d) or "group" (GroupNorm, 8 groups) after the first three layers.
     """
 
-    def __init__(self, in_dim: int, num_classes: int, width: int = 64, output_size: int = 32,
-                 norm: str = "batch"):
+    def __init__(self, in_dim: int, num_classes: int, width: int = 64, output_size: int = 32, norm: str = "batch"):
         super().__init__()
         if output_size < 8 or output_size % 8:
-            raise ConfigError(f"seg_output_size must be a positive multiple of 8 (the decoder doubles the "
-                              f"resolution three times), got {output_size}")
+            raise ConfigError(
+                f"seg_output_size must be a positive multiple of 8 (the decoder doubles the "
+                f"resolution three times), got {output_size}"
+            )
         if width < 4 or width % 4:
             raise ConfigError(f"seg_width must be a multiple of 4 (it halves twice), got {width}")
         if num_classes < 2:
@@ -60,24 +63,53 @@ class PartDecoder(nn.Module):
             return nn.BatchNorm2d(c) if norm == "batch" else nn.GroupNorm(min(8, c), c)
 
         self.layers = nn.Sequential(
-            nn.ConvTranspose2d(chans[0], chans[1], output_size // 8, 1, 0, bias=False), normalise(chans[1]),
+            nn.ConvTranspose2d(chans[0], chans[1], output_size // 8, 1, 0, bias=False),
+            normalise(chans[1]),
             nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(chans[1], chans[2], 4, 2, 1, bias=False), normalise(chans[2]), nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(chans[2], chans[3], 4, 2, 1, bias=False), normalise(chans[3]), nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(chans[1], chans[2], 4, 2, 1, bias=False),
+            normalise(chans[2]),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(chans[2], chans[3], 4, 2, 1, bias=False),
+            normalise(chans[3]),
+            nn.ReLU(inplace=True),
             nn.ConvTranspose2d(chans[3], num_classes, 4, 2, 1),
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.dim() != 2 or z.shape[1] != self.in_dim:
-            raise ValueError(f"PartDecoder expects representations of shape B x {self.in_dim}, "
-                             f"got {tuple(z.shape)}")
+            raise ValueError(f"PartDecoder expects representations of shape B x {self.in_dim}, got {tuple(z.shape)}")
         return self.layers(z[:, :, None, None])  # logits: B x C x S x S
 
 
 # ------------------------------------------------------------------------------------------- training
-def train_decoder(inputs: torch.Tensor, targets: torch.Tensor, num_labels: int, *, epochs: int, lr: float,
-                  batch_size: int, width: int, output_size: int, seed: int, device: torch.device | str = "cpu",
-                  encoder: nn.Module | None = None) -> PartDecoder:
+def decoder_settings(cfg: Config, c: int) -> dict:
+    """``train_decoder``'s settings from the config (``seg_epochs``, ``seg_lr``, ``seg_batch_size``,
+    ``seg_width``, ``seg_output_size``) for the decoder of class index ``c``, seeded by (run seed + c)."""
+    s = cfg.segmentation
+    return dict(
+        epochs=s.seg_epochs,
+        lr=s.seg_lr,
+        batch_size=s.seg_batch_size,
+        width=s.seg_width,
+        output_size=s.seg_output_size,
+        seed=cfg.run.seed + c,
+    )
+
+
+def train_decoder(
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    num_labels: int,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    width: int,
+    output_size: int,
+    seed: int,
+    device: torch.device | str = "cpu",
+    encoder: nn.Module | None = None,
+) -> PartDecoder:
     """Trains one ``PartDecoder`` with Adam and per-pixel cross-entropy (``IGNORE`` pixels left out).
 
     Args:
@@ -90,8 +122,10 @@ def train_decoder(inputs: torch.Tensor, targets: torch.Tensor, num_labels: int, 
     """
     device = torch.device(device)
     if targets.shape[-1] != output_size:
-        raise ValueError(f"targets are {tuple(targets.shape[-2:])}, the decoder predicts {output_size}^2; "
-                         "crop the label maps at seg_output_size")
+        raise ValueError(
+            f"targets are {tuple(targets.shape[-2:])}, the decoder predicts {output_size}^2; "
+            "crop the label maps at seg_output_size"
+        )
     torch.manual_seed(seed)
     in_dim = inputs.shape[1] if encoder is None else _encoder_dim(encoder, inputs[:1].to(device))
     decoder = PartDecoder(in_dim, num_labels, width, output_size).to(device)
@@ -102,7 +136,7 @@ def train_decoder(inputs: torch.Tensor, targets: torch.Tensor, num_labels: int, 
     for _ in range(epochs):
         order = torch.randperm(len(inputs), generator=gen)
         for i in range(0, len(order), batch_size):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             if len(idx) < 2 and len(order) >= 2:
                 continue  # a batch of one carries no BatchNorm statistics
             z = inputs[idx].to(device)
@@ -124,10 +158,12 @@ def _encoder_dim(encoder: nn.Module, x: torch.Tensor) -> int:
 
 
 @torch.no_grad()
-def predict(decoder: PartDecoder, z: torch.Tensor, batch_size: int = 256,
-            device: torch.device | str = "cpu") -> torch.Tensor:
+def predict(
+    decoder: PartDecoder, z: torch.Tensor, batch_size: int = 256, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """N x S x S predicted part labels (uint8) of cached representations ``z`` (N x D)."""
     decoder.eval()
-    out = [decoder(z[i:i + batch_size].to(device)).argmax(1).to(torch.uint8).cpu()
-           for i in range(0, len(z), batch_size)]
+    out = [
+        decoder(z[i : i + batch_size].to(device)).argmax(1).to(torch.uint8).cpu() for i in range(0, len(z), batch_size)
+    ]
     return torch.cat(out) if out else torch.zeros(0, decoder.output_size, decoder.output_size, dtype=torch.uint8)

@@ -22,9 +22,11 @@ Decoder hyper-parameters (epochs, lr, batch size, width, output size) are not in
 ``SegmentationConfig``. The names that the chapter and older code import from here (``load_part_crops``,
 ``train_decoder``, ``bootstrap_difference``, ...) are re-exported from their modules (``__all__``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
@@ -37,52 +39,87 @@ from ..models import RANDOM_INIT
 from ..runtime import progress, resolve_device
 from . import table5
 from .bootstrap import bootstrap_difference
-from .checkpoints import model_checkpoints, paper_row_map
+from .checkpoints import paper_row_map, table5_models
 from .crops import load_part_crops, synthetic_part_crops
-from .decoder import predict, train_decoder
+from .decoder import decoder_settings, predict, train_decoder
 from .features import cached_representations, representations, to_input
 from .frozen import assert_frozen, frozen_snapshot
 from .metrics import accuracy_percent, counts_per_crop
 from .pascal_parts import IGNORE, PartCrops, SkipReport
-from .prior import prior_accuracy, prior_prediction
+from .prior import prior_accuracy, prior_counts, prior_prediction
 
-__all__ = ["ROW_NAMES", "ModelResult", "Table5Result", "evaluate_model", "run_table5",
-           # re-exported from their modules for the code that imports them from here
-           "accuracy_percent", "assert_frozen", "bootstrap_difference", "frozen_snapshot", "load_part_crops",
-           "model_checkpoints", "paper_row_map", "predict", "prior_accuracy", "prior_prediction",
-           "representations", "synthetic_part_crops", "to_input", "train_decoder"]
+__all__ = [
+    "ROW_NAMES",
+    "ModelResult",
+    "Table5Result",
+    "evaluate_model",
+    "run_table5",
+    # re-exported from their modules for the code that imports them from here
+    "accuracy_percent",
+    "assert_frozen",
+    "bootstrap_difference",
+    "frozen_snapshot",
+    "load_part_crops",
+    "table5_models",
+    "paper_row_map",
+    "predict",
+    "prior_accuracy",
+    "prior_counts",
+    "prior_prediction",
+    "representations",
+    "synthetic_part_crops",
+    "to_input",
+    "train_decoder",
+]
 
 #: display names of this repository's models (rows of our Table 5).
-ROW_NAMES = {"random": "Random init", "supervised": "Supervised", "images": "MoCo v2 (images)",
-             "frames": "Frame Temporal Invariance", "frames+tracks": "Region Tracker (frames+tracks)"}
+ROW_NAMES = {
+    RANDOM_INIT: "Random init",
+    "supervised": "Supervised",
+    "images": "MoCo v2 (images)",
+    "frames": "Frame Temporal Invariance",
+    "frames+tracks": "Region Tracker (frames+tracks)",
+}
 
 
 @dataclass
 class ModelResult:
     """One model's row of Table 5, with what the figure and the bootstrap need."""
-    accuracy: dict[str, float]                  # class -> pixel accuracy in percent, plus "Avg."
-    predictions: dict[str, torch.Tensor]        # class -> predicted label maps of its example val crops
-    counts: dict[str, np.ndarray]               # class -> M_c x 2 (correct, counted) pixels per val crop
+
+    accuracy: dict[str, float]  # class -> pixel accuracy in percent, plus "Avg."
+    predictions: dict[str, torch.Tensor]  # class -> predicted label maps of its example val crops
+    counts: dict[str, np.ndarray]  # class -> M_c x 2 (correct, counted) pixels per val crop
 
 
-def evaluate_model(cfg: Config, name: str, path: str, train: PartCrops, val: PartCrops,
-                   examples: Mapping[str, np.ndarray] | None = None,
-                   encoder_fn: Callable[[], nn.Module] | None = None) -> ModelResult:
+def evaluate_model(
+    cfg: Config,
+    name: str,
+    path: str | Path | None,
+    train: PartCrops,
+    val: PartCrops,
+    examples: Mapping[str, np.ndarray] | None = None,
+    encoder_fn: Callable[[], nn.Module] | None = None,
+) -> ModelResult:
     """Per object class, a decoder trained on this model's cached training vectors and scored on the val
     crops of that class (pixels pooled over the class's crops). ``examples``: class -> val indices whose
     predictions are kept for figures."""
-    s = cfg.segmentation
     device = resolve_device(cfg.run.device)
     z_train, z_val, frozen = cached_representations(cfg, name, path, train, val, encoder_fn)
     acc, preds, counts = {}, {}, {}
     for c, cls in enumerate(train.classes):
         tr, va = np.flatnonzero(train.labels == c), np.flatnonzero(val.labels == c)
         if len(tr) == 0 or len(va) == 0:
-            raise DatasetLayoutError(f"class {cls!r} has {len(tr)} training and {len(va)} val crops; both "
-                                     "splits need objects of every class in seg_classes")
-        decoder = train_decoder(z_train[tr], torch.as_tensor(train.targets[tr]), train.num_labels(c),
-                                epochs=s.seg_epochs, lr=s.seg_lr, batch_size=s.seg_batch_size, width=s.seg_width,
-                                output_size=s.seg_output_size, seed=cfg.run.seed + c, device=device)
+            raise DatasetLayoutError(
+                f"class {cls!r} has {len(tr)} training and {len(va)} val crops; both "
+                "splits need objects of every class in seg_classes"
+            )
+        decoder = train_decoder(
+            z_train[tr],
+            torch.as_tensor(train.targets[tr]),
+            train.num_labels(c),
+            **decoder_settings(cfg, c),
+            device=device,
+        )
         pred = predict(decoder, z_val[va], device=device)  # pred: M_c x S x S
         acc[cls] = accuracy_percent(pred, val.targets[va], IGNORE)
         counts[cls] = counts_per_crop(pred, val.targets[va], IGNORE)  # counts: M_c x 2
@@ -97,21 +134,23 @@ def evaluate_model(cfg: Config, name: str, path: str, train: PartCrops, val: Par
 @dataclass
 class Table5Result:
     """Our Table 5 (every model on every class) and what the chapter shows beside it."""
-    accuracy: dict[str, dict[str, float]]        # model -> class -> % (and "Avg.")
-    models: dict[str, str]                       # model -> checkpoint ("" = random init)
-    paper_rows: dict[str, str]                   # model -> paper row it stands for
+
+    accuracy: dict[str, dict[str, float]]  # model -> class -> % (and "Avg.")
+    models: dict[str, Path | None]  # model -> checkpoint (None = random init)
+    paper_rows: dict[str, str]  # model -> paper row it stands for
     val: PartCrops
-    examples: dict[str, np.ndarray]              # class -> val indices shown in figures
+    examples: dict[str, np.ndarray]  # class -> val indices shown in figures
     predictions: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # model -> class -> maps
     skips: SkipReport = field(default_factory=SkipReport)
     synthetic: bool = True
-    prior: dict[str, float] = field(default_factory=dict)   # class -> accuracy of the per-pixel prior
+    prior: dict[str, float] = field(default_factory=dict)  # class -> accuracy of the per-pixel prior
     counts: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # model -> class -> M_c x 2
+    prior_counts: dict[str, np.ndarray] = field(default_factory=dict)  # class -> M_c x 2, the prior's
 
     def avg_by_model(self) -> dict[str, float]:
-        """Avg. per model under the names of results.json (``random init`` for the random network) and the
+        """Avg. per model (the names of results.json: ``random init`` for the random network) and the
         ``per-pixel prior``."""
-        out = {RANDOM_INIT if m == "random" else m: row[table5.AVG] for m, row in self.accuracy.items()}
+        out = {m: row[table5.AVG] for m, row in self.accuracy.items()}
         out["per-pixel prior"] = self.prior[table5.AVG]
         return out
 
@@ -127,16 +166,27 @@ class Table5Result:
         return {f"{ROW_NAMES.get(m, m)} − {self.paper_rows[m]}": row for m, row in diff.items()}
 
 
-def run_table5(cfg: Config, models: Mapping[str, str] | None = None, examples_per_class: int = 1
-               ) -> Table5Result:
-    """Evaluates every model (``model_checkpoints(cfg)`` unless given) on every class: our Table 5."""
-    models = dict(model_checkpoints(cfg) if models is None else models)
+def run_table5(
+    cfg: Config, models: Mapping[str, Path | None] | None = None, examples_per_class: int = 1
+) -> Table5Result:
+    """Evaluates every model (``table5_models(cfg)`` unless given) on every class: our Table 5."""
+    models = dict(table5_models(cfg) if models is None else models)
     train, val, report = load_part_crops(cfg)
     examples = {cls: np.flatnonzero(val.labels == c)[:examples_per_class] for c, cls in enumerate(val.classes)}
     acc, preds, counts = {}, {}, {}
     for name, path in progress(models.items(), desc="Table 5 models", total=len(models)):
         res = evaluate_model(cfg, name, path, train, val, examples)
         acc[name], preds[name], counts[name] = res.accuracy, res.predictions, res.counts
-    return Table5Result(acc, models, paper_row_map(models), val, examples, preds, report,
-                        synthetic=not cfg.segmentation.pascal_parts_root, prior=prior_accuracy(train, val),
-                        counts=counts)
+    return Table5Result(
+        acc,
+        models,
+        paper_row_map(models),
+        val,
+        examples,
+        preds,
+        report,
+        synthetic=not cfg.segmentation.pascal_parts_root,
+        prior=prior_accuracy(train, val),
+        counts=counts,
+        prior_counts=prior_counts(train, val),
+    )

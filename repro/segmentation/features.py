@@ -6,9 +6,11 @@ paper's ResNet-50. They are cached in ``<cache>/features/<model>/parts-<crops ke
 fingerprint (``checkpoints.fingerprint``), so a changed checkpoint or crop setting recomputes them. Encoder
 inputs are normalised with the ImageNet mean/std, as torchvision and MoCo do.
 """
+
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -25,7 +27,7 @@ from .crops import crops_key
 from .frozen import assert_frozen, frozen_snapshot
 from .pascal_parts import PartCrops
 
-EXTRACT_BATCH = 64   # crops per encoder forward pass when computing the cached representations
+EXTRACT_BATCH = 64  # crops per encoder forward pass when computing the cached representations
 
 
 def to_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -35,8 +37,9 @@ def to_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def representations(encoder: nn.Module, images: np.ndarray, batch_size: int = 64,
-                    device: torch.device | str = "cpu") -> torch.Tensor:
+def representations(
+    encoder: nn.Module, images: np.ndarray, batch_size: int = 64, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """The pooled representation of each crop: N x D float32 on CPU. Runs the encoder in eval mode (so
     BatchNorm statistics stay fixed) and restores its previous mode."""
     device = torch.device(device)
@@ -44,7 +47,7 @@ def representations(encoder: nn.Module, images: np.ndarray, batch_size: int = 64
     encoder.eval()
     out = []
     for i in range(0, len(images), batch_size):
-        x = to_input(images[i:i + batch_size]).to(device)  # x: B x 3 x S x S
+        x = to_input(images[i : i + batch_size]).to(device)  # x: B x 3 x S x S
         with autocast(device):
             out.append(encoder(x).float().cpu())  # z: B x D
     encoder.train(was_training)
@@ -55,9 +58,14 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9+_.-]", "_", name)
 
 
-def cached_representations(cfg: Config, name: str, path: str, train: PartCrops, val: PartCrops,
-                           encoder_fn: Callable[[], nn.Module] | None = None
-                           ) -> tuple[torch.Tensor, torch.Tensor, tuple[nn.Module, dict] | None]:
+def cached_representations(
+    cfg: Config,
+    name: str,
+    path: str | Path | None,
+    train: PartCrops,
+    val: PartCrops,
+    encoder_fn: Callable[[], nn.Module] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, tuple[nn.Module, dict] | None]:
     """(train vectors N x D, val vectors M x D, frozen): computed once per model and crop setting and cached
     with the checkpoint's fingerprint (a changed checkpoint recomputes them). ``frozen`` is (encoder, its
     snapshot taken before extraction) when the encoder was run, for ``assert_frozen`` afterwards; None when

@@ -5,6 +5,7 @@ fixed palette (background dark grey, parts from tab10, ``IGNORE`` light grey): w
 looks like. ``result`` is an ``evaluate.Table5Result``. matplotlib is imported on first use, so that the
 evaluation runs without it.
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -16,6 +17,7 @@ import numpy as np
 def label_palette(num_labels: int) -> np.ndarray:
     """RGB colours: background dark grey, parts from tab10, ``IGNORE`` (255) light grey."""
     from matplotlib import colormaps
+
     pal = np.full((256, 3), 0.8)
     pal[0] = 0.15
     tab = colormaps["tab10"].colors
@@ -27,6 +29,7 @@ def label_palette(num_labels: int) -> np.ndarray:
 def plot_examples(result, names: Mapping[str, str] | None = None):
     """One row per class: the val crop, its ground-truth parts, and each model's prediction."""
     import matplotlib.pyplot as plt
+
     names = dict(names or {})
     val, models = result.val, list(result.accuracy)
     cols = 2 + len(models)

@@ -5,6 +5,7 @@ the official MoCo ``main_lincls.py`` checks its frozen backbone after linear pro
 buffer (BatchNorm running statistics included) is copied before the representations are computed and
 compared afterwards.
 """
+
 from __future__ import annotations
 
 from typing import Mapping

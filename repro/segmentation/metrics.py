@@ -5,14 +5,14 @@ target is ``ignore_index`` (255, as in the VOC label maps) are left out of both 
 A cell of Table 5 is ``accuracy_percent`` of one class's val crops, pixels pooled over the crops;
 ``counts_per_crop`` keeps each crop's pixel counts for the bootstrap interval (``bootstrap``).
 """
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 
-def correct_and_total(logits_or_labels: torch.Tensor, target: torch.Tensor,
-                      ignore_index: int = 255) -> tuple[int, int]:
+def correct_and_total(logits_or_labels: torch.Tensor, target: torch.Tensor, ignore_index: int = 255) -> tuple[int, int]:
     """(correctly classified pixels, counted pixels); sums over batches give the pooled accuracy.
 
     Args:
@@ -23,8 +23,10 @@ def correct_and_total(logits_or_labels: torch.Tensor, target: torch.Tensor,
     if pred.dim() == target.dim() + 1:
         pred = pred.argmax(dim=1)  # pred: B x H x W
     if pred.shape != target.shape:
-        raise ValueError(f"prediction {tuple(logits_or_labels.shape)} does not match target "
-                         f"{tuple(target.shape)} (expected B x C x H x W logits or B x H x W labels)")
+        raise ValueError(
+            f"prediction {tuple(logits_or_labels.shape)} does not match target "
+            f"{tuple(target.shape)} (expected B x C x H x W logits or B x H x W labels)"
+        )
     valid = target != ignore_index  # valid: B x H x W
     correct = (pred == target) & valid
     return int(correct.sum()), int(valid.sum())
@@ -54,5 +56,6 @@ def counts_per_crop(pred: torch.Tensor, target: torch.Tensor, ignore_index: int 
     """
     target = torch.as_tensor(target).long()  # target: N x S x S
     valid = target != ignore_index  # valid: N x S x S
-    return torch.stack([((pred.long() == target) & valid).flatten(1).sum(1),
-                        valid.flatten(1).sum(1)], 1).numpy()  # counts: N x 2
+    return torch.stack(
+        [((pred.long() == target) & valid).flatten(1).sum(1), valid.flatten(1).sum(1)], 1
+    ).numpy()  # counts: N x 2

@@ -9,10 +9,19 @@
 ``cli``       ``repro tracks``
 ``quality``   precision/recall against synthetic ground truth, with a random-pairs baseline
 """
+
 from .extract import extract_tracks
 from .pipeline import run_tracks
 from .score import log_track_score_chain, log_track_scores, region_similarities, track_scores
 from .store import load_tracks, tracks_dir
 
-__all__ = ["extract_tracks", "load_tracks", "log_track_score_chain", "log_track_scores",
-           "region_similarities", "run_tracks", "track_scores", "tracks_dir"]
+__all__ = [
+    "extract_tracks",
+    "load_tracks",
+    "log_track_score_chain",
+    "log_track_scores",
+    "region_similarities",
+    "run_tracks",
+    "track_scores",
+    "tracks_dir",
+]

@@ -6,6 +6,7 @@
 ``--reindex`` only rebuilds ``index.json`` from the chunk files present (``repro.tracks.store``), e.g. after
 a multi-machine run.
 """
+
 from __future__ import annotations
 
 from ..config import CommandLineParser, add_parameter_option, config_from_args
@@ -17,13 +18,22 @@ from .store import track_params, tracks_dir, write_index
 def add_arguments(parser: CommandLineParser) -> None:
     parser.add_argument("--preset", default="smoke", help="config preset (smoke or paper)")
     add_parameter_option(parser, ("trackingnet_root", "/data/TrackingNet"))
-    parser.add_argument("--source", default="trackingnet", choices=("trackingnet", "synthetic"),
-                        help="the config's videos (default) or the synthetic sample videos")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes (default: num_workers of the config; 0 = in-process)")
+    parser.add_argument(
+        "--source",
+        default="trackingnet",
+        choices=("trackingnet", "synthetic"),
+        help="the config's videos (default) or the synthetic sample videos",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: num_workers of the config; 0 = in-process)",
+    )
     parser.add_argument("--shard-index", type=int, default=None, help="this machine's shard (0-based)")
-    parser.add_argument("--num-shards", type=int, default=None,
-                        help="number of shards (default: torchrun's WORLD_SIZE, else 1)")
+    parser.add_argument(
+        "--num-shards", type=int, default=None, help="number of shards (default: torchrun's WORLD_SIZE, else 1)"
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N videos of the shard")
     parser.add_argument("--reindex", action="store_true", help="only rebuild index.json from the files")
 

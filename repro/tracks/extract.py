@@ -14,13 +14,13 @@ only if neither of its regions is already in a kept track (greedy matching), so 
 is tracked to at most one region of frame j and vice versa. Without it every region pair above the
 threshold is a track (a region can then appear in many tracks).
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 
-def threshold_for(log_scores: np.ndarray, quantile: float | None = None,
-                  threshold: float | None = None) -> float:
+def threshold_for(log_scores: np.ndarray, quantile: float | None = None, threshold: float | None = None) -> float:
     """The log-score threshold: ``threshold`` if given, else the ``quantile`` of the finite scores."""
     if threshold is not None:
         return float(threshold)
@@ -45,14 +45,18 @@ def greedy_one_to_one(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         used_r.add(r)
         used_c.add(c)
         keep.append(n)
-        if len(keep) == limit:                                        # no candidate can be added any more
+        if len(keep) == limit:  # no candidate can be added any more
             break
     return np.asarray(keep, dtype=np.int64)
 
 
-def extract_tracks(log_scores: np.ndarray, quantile: float | None = 0.9, threshold: float | None = None,
-                   one_to_one: bool = True, max_tracks: int | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def extract_tracks(
+    log_scores: np.ndarray,
+    quantile: float | None = 0.9,
+    threshold: float | None = None,
+    one_to_one: bool = True,
+    max_tracks: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The tracks of one frame pair, best first.
 
     Args:
@@ -69,7 +73,7 @@ def extract_tracks(log_scores: np.ndarray, quantile: float | None = 0.9, thresho
     thr = threshold_for(log_scores, quantile, threshold)
     rows, cols = np.nonzero(np.isfinite(log_scores) & (log_scores >= thr))
     vals = log_scores[rows, cols]
-    order = np.lexsort((cols, rows, -vals))                           # best first, deterministic ties
+    order = np.lexsort((cols, rows, -vals))  # best first, deterministic ties
     rows, cols, vals = rows[order], cols[order], vals[order]
     if one_to_one:
         keep = greedy_one_to_one(rows, cols)

@@ -12,6 +12,7 @@ Frames are normalised with the ImageNet mean and std (as in MoCo v2's training),
 their shorter side is ``feature_short_side`` (0 keeps them as they are); boxes stay in frame pixels and are
 scaled with the frame.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -22,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 from torchvision.ops import roi_align
 
-from ..models import normalize
+from ..models import load_backbone, normalize
 from ..runtime import autocast
 
 LAYER3_STRIDE = 16
@@ -37,20 +38,22 @@ class Layer3(nn.Module):
         self.body = nn.Sequential(b.conv1, b.bn1, b.relu, b.maxpool, b.layer1, b.layer2, b.layer3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)                                           # N x C x H/16 x W/16
+        return self.body(x)  # N x C x H/16 x W/16
 
 
-def to_input(frames: Sequence[np.ndarray] | np.ndarray, short_side: int = 0,
-             device: torch.device | str = "cpu") -> tuple[torch.Tensor, float]:
+def to_input(
+    frames: Sequence[np.ndarray] | np.ndarray, short_side: int = 0, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, float]:
     """N frames (H x W x 3 uint8 RGB, same size) -> normalised N x 3 x H' x W' float tensor and the
     resize factor s (H' = round(s H))."""
-    x = torch.from_numpy(np.ascontiguousarray(np.stack(list(frames)))).to(device)   # N x H x W x 3
-    x = x.permute(0, 3, 1, 2).float().div_(255)                                     # N x 3 x H x W
+    x = torch.from_numpy(np.ascontiguousarray(np.stack(list(frames)))).to(device)  # N x H x W x 3
+    x = x.permute(0, 3, 1, 2).float().div_(255)  # N x 3 x H x W
     H, W = x.shape[-2:]
     s = 1.0 if short_side <= 0 else short_side / min(H, W)
     if s != 1.0:
-        x = F.interpolate(x, size=(max(1, round(H * s)), max(1, round(W * s))), mode="bilinear",
-                          align_corners=False, antialias=s < 1)
+        x = F.interpolate(
+            x, size=(max(1, round(H * s)), max(1, round(W * s))), mode="bilinear", align_corners=False, antialias=s < 1
+        )
     return normalize(x), s
 
 
@@ -65,9 +68,15 @@ def _batches(shapes: Sequence[tuple], batch_size: int) -> list[tuple[int, int]]:
 
 
 @torch.no_grad()
-def region_features(layer3: Layer3, frames: Sequence[np.ndarray], boxes: Sequence[np.ndarray],
-                    roi_size: int = 7, feature_short_side: int = 0, batch_size: int = 8,
-                    device: torch.device | str = "cpu") -> list[torch.Tensor]:
+def region_features(
+    layer3: Layer3,
+    frames: Sequence[np.ndarray],
+    boxes: Sequence[np.ndarray],
+    roi_size: int = 7,
+    feature_short_side: int = 0,
+    batch_size: int = 8,
+    device: torch.device | str = "cpu",
+) -> list[torch.Tensor]:
     """f(z_t^r) for every box of every frame: a list of R_t x C float32 CPU tensors.
 
     Args:
@@ -83,20 +92,19 @@ def region_features(layer3: Layer3, frames: Sequence[np.ndarray], boxes: Sequenc
         raise ValueError(f"got {len(frames)} frames but {len(boxes)} box arrays")
     out: list[torch.Tensor] = []
     for b0, b1 in _batches([f.shape for f in frames], batch_size):
-        x, s = to_input(frames[b0:b1], feature_short_side, device)   # B x 3 x H' x W'
+        x, s = to_input(frames[b0:b1], feature_short_side, device)  # B x 3 x H' x W'
         with autocast(device):
-            fmap = layer3(x)                                          # B x C x H'/16 x W'/16
+            fmap = layer3(x)  # B x C x H'/16 x W'/16
         fmap = fmap.float()
-        rois = [torch.as_tensor(np.asarray(b, np.float32).reshape(-1, 4), device=device) * s
-                for b in boxes[b0:b1]]
-        pooled = roi_align(fmap, rois, output_size=roi_size, spatial_scale=1.0 / LAYER3_STRIDE,
-                           sampling_ratio=2, aligned=True)            # sum(R_t) x C x roi x roi
-        vec = pooled.mean(dim=(2, 3)).cpu()                           # sum(R_t) x C
+        rois = [torch.as_tensor(np.asarray(b, np.float32).reshape(-1, 4), device=device) * s for b in boxes[b0:b1]]
+        pooled = roi_align(
+            fmap, rois, output_size=roi_size, spatial_scale=1.0 / LAYER3_STRIDE, sampling_ratio=2, aligned=True
+        )  # sum(R_t) x C x roi x roi
+        vec = pooled.mean(dim=(2, 3)).cpu()  # sum(R_t) x C
         out.extend(torch.split(vec, [len(r) for r in rois]))
     return out
 
 
 def load_layer3(checkpoint: str, arch: str, seed: int = 0, device: torch.device | str = "cpu") -> Layer3:
     """Layer 3 of the backbone in ``checkpoint`` (any format ``load_backbone`` reads; "" = seeded random)."""
-    from ..models import load_backbone
     return Layer3(load_backbone(checkpoint, arch, seed)).to(device).eval()

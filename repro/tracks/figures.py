@@ -2,6 +2,7 @@
 Each ``show_*`` returns a closed Figure (``repro.plotting.finish``): end a notebook cell with it, or
 ``display`` it. The numeric checks (``similarity_stats``, ``rank_one_shares``, ``closed_form_check``,
 ``quality_at``) return plain values; ``*_text`` functions word them as the chapter prints them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,15 @@ def _boxes(ax, boxes, colours, labels=None, lw=1.5):
     for n, (b, c) in enumerate(zip(boxes, colours)):
         ax.add_patch(Rectangle((b[0], b[1]), b[2] - b[0], b[3] - b[1], fill=False, edgecolor=c, linewidth=lw))
         if labels is not None:
-            ax.text(b[0] + 1, b[1] + 1, labels[n], color="white", fontsize=7, va="top",
-                    bbox=dict(facecolor=c, edgecolor="none", pad=1, alpha=0.8))
+            ax.text(
+                b[0] + 1,
+                b[1] + 1,
+                labels[n],
+                color="white",
+                fontsize=7,
+                va="top",
+                bbox=dict(facecolor=c, edgecolor="none", pad=1, alpha=0.8),
+            )
 
 
 def show_proposals(image: np.ndarray, boxes: np.ndarray, top: int = 20, title: str = ""):
@@ -44,8 +52,11 @@ def show_scores(M: np.ndarray, log_S: np.ndarray, gap: int):
     axes[0].set_title("M_t = max(0, cos) between consecutive frames", fontsize=9)
     fig.colorbar(im, ax=axes[0], fraction=0.046)
     finite = log_S[np.isfinite(log_S)]
-    im = axes[1].imshow(np.where(np.isfinite(log_S), log_S, np.nan), cmap="magma",
-                        vmin=np.quantile(finite, 0.05) if finite.size else None)
+    im = axes[1].imshow(
+        np.where(np.isfinite(log_S), log_S, np.nan),
+        cmap="magma",
+        vmin=np.quantile(finite, 0.05) if finite.size else None,
+    )
     axes[1].set_title(f"log S(i -> i+{gap}) (Eq. 4)", fontsize=9)
     fig.colorbar(im, ax=axes[1], fraction=0.046)
     for ax in axes:
@@ -54,8 +65,9 @@ def show_scores(M: np.ndarray, log_S: np.ndarray, gap: int):
     return finish(fig)
 
 
-def show_tracks(image_i: np.ndarray, image_j: np.ndarray, boxes_i: np.ndarray, boxes_j: np.ndarray,
-                n: int = 6, title: str = ""):
+def show_tracks(
+    image_i: np.ndarray, image_j: np.ndarray, boxes_i: np.ndarray, boxes_j: np.ndarray, n: int = 6, title: str = ""
+):
     """The ``n`` best tracks of a pair: the same colour and number on both frames."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.5 * image_i.shape[0] / image_i.shape[1] + 0.5))
     colours = plt.cm.tab10(np.arange(min(n, len(boxes_i))) % 10)
@@ -91,29 +103,39 @@ def show_quality(results: Mapping[str, Quality]):
 # ---------------------------------------------------------------------------------------------- the job
 def job_text(index: StoreIndex, chunks_total: int) -> str:
     """The key and how many chunks, tracks and frame pairs a run's index lists."""
-    return (f"key: {index.key}\n{len(index.chunks)} of {chunks_total} chunks have tracks: {index.num_tracks} "
-            f"tracks over {index.num_pairs} frame pairs")
+    return (
+        f"key: {index.key}\n{len(index.chunks)} of {chunks_total} chunks have tracks: {index.num_tracks} "
+        f"tracks over {index.num_pairs} frame pairs"
+    )
 
 
 def proposals_text(chunk, boxes: Sequence[np.ndarray]) -> str:
     """A chunk's frame range and the fewest and most proposals of its frames."""
-    return (f"{chunk.name}: frames {chunk.start}-{chunk.start + chunk.length - 1}, "
-            f"{min(map(len, boxes))}-{max(map(len, boxes))} proposals per frame")
+    return (
+        f"{chunk.name}: frames {chunk.start}-{chunk.start + chunk.length - 1}, "
+        f"{min(map(len, boxes))}-{max(map(len, boxes))} proposals per frame"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- Eq. 4-5
 def similarity_stats(M_plain: Sequence[np.ndarray], M: Sequence[np.ndarray]) -> dict:
     """Of the first step's similarities: median and 5% quantile of the plain cosine, median of the centred
     one and the fraction that ``max(0, .)`` clips to 0."""
-    return {"plain_median": np.median(M_plain[0]), "plain_q05": np.quantile(M_plain[0], 0.05),
-            "centred_median": np.median(M[0]), "clipped": (M[0] == 0).mean()}
+    return {
+        "plain_median": np.median(M_plain[0]),
+        "plain_q05": np.quantile(M_plain[0], 0.05),
+        "centred_median": np.median(M[0]),
+        "clipped": (M[0] == 0).mean(),
+    }
 
 
 def similarity_text(stats: dict) -> str:
-    return (f"plain cosine between consecutive frames: median {stats['plain_median']:.3f}, "
-            f"5% quantile {stats['plain_q05']:.3f}\n"
-            f"centred: median {stats['centred_median']:.3f}, fraction clipped to 0 by max(0, .): "
-            f"{stats['clipped']:.3f}")
+    return (
+        f"plain cosine between consecutive frames: median {stats['plain_median']:.3f}, "
+        f"5% quantile {stats['plain_q05']:.3f}\n"
+        f"centred: median {stats['centred_median']:.3f}, fraction clipped to 0 by max(0, .): "
+        f"{stats['clipped']:.3f}"
+    )
 
 
 def rank_one_shares(M: Sequence[np.ndarray], gaps: Sequence[int]) -> dict[int, float]:
@@ -122,8 +144,9 @@ def rank_one_shares(M: Sequence[np.ndarray], gaps: Sequence[int]) -> dict[int, f
 
 
 def shares_text(shares: Mapping[int, float]) -> str:
-    return ("share of S(0 -> j) in its best rank-1 approximation: "
-            + ", ".join(f"j = {g}: {v:.3f}" for g, v in shares.items()))
+    return "share of S(0 -> j) in its best rank-1 approximation: " + ", ".join(
+        f"j = {g}: {v:.3f}" for g, v in shares.items()
+    )
 
 
 def paper_log10_bound(frames: int = 60, regions: int = 300) -> float:
@@ -137,6 +160,7 @@ def paper_log10_bound(frames: int = 60, regions: int = 300) -> float:
 class ClosedForm:
     """Eq. 4 evaluated as written against its closed form S(i -> j) = M_i ... M_{j-1} / (j - i), from 0 to
     ``j``: the largest relative difference, whether log S agrees with the float64 scores, and log S."""
+
     j: int
     relative_difference: float
     log_agrees: bool
@@ -147,11 +171,13 @@ class ClosedForm:
         return self.log_scores.max() / np.log(10)
 
     def text(self) -> str:
-        return (f"max relative difference, recursion vs closed form over {self.j} steps: below 1e-12: "
-                f"{self.relative_difference < 1e-12}\n"
-                f"log S(0 -> {self.j}) agrees with log of the float64 scores: {self.log_agrees}\n"
-                f"largest S(0 -> {self.j}) here: 10^{self.log10_max:.0f} (float32 ends at 10^38); "
-                f"for 60 frames x 300 regions scores can reach 10^{paper_log10_bound():.0f}")
+        return (
+            f"max relative difference, recursion vs closed form over {self.j} steps: below 1e-12: "
+            f"{self.relative_difference < 1e-12}\n"
+            f"log S(0 -> {self.j}) agrees with log of the float64 scores: {self.log_agrees}\n"
+            f"largest S(0 -> {self.j}) here: 10^{self.log10_max:.0f} (float32 ends at 10^38); "
+            f"for 60 frames x 300 regions scores can reach 10^{paper_log10_bound():.0f}"
+        )
 
 
 def closed_form_check(M: Sequence[np.ndarray], j: int) -> ClosedForm:
@@ -173,8 +199,17 @@ def widest_pair_tracks(videos, chunks, out_dir: str | Path, n_clips: int = 2, n:
         t = load_tracks(chunk_file(out_dir, c))
         i, j, sel = widest_pair(t)
         line = f"{c.name}: pair ({i}, {j}), {sel.sum()} tracks"
-        yield line, show_tracks(videos.read_frame(c.split, c.seq, i), videos.read_frame(c.split, c.seq, j),
-                                t["boxes_i"][sel], t["boxes_j"][sel], n=n, title=f"{c.seq}")
+        yield (
+            line,
+            show_tracks(
+                videos.read_frame(c.split, c.seq, i),
+                videos.read_frame(c.split, c.seq, j),
+                t["boxes_i"][sel],
+                t["boxes_j"][sel],
+                n=n,
+                title=f"{c.seq}",
+            ),
+        )
 
 
 def quality_text(name: str, q: Quality) -> str:
@@ -189,37 +224,65 @@ def quality_at(results: Mapping[str, Quality], quantile: float) -> dict[str, dic
 
 
 # ---------------------------------------------------------------------------------------------- summary
-def headline(index: StoreIndex, check: ClosedForm, stats: dict, shares: Mapping[int, float],
-             results: Mapping[str, Quality], row: Mapping[str, dict] | None) -> dict:
+def headline(
+    index: StoreIndex,
+    check: ClosedForm,
+    stats: dict,
+    shares: Mapping[int, float],
+    results: Mapping[str, Quality],
+    row: Mapping[str, dict] | None,
+) -> dict:
     """The chapter's recorded numbers; ``shares`` holds the gap ``check.j``, ``row`` is ``quality_at``."""
-    return {"chunks_with_tracks": len(index.chunks), "tracks": index.num_tracks, "log10_max_score": check.log10_max,
-            "plain_cosine_median": stats["plain_median"], "rank_one_share_last": shares[check.j],
-            "proposal_recall": results["centred"].proposal_recall,
-            **{f"{name.replace(' ', '_')}.{k}": v for name, r in (row or {}).items() for k, v in r.items()
-               if k in ("precision", "recall", "random_precision", "random_recall")}}
+    return {
+        "chunks_with_tracks": len(index.chunks),
+        "tracks": index.num_tracks,
+        "log10_max_score": check.log10_max,
+        "plain_cosine_median": stats["plain_median"],
+        "rank_one_share_last": shares[check.j],
+        "proposal_recall": results["centred"].proposal_recall,
+        **{
+            f"{name.replace(' ', '_')}.{k}": v
+            for name, r in (row or {}).items()
+            for k, v in r.items()
+            if k in ("precision", "recall", "random_precision", "random_recall")
+        },
+    }
 
 
-def summary(index: StoreIndex, check: ClosedForm, max_proposals: int, shares: Mapping[int, float],
-            results: Mapping[str, Quality], row: Mapping[str, dict] | None, quantile: float) -> Text:
+def summary(
+    index: StoreIndex,
+    check: ClosedForm,
+    max_proposals: int,
+    shares: Mapping[int, float],
+    results: Mapping[str, Quality],
+    row: Mapping[str, dict] | None,
+    quantile: float,
+) -> Text:
     """The chapter's "What we saw"; ``shares`` runs from one step to the whole chunk (``check.j`` steps)."""
     steps = check.j
-    text = (f"The job wrote {len(index.chunks)} chunk files with {index.num_tracks} tracks "
-            f"({index.num_tracks / index.num_pairs:.1f} per frame pair). "
-            f"Eq. 4 evaluated as written and its closed form $\\frac{{1}}{{j-i}} M_i \\cdots M_{{j-1}}$ agree to "
-            f"machine precision. Over {steps} steps with up to {max_proposals} regions the "
-            f"scores reach $10^{{{check.log10_max:.0f}}}$ "
-            f"({'beyond' if check.log_scores.max() > np.log(np.finfo(np.float32).max) else 'within'} float32); at "
-            f"the paper's 60 frames x 300 regions they can reach $10^{{{paper_log10_bound():.0f}}}$, which is why the "
-            "package works with $\\log S$. ")
-    text += (f"Summing over every path makes $S(0 \\to j)$ nearly rank one as $j$ grows (share of the best rank-1 "
-             f"approximation {shares[1]:.3f} for one step, {shares[steps]:.3f} for {steps}), so "
-             "a track's score is dominated by how similar each of its two regions is to many regions, not only "
-             "to each other. ")
+    text = (
+        f"The job wrote {len(index.chunks)} chunk files with {index.num_tracks} tracks "
+        f"({index.num_tracks / index.num_pairs:.1f} per frame pair). "
+        f"Eq. 4 evaluated as written and its closed form $\\frac{{1}}{{j-i}} M_i \\cdots M_{{j-1}}$ agree to "
+        f"machine precision. Over {steps} steps with up to {max_proposals} regions the "
+        f"scores reach $10^{{{check.log10_max:.0f}}}$ "
+        f"({'beyond' if check.log_scores.max() > np.log(np.finfo(np.float32).max) else 'within'} float32); at "
+        f"the paper's 60 frames x 300 regions they can reach $10^{{{paper_log10_bound():.0f}}}$, which is why the "
+        "package works with $\\log S$. "
+    )
+    text += (
+        f"Summing over every path makes $S(0 \\to j)$ nearly rank one as $j$ grows (share of the best rank-1 "
+        f"approximation {shares[1]:.3f} for one step, {shares[steps]:.3f} for {steps}), so "
+        "a track's score is dominated by how similar each of its two regions is to many regions, not only "
+        "to each other. "
+    )
     if row:
         a, c = row["as written"], row["centred"]
-        text += (f"On the synthetic videos at the quantile {quantile}, tracks from the features as written have "
-                 f"precision {a['precision']:.3f} (random pairs: {a['random_precision']:.3f}); with centred features "
-                 f"{c['precision']:.3f} (random: {c['random_precision']:.3f}) at recall {c['recall']:.3f}. "
-                 f"Selective search itself covers {results['centred'].proposal_recall:.3f} of the object instances "
-                 "in both frames, an upper bound on recall.")
+        text += (
+            f"On the synthetic videos at the quantile {quantile}, tracks from the features as written have "
+            f"precision {a['precision']:.3f} (random pairs: {a['random_precision']:.3f}); with centred features "
+            f"{c['precision']:.3f} (random: {c['random_precision']:.3f}) at recall {c['recall']:.3f}. "
+            f"Selective search itself covers {results['centred'].proposal_recall:.3f} of the object instances "
+            "in both frames, an upper bound on recall."
+        )
     return Text(text)

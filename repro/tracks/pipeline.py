@@ -18,6 +18,7 @@ or, under ``torchrun``, to ranks (``RANK``/``WORLD_SIZE``; each rank uses GPU ``
 rewrites ``index.json`` from the files present when it finishes; after a multi-machine run, ``repro tracks
 --reindex`` (or any rerun, which skips everything) makes it complete.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,7 +48,7 @@ from .store import FORMAT, FORMAT_VERSION, chunk_file, track_params, tracks_dir,
 
 log = logging.getLogger("repro.tracks")
 
-FEATURE_BATCH = 8                 # frames per backbone forward pass (and in memory at once)
+FEATURE_BATCH = 8  # frames per backbone forward pass (and in memory at once)
 
 
 # ---------------------------------------------------------------------------------------------- proposals
@@ -55,8 +56,9 @@ def iter_proposals(paths: Iterable[str], cfg: Config, workers: int = 0) -> Itera
     """Selective search of each frame path, in order; ``workers`` > 0 uses that many processes ("spawn",
     one OpenCV thread each)."""
     t = cfg.tracks
-    jobs = ((str(p), t.proposal_mode, t.proposal_short_side, t.max_proposals, t.min_box_side, cfg.run.seed)
-            for p in paths)
+    jobs = (
+        (str(p), t.proposal_mode, t.proposal_short_side, t.max_proposals, t.min_box_side, cfg.run.seed) for p in paths
+    )
     if workers <= 0:
         yield from map(proposal_job, jobs)
         return
@@ -66,8 +68,9 @@ def iter_proposals(paths: Iterable[str], cfg: Config, workers: int = 0) -> Itera
 
 
 # ---------------------------------------------------------------------------------------------- one chunk
-def chunk_pair_scores(chunk: Chunk, boxes: dict[int, np.ndarray], feats: dict[int, torch.Tensor],
-                      k: int, mode: str, center: bool = False) -> Iterator[tuple[int, int, np.ndarray]]:
+def chunk_pair_scores(
+    chunk: Chunk, boxes: dict[int, np.ndarray], feats: dict[int, torch.Tensor], k: int, mode: str, center: bool = False
+) -> Iterator[tuple[int, int, np.ndarray]]:
     """Yields (i, j, log S(i->j)) for the chunk's frame pairs whose two frames are available, i < j absolute.
 
     Frames without proposals or features (missing/corrupt) are left out of the chain: the similarity
@@ -75,30 +78,33 @@ def chunk_pair_scores(chunk: Chunk, boxes: dict[int, np.ndarray], feats: dict[in
     """
     avail = [t for t in chunk.frames if t in boxes and t in feats]
     pos = {t: n for n, t in enumerate(avail)}
-    M = region_similarities([feats[t] for t in avail], center)         # M_n: R_n x R_{n+1}
+    M = region_similarities([feats[t] for t in avail], center)  # M_n: R_n x R_{n+1}
     targets: dict[int, list[int]] = defaultdict(list)
     for i, j in chunk.pairs(k, mode):
         if i in pos and j in pos:
             targets[i].append(j)
     for i in sorted(targets):
         for pj, logS in log_track_score_chain(M, pos[i], [pos[j] for j in targets[i]]):
-            yield i, avail[pj], logS                                   # logS: R_i x R_j
+            yield i, avail[pj], logS  # logS: R_i x R_j
 
 
-def chunk_tracks(chunk: Chunk, boxes: dict[int, np.ndarray], feats: dict[int, torch.Tensor],
-                 cfg: Config) -> dict[str, np.ndarray]:
+def chunk_tracks(
+    chunk: Chunk, boxes: dict[int, np.ndarray], feats: dict[int, torch.Tensor], cfg: Config
+) -> dict[str, np.ndarray]:
     """The arrays of one chunk file (without ``meta``)."""
     t = cfg.tracks
     pairs, pair_index, ri, rj, scores = [], [], [], [], []
-    for i, j, logS in chunk_pair_scores(chunk, boxes, feats, cfg.video.pair_gap, cfg.video.pair_mode,
-                                        t.center_features):
-        r, r2, s = extract_tracks(logS, quantile=t.track_quantile, one_to_one=t.one_to_one,
-                                  max_tracks=t.max_tracks_per_pair or None)
+    for i, j, logS in chunk_pair_scores(
+        chunk, boxes, feats, cfg.video.pair_gap, cfg.video.pair_mode, t.center_features
+    ):
+        r, r2, s = extract_tracks(
+            logS, quantile=t.track_quantile, one_to_one=t.one_to_one, max_tracks=t.max_tracks_per_pair or None
+        )
         pair_index.append(np.full(len(r), len(pairs), np.int64))
         pairs.append((i, j))
         ri.append(r), rj.append(r2), scores.append(s)
     frames = [f for f in chunk.frames if f in boxes and f in feats]
-    cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)   # noqa: E731
+    cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)  # noqa: E731
     ri, rj = cat(ri, np.int32), cat(rj, np.int32)
     pair_index = cat(pair_index, np.int64)
     pairs_arr = np.asarray(pairs, np.int64).reshape(-1, 2)
@@ -108,30 +114,42 @@ def chunk_tracks(chunk: Chunk, boxes: dict[int, np.ndarray], feats: dict[int, to
         sel = pair_index == n
         bi[sel], bj[sel] = boxes[i][ri[sel]], boxes[j][rj[sel]]
     counts = [len(boxes[f]) for f in frames]
-    return dict(pairs=pairs_arr, pair_index=pair_index, regions_i=ri, regions_j=rj, boxes_i=bi, boxes_j=bj,
-                log_scores=cat(scores, np.float64), frames=np.asarray(frames, np.int64),
-                proposals=np.concatenate([boxes[f] for f in frames]).astype(np.float32) if frames
-                else np.zeros((0, 4), np.float32),
-                proposal_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+    return dict(
+        pairs=pairs_arr,
+        pair_index=pair_index,
+        regions_i=ri,
+        regions_j=rj,
+        boxes_i=bi,
+        boxes_j=bj,
+        log_scores=cat(scores, np.float64),
+        frames=np.asarray(frames, np.int64),
+        proposals=np.concatenate([boxes[f] for f in frames]).astype(np.float32)
+        if frames
+        else np.zeros((0, 4), np.float32),
+        proposal_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the job
 @dataclass
 class TrackRun:
     """What a run did."""
+
     out_dir: Path
-    chunks_total: int = 0                 # chunks of this shard
+    chunks_total: int = 0  # chunks of this shard
     chunks_written: int = 0
-    chunks_existing: int = 0              # skipped because their file exists (resume)
+    chunks_existing: int = 0  # skipped because their file exists (resume)
     tracks_written: int = 0
     frames_processed: int = 0
     seconds: float = 0.0
     skips: SkipLog = field(default_factory=SkipLog)
 
     def summary(self) -> str:
-        return (f"{self.chunks_written} chunk(s) written ({self.tracks_written} tracks), "
-                f"{self.chunks_existing} already done, of {self.chunks_total} in this shard; "
-                f"{self.skips.summary()}; tracks in {self.out_dir}")
+        return (
+            f"{self.chunks_written} chunk(s) written ({self.tracks_written} tracks), "
+            f"{self.chunks_existing} already done, of {self.chunks_total} in this shard; "
+            f"{self.skips.summary()}; tracks in {self.out_dir}"
+        )
 
 
 def shard_from_env() -> tuple[int, int]:
@@ -160,7 +178,7 @@ def _device_for_rank(cfg: Config) -> torch.device:
 def check_config(cfg: Config) -> None:
     """Bad track parameters fail before any work starts, with the parameter's name."""
     t = cfg.tracks
-    track_pairs(cfg.video.chunk_len, cfg.video.pair_gap, cfg.video.pair_mode)     # pair_mode
+    track_pairs(cfg.video.chunk_len, cfg.video.pair_gap, cfg.video.pair_mode)  # pair_mode
     if t.proposal_mode not in PROPOSAL_MODES:
         raise ConfigError(f"proposal_mode must be one of {', '.join(PROPOSAL_MODES)}, got {t.proposal_mode!r}")
     if not 0.0 <= t.track_quantile <= 1.0:
@@ -172,10 +190,17 @@ def check_config(cfg: Config) -> None:
             raise ConfigError(f"{name} must be >= 0, got {getattr(t, name)}")
 
 
-def run_tracks(cfg: Config, source: str = "trackingnet", shard_index: int | None = None,
-               num_shards: int | None = None, workers: int | None = None, limit: int = 0,
-               dataset: TrackingNet | None = None, out_dir: Path | None = None,
-               max_chunks: int = 0) -> TrackRun:
+def run_tracks(
+    cfg: Config,
+    source: str = "trackingnet",
+    shard_index: int | None = None,
+    num_shards: int | None = None,
+    workers: int | None = None,
+    limit: int = 0,
+    dataset: TrackingNet | None = None,
+    out_dir: Path | None = None,
+    max_chunks: int = 0,
+) -> TrackRun:
     """Generates and writes the tracks of every unfinished chunk of this shard (module docstring).
 
     Args:
@@ -256,32 +281,36 @@ def _run_task(job: tuple) -> tuple[int, int, int, list]:
     if _WORKER.get("data") != (root, splits):
         _WORKER["data"], _WORKER["dataset"] = (root, splits), TrackingNet(root, splits)
     run = TrackRun(out_dir=out_dir, skips=SkipLog(max_warnings=3))
-    for _, boxes, feats in iter_task_regions(_WORKER["dataset"], {0: chunks}, cfg, _WORKER["layer3"],
-                                             torch.device("cpu"), 0, run.skips):
+    for _, boxes, feats in iter_task_regions(
+        _WORKER["dataset"], {0: chunks}, cfg, _WORKER["layer3"], torch.device("cpu"), 0, run.skips
+    ):
         run.frames_processed += len(feats)
         for c in chunks:
             _write_chunk(chunk_file(out_dir, c), c, boxes, feats, cfg, key, params, run)
     return run.chunks_written, run.tracks_written, run.frames_processed, run.skips.skipped
 
 
-def _run_task_pool(run: TrackRun, cfg: Config, dataset: TrackingNet, tasks: dict, out_dir: Path,
-                      key: str, params: dict, workers: int) -> None:
+def _run_task_pool(
+    run: TrackRun, cfg: Config, dataset: TrackingNet, tasks: dict, out_dir: Path, key: str, params: dict, workers: int
+) -> None:
     ctx = multiprocessing.get_context("spawn")
     t = cfg.tracks
     jobs = [(cfg, dataset.root, dataset.splits, chunks, out_dir, key, params) for chunks in tasks.values()]
-    with ctx.Pool(workers, initializer=_init_video_worker,
-                  initargs=(t.track_checkpoint, t.track_arch, cfg.run.seed)) as pool:
-        for written, tracks, frames, skipped in progress(pool.imap_unordered(_run_task, jobs), desc="tracks",
-                                                         total=len(jobs)):
+    with ctx.Pool(
+        workers, initializer=_init_video_worker, initargs=(t.track_checkpoint, t.track_arch, cfg.run.seed)
+    ) as pool:
+        for written, tracks, frames, skipped in progress(
+            pool.imap_unordered(_run_task, jobs), desc="tracks", total=len(jobs)
+        ):
             run.chunks_written += written
             run.tracks_written += tracks
             run.frames_processed += frames
             run.skips.skipped.extend(skipped)
 
 
-def iter_task_regions(dataset: TrackingNet, tasks: dict, cfg: Config, layer3: Layer3, device: torch.device,
-                      workers: int, skips: SkipLog
-                      ) -> Iterator[tuple[object, dict[int, np.ndarray], dict[int, torch.Tensor]]]:
+def iter_task_regions(
+    dataset: TrackingNet, tasks: dict, cfg: Config, layer3: Layer3, device: torch.device, workers: int, skips: SkipLog
+) -> Iterator[tuple[object, dict[int, np.ndarray], dict[int, torch.Tensor]]]:
     """For each task (``tasks``: key -> chunks of one video, in order): ``(key, {frame: proposals R x 4},
     {frame: features R x C})`` over the frames of its chunks. Proposals of all tasks stream from one pool of
     ``workers`` processes (0: in this process), so the workers run ahead while this process computes
@@ -309,31 +338,64 @@ def iter_task_regions(dataset: TrackingNet, tasks: dict, cfg: Config, layer3: La
                     boxes[f] = b
             feats: dict[int, torch.Tensor] = {}
             readable = sorted(boxes)
-            for b0 in range(0, len(readable), FEATURE_BATCH):       # a batch of frames in memory at a time
-                images = dataset.read_frames(split, seq, readable[b0:b0 + FEATURE_BATCH], skips)
+            for b0 in range(0, len(readable), FEATURE_BATCH):  # a batch of frames in memory at a time
+                images = dataset.read_frames(split, seq, readable[b0 : b0 + FEATURE_BATCH], skips)
                 order = sorted(images)
                 with single_thread() if device.type == "cpu" else contextlib.nullcontext():
-                    feats.update(zip(order, region_features(
-                        layer3, [images[f] for f in order], [boxes[f] for f in order],
-                        feature_short_side=cfg.tracks.feature_short_side, batch_size=FEATURE_BATCH,
-                        device=device)))
+                    feats.update(
+                        zip(
+                            order,
+                            region_features(
+                                layer3,
+                                [images[f] for f in order],
+                                [boxes[f] for f in order],
+                                feature_short_side=cfg.tracks.feature_short_side,
+                                batch_size=FEATURE_BATCH,
+                                device=device,
+                            ),
+                        )
+                    )
             yield task, {f: boxes[f] for f in sorted(feats)}, feats
     finally:
-        results.close()                                               # stops the worker pool
+        results.close()  # stops the worker pool
 
 
-def _write_chunk(path: Path, c: Chunk, boxes: dict, feats: dict, cfg: Config, key: str, params: dict,
-                 run: TrackRun) -> None:
+def _write_chunk(
+    path: Path, c: Chunk, boxes: dict, feats: dict, cfg: Config, key: str, params: dict, run: TrackRun
+) -> None:
     arrays = chunk_tracks(c, boxes, feats, cfg)
-    meta = dict(format=FORMAT, version=FORMAT_VERSION, key=key, params=params,
-                model=dict(checkpoint=cfg.tracks.track_checkpoint, arch=cfg.tracks.track_arch,
-                           layer="layer3", stride=16, pooling="roi_align 7x7, mean"),
-                split=c.split, seq=c.seq, chunk_index=c.chunk_index, start=c.start, length=c.length,
-                num_frames=c.num_frames, skipped_frames=[f for f in c.frames if f not in feats])
+    meta = dict(
+        format=FORMAT,
+        version=FORMAT_VERSION,
+        key=key,
+        params=params,
+        model=dict(
+            checkpoint=cfg.tracks.track_checkpoint,
+            arch=cfg.tracks.track_arch,
+            layer="layer3",
+            stride=16,
+            pooling="roi_align 7x7, mean",
+        ),
+        split=c.split,
+        seq=c.seq,
+        chunk_index=c.chunk_index,
+        start=c.start,
+        length=c.length,
+        num_frames=c.num_frames,
+        skipped_frames=[f for f in c.frames if f not in feats],
+    )
     save_npz(path, meta=np.asarray(json.dumps(meta, sort_keys=True)), **arrays)
     run.chunks_written += 1
     run.tracks_written += len(arrays["log_scores"])
 
 
-__all__ = ["TrackRun", "check_config", "chunk_pair_scores", "chunk_tasks", "chunk_tracks", "iter_task_regions",
-           "run_tracks", "shard_chunks"]
+__all__ = [
+    "TrackRun",
+    "check_config",
+    "chunk_pair_scores",
+    "chunk_tasks",
+    "chunk_tracks",
+    "iter_task_regions",
+    "run_tracks",
+    "shard_chunks",
+]

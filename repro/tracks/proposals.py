@@ -21,6 +21,7 @@ changes from call to call unless ``srand`` is seeded; ``selective_search`` seeds
 before each call, and ``cv2.setNumThreads(1)`` keeps the calls single-threaded (one process per core
 is the parallelism, see ``repro.tracks.pipeline``).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -54,8 +55,14 @@ def working_scale(height: int, width: int, short_side: int) -> float:
     return min(1.0, short_side / min(height, width))
 
 
-def selective_search(image: np.ndarray, mode: str = "fast", short_side: int = 0, max_proposals: int = 300,
-                     min_box_side: int = 1, seed: int = 0) -> np.ndarray:
+def selective_search(
+    image: np.ndarray,
+    mode: str = "fast",
+    short_side: int = 0,
+    max_proposals: int = 300,
+    min_box_side: int = 1,
+    seed: int = 0,
+) -> np.ndarray:
     """Selective search boxes of one frame as R x 4 float32 (x1, y1, x2, y2) in frame pixels, R <= max_proposals.
 
     Args:
@@ -75,17 +82,18 @@ def selective_search(image: np.ndarray, mode: str = "fast", short_side: int = 0,
     bgr = np.ascontiguousarray(image[..., ::-1])
     if s < 1.0:
         bgr = cv2.resize(bgr, (max(1, round(W * s)), max(1, round(H * s))), interpolation=cv2.INTER_AREA)
-    sx, sy = W / bgr.shape[1], H / bgr.shape[0]                       # exact back-mapping factors
+    sx, sy = W / bgr.shape[1], H / bgr.shape[0]  # exact back-mapping factors
     ss = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
     ss.setBaseImage(bgr)
     ss.switchToSelectiveSearchFast() if mode == "fast" else ss.switchToSelectiveSearchQuality()
     srand = _libc_srand()
     if srand is not None:
         srand(int(seed) % 2**32)
-    rects = ss.process()                                              # R x 4 (x, y, w, h), ranked
+    rects = ss.process()  # R x 4 (x, y, w, h), ranked
     rects = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
-    boxes = np.stack([rects[:, 0] * sx, rects[:, 1] * sy,
-                      (rects[:, 0] + rects[:, 2]) * sx, (rects[:, 1] + rects[:, 3]) * sy], axis=1)
+    boxes = np.stack(
+        [rects[:, 0] * sx, rects[:, 1] * sy, (rects[:, 0] + rects[:, 2]) * sx, (rects[:, 1] + rects[:, 3]) * sy], axis=1
+    )
     boxes = np.clip(boxes, 0, [W, H, W, H])
     return filter_boxes(boxes, min_box_side, max_proposals)
 
@@ -104,8 +112,9 @@ def filter_boxes(boxes: np.ndarray, min_box_side: float, max_proposals: int) -> 
 
 def proposals_from_config(image: np.ndarray, tcfg, seed: int = 0) -> np.ndarray:
     """``selective_search`` with the parameters of a ``TrackConfig``."""
-    return selective_search(image, tcfg.proposal_mode, tcfg.proposal_short_side, tcfg.max_proposals,
-                            tcfg.min_box_side, seed)
+    return selective_search(
+        image, tcfg.proposal_mode, tcfg.proposal_short_side, tcfg.max_proposals, tcfg.min_box_side, seed
+    )
 
 
 def proposal_job(job: tuple) -> tuple[np.ndarray | None, str]:

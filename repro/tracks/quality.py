@@ -15,6 +15,7 @@ ends). For a set of frame pairs:
 The baseline draws, for every pair, as many region pairs uniformly at random (without replacement) as the
 tracker kept, so its precision is the chance level of the proposals themselves.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -26,8 +27,9 @@ import numpy as np
 
 from ..config import Config
 from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos
-from .extract import extract_tracks
+from ..report import Table
 from ..runtime import resolve_device
+from .extract import extract_tracks
 from .features import load_layer3
 from .pipeline import chunk_pair_scores, iter_task_regions
 
@@ -42,9 +44,9 @@ def xywh_to_xyxy(b: np.ndarray) -> np.ndarray:
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of every box of ``a`` (N x 4) with every box of ``b`` (M x 4), both x1, y1, x2, y2: N x M."""
     a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])                   # N x M x 2
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])                   # N x M x 2
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)                # N x M
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])  # N x M x 2
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])  # N x M x 2
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)  # N x M
     area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
     area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
     union = area_a[:, None] + area_b[None, :] - inter
@@ -65,16 +67,17 @@ def rank_one_share(log_scores: np.ndarray) -> float:
     if not np.isfinite(L).any():
         return float("nan")
     sv = np.linalg.svd(np.exp(L - L[np.isfinite(L)].max()), compute_uv=False)
-    return float(sv[0] ** 2 / (sv ** 2).sum())
+    return float(sv[0] ** 2 / (sv**2).sum())
 
 
 @dataclass
 class PairTruth:
     """For one frame pair: which object (or -1) each region of frame i / frame j covers with IoU >= 0.5,
     as a boolean matrix regions x objects, and which objects are visible in both frames."""
-    hit_i: np.ndarray          # R_i x M
-    hit_j: np.ndarray          # R_j x M
-    both_visible: np.ndarray   # M
+
+    hit_i: np.ndarray  # R_i x M
+    hit_j: np.ndarray  # R_j x M
+    both_visible: np.ndarray  # M
 
     def correct(self, r: np.ndarray, r2: np.ndarray) -> np.ndarray:
         """N x M: track n is a correct track of object m."""
@@ -85,14 +88,22 @@ class PairTruth:
         return self.correct(r, r2).any(axis=0) if len(r) else np.zeros_like(self.both_visible)
 
 
-def pair_truth(boxes_i: np.ndarray, boxes_j: np.ndarray, gt_i: np.ndarray, gt_j: np.ndarray,
-               vis_i: np.ndarray, vis_j: np.ndarray, iou: float = IOU_THRESHOLD) -> PairTruth:
+def pair_truth(
+    boxes_i: np.ndarray,
+    boxes_j: np.ndarray,
+    gt_i: np.ndarray,
+    gt_j: np.ndarray,
+    vis_i: np.ndarray,
+    vis_j: np.ndarray,
+    iou: float = IOU_THRESHOLD,
+) -> PairTruth:
     return PairTruth(box_iou(boxes_i, gt_i) >= iou, box_iou(boxes_j, gt_j) >= iou, vis_i & vis_j)
 
 
 @dataclass
 class Quality:
     """Precision/recall per quantile for the tracker and the random baseline (module docstring)."""
+
     quantiles: list[float]
     tracks: list[int] = field(default_factory=list)
     precision: list[float] = field(default_factory=list)
@@ -104,24 +115,39 @@ class Quality:
     instances: int = 0
 
     def rows(self, digits: int = 3) -> list[dict]:
-        return [dict(quantile=q, tracks=n, precision=round(p, digits), recall=round(r, digits),
-                     random_precision=round(rp, digits), random_recall=round(rr, digits))
-                for q, n, p, r, rp, rr in zip(self.quantiles, self.tracks, self.precision, self.recall,
-                                              self.random_precision, self.random_recall)]
+        return [
+            dict(
+                quantile=q,
+                tracks=n,
+                precision=round(p, digits),
+                recall=round(r, digits),
+                random_precision=round(rp, digits),
+                random_recall=round(rr, digits),
+            )
+            for q, n, p, r, rp, rr in zip(
+                self.quantiles, self.tracks, self.precision, self.recall, self.random_precision, self.random_recall
+            )
+        ]
 
     def table(self, caption: str = "", digits: int = 3):
         """A ``repro.report.Table`` (HTML in the book, Markdown in notebooks, plain text for nbval)."""
-        from ..report import Table
-        return Table(["quantile", "tracks", "precision", "recall", "random precision", "random recall"],
-                     [[r["quantile"], r["tracks"], r["precision"], r["recall"], r["random_precision"],
-                       r["random_recall"]] for r in self.rows(digits)], caption=caption, digits=digits)
+        return Table(
+            ["quantile", "tracks", "precision", "recall", "random precision", "random recall"],
+            [
+                [r["quantile"], r["tracks"], r["precision"], r["recall"], r["random_precision"], r["random_recall"]]
+                for r in self.rows(digits)
+            ],
+            caption=caption,
+            digits=digits,
+        )
 
     def markdown(self, digits: int = 3) -> str:
         return self.table(digits=digits)._repr_markdown_()
 
 
-def evaluate_pairs(scored: Iterable[tuple[PairTruth, np.ndarray]], quantiles: Sequence[float],
-                   one_to_one: bool = True, seed: int = 0) -> Quality:
+def evaluate_pairs(
+    scored: Iterable[tuple[PairTruth, np.ndarray]], quantiles: Sequence[float], one_to_one: bool = True, seed: int = 0
+) -> Quality:
     """Quality of the tracks extracted at each quantile from (truth, log S) of many frame pairs."""
     rng = np.random.default_rng(seed)
     q = Quality(list(map(float, quantiles)))
@@ -143,7 +169,7 @@ def evaluate_pairs(scored: Iterable[tuple[PairTruth, np.ndarray]], quantiles: Se
             b, b2 = flat // max(Rj, 1), flat % max(Rj, 1)
             totals["rand_correct"][n] += int(truth.correct(b, b2).any(axis=1).sum())
             totals["rand_covered"][n] += int(truth.covered(b, b2).sum())
-    div = lambda a, b: float(a / b) if b else 0.0                      # noqa: E731
+    div = lambda a, b: float(a / b) if b else 0.0  # noqa: E731
     for n in range(len(quantiles)):
         t = totals["tracks"][n]
         q.tracks.append(int(t))
@@ -158,16 +184,22 @@ def evaluate_pairs(scored: Iterable[tuple[PairTruth, np.ndarray]], quantiles: Se
 @dataclass
 class VideoRegions:
     """Proposals and features of the frames of a synthetic video's chunks, with its ground truth."""
+
     video: tuple[str, str]
     chunks: list[Chunk]
     boxes: dict[int, np.ndarray]
     feats: dict
-    gt: np.ndarray             # T x M x 4 (x1, y1, x2, y2)
-    visible: np.ndarray        # T x M
+    gt: np.ndarray  # T x M x 4 (x1, y1, x2, y2)
+    visible: np.ndarray  # T x M
 
 
-def synthetic_regions(cfg: Config, chunks_per_video: int = 1, max_videos: int = 0, workers: int | None = None,
-                      dataset: TrackingNet | None = None) -> list[VideoRegions]:
+def synthetic_regions(
+    cfg: Config,
+    chunks_per_video: int = 1,
+    max_videos: int = 0,
+    workers: int | None = None,
+    dataset: TrackingNet | None = None,
+) -> list[VideoRegions]:
     """Proposals and layer-3 features for the first ``chunks_per_video`` chunks (0 = all) of the first
     ``max_videos`` (0 = all) synthetic videos (``open_videos(cfg, "synthetic")``)."""
     dataset = open_videos(cfg, "synthetic") if dataset is None else dataset
@@ -189,18 +221,23 @@ def synthetic_regions(cfg: Config, chunks_per_video: int = 1, max_videos: int = 
     return out
 
 
-def evaluate_regions(regions: Sequence[VideoRegions], cfg: Config,
-                     quantiles: Sequence[float] = (0.5, 0.8, 0.9, 0.95, 0.99),
-                     center: bool | None = None) -> Quality:
+def evaluate_regions(
+    regions: Sequence[VideoRegions],
+    cfg: Config,
+    quantiles: Sequence[float] = (0.5, 0.8, 0.9, 0.95, 0.99),
+    center: bool | None = None,
+) -> Quality:
     """Precision/recall of the tracks of every frame pair of ``regions`` (``cfg.video.pair_mode`` pairs,
     ``cfg.tracks.one_to_one``), for each quantile threshold; ``center`` overrides
     ``cfg.tracks.center_features``."""
     center = cfg.tracks.center_features if center is None else center
 
-    def scored():                                                     # streamed: one pair in memory at a time
+    def scored():  # streamed: one pair in memory at a time
         for r in regions:
             for c in r.chunks:
-                for i, j, logS in chunk_pair_scores(c, r.boxes, r.feats, cfg.video.pair_gap,
-                                                    cfg.video.pair_mode, center):
+                for i, j, logS in chunk_pair_scores(
+                    c, r.boxes, r.feats, cfg.video.pair_gap, cfg.video.pair_mode, center
+                ):
                     yield pair_truth(r.boxes[i], r.boxes[j], r.gt[i], r.gt[j], r.visible[i], r.visible[j]), logS
+
     return evaluate_pairs(scored(), quantiles, cfg.tracks.one_to_one, cfg.run.seed)

@@ -31,6 +31,7 @@ Threads. The products run in float64 with torch on one thread (``single_thread``
 processes (``repro.tracks.pipeline``); on a 2-core machine whose cores are busy, multi-threaded BLAS made
 100 x 100 products up to 100x slower (spinning threads), while one thread costs ~0.3 ms per product.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -83,14 +84,14 @@ def region_similarities(features: Sequence, center: bool = False) -> list[np.nda
     if len({f.shape[1] for f in F}) > 1:
         raise ValueError(f"all frames need the same feature width d, got {sorted({f.shape[1] for f in F})}")
     if center and F:
-        mean = np.concatenate(F).mean(axis=0) if sum(len(f) for f in F) else 0.0   # d
+        mean = np.concatenate(F).mean(axis=0) if sum(len(f) for f in F) else 0.0  # d
         F = [f - mean for f in F]
     U = []
     for f in F:
-        norm = np.linalg.norm(f, axis=1, keepdims=True)               # R_t x 1
+        norm = np.linalg.norm(f, axis=1, keepdims=True)  # R_t x 1
         U.append(torch.from_numpy(np.divide(f, norm, out=np.zeros_like(f), where=norm > 0)))
     with single_thread():
-        return [(U[t] @ U[t + 1].T).clamp_(min=0.0).numpy() for t in range(len(U) - 1)]   # M_t: R_t x R_{t+1}
+        return [(U[t] @ U[t + 1].T).clamp_(min=0.0).numpy() for t in range(len(U) - 1)]  # M_t: R_t x R_{t+1}
 
 
 def _check_range(similarities: Sequence, i: int, j: int) -> None:
@@ -112,14 +113,15 @@ def track_scores(similarities: Sequence, i: int, j: int) -> np.ndarray:
     """
     _check_range(similarities, i, j)
     with single_thread():
-        S = _t(similarities[i])                                       # S(i->i+1): R_i x R_{i+1}
+        S = _t(similarities[i])  # S(i->i+1): R_i x R_{i+1}
         for l in range(i + 2, j + 1):
-            S = ((l - i - 1) / (l - i)) * (S @ _t(similarities[l - 1]))   # S(i->l): R_i x R_l
+            S = ((l - i - 1) / (l - i)) * (S @ _t(similarities[l - 1]))  # S(i->l): R_i x R_l
     return S.numpy()
 
 
-def log_track_score_chain(similarities: Sequence, i: int, js: Sequence[int] | None = None
-                          ) -> Iterator[tuple[int, np.ndarray]]:
+def log_track_score_chain(
+    similarities: Sequence, i: int, js: Sequence[int] | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yields (j, log S(i->j)) for the requested ``js`` (default: every j > i), in increasing j.
 
     One pass of matrix products M_i M_{i+1} ... with a running per-row log scale (module docstring), so
@@ -131,20 +133,20 @@ def log_track_score_chain(similarities: Sequence, i: int, js: Sequence[int] | No
         return
     _check_range(similarities, i, js[-1])
     wanted = set(js)
-    P = _t(similarities[i]).clone()                                   # P: R_i x R_{i+1}
-    scale = torch.zeros(P.shape[0], dtype=torch.float64)              # log scale per row: R_i
-    for l in range(i + 1, js[-1] + 1):                                # invariant: S(i->l) = diag(e^scale) P / (l-i)
-        with single_thread():                                         # (not held across the yield)
+    P = _t(similarities[i]).clone()  # P: R_i x R_{i+1}
+    scale = torch.zeros(P.shape[0], dtype=torch.float64)  # log scale per row: R_i
+    for l in range(i + 1, js[-1] + 1):  # invariant: S(i->l) = diag(e^scale) P / (l-i)
+        with single_thread():  # (not held across the yield)
             if l > i + 1:
-                P = P @ _t(similarities[l - 1])                       # R_i x R_l
+                P = P @ _t(similarities[l - 1])  # R_i x R_l
             if P.numel():
-                m = P.amax(dim=1)                                     # R_i
-                m[m <= 0] = 1.0                                       # an all-zero row stays zero (-inf)
+                m = P.amax(dim=1)  # R_i
+                m[m <= 0] = 1.0  # an all-zero row stays zero (-inf)
                 P /= m[:, None]
                 scale += torch.log(m)
             out = None
             if l in wanted:
-                out = torch.log(P)                                    # -inf where the score is 0
+                out = torch.log(P)  # -inf where the score is 0
                 out += (scale - np.log(l - i))[:, None]
         if out is not None:
             yield l, out.numpy()

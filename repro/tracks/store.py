@@ -27,9 +27,9 @@ one-to-one); at paper scale (300 regions, 210 pairs per chunk in "random" pair m
 ~75 per pair, about 1 MB per chunk and ~100 GB in all (at most 3.5 MB per chunk: one-to-one keeps at most
 300 per pair). ``max_tracks_per_pair`` caps it when disk is short (training samples one track per pair).
 """
+
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -40,7 +40,7 @@ import numpy as np
 from ..config import Config
 from ..data import Chunk
 from ..errors import MissingArtifactError
-from ..io import save_json
+from ..io import save_json, settings_digest
 from ..paths import artifact
 
 FORMAT = "repro-tracks"
@@ -55,21 +55,37 @@ def track_params(cfg: Config, source: str = "trackingnet") -> dict:
         data = "samples/synthetic_videos"
     else:
         data = v.trackingnet_root or "samples/trackingnet"
-    return dict(version=FORMAT_VERSION, data=data, num_chunks=v.num_chunks, chunk_len=v.chunk_len,
-                pair_gap=v.pair_gap, pair_mode=v.pair_mode, proposal_mode=t.proposal_mode,
-                proposal_short_side=t.proposal_short_side, max_proposals=t.max_proposals,
-                min_box_side=t.min_box_side, track_checkpoint=t.track_checkpoint, track_arch=t.track_arch,
-                feature_short_side=t.feature_short_side, center_features=t.center_features,
-                track_quantile=t.track_quantile,
-                one_to_one=t.one_to_one, max_tracks_per_pair=t.max_tracks_per_pair, seed=cfg.run.seed)
+    return dict(
+        version=FORMAT_VERSION,
+        data=data,
+        num_chunks=v.num_chunks,
+        chunk_len=v.chunk_len,
+        pair_gap=v.pair_gap,
+        pair_mode=v.pair_mode,
+        proposal_mode=t.proposal_mode,
+        proposal_short_side=t.proposal_short_side,
+        max_proposals=t.max_proposals,
+        min_box_side=t.min_box_side,
+        track_checkpoint=t.track_checkpoint,
+        track_arch=t.track_arch,
+        feature_short_side=t.feature_short_side,
+        center_features=t.center_features,
+        track_quantile=t.track_quantile,
+        one_to_one=t.one_to_one,
+        max_tracks_per_pair=t.max_tracks_per_pair,
+        seed=cfg.run.seed,
+    )
 
 
 def track_key(cfg: Config, source: str = "trackingnet") -> str:
     """``<data>-<arch>-L<chunk_len>k<pair_gap>-<hash>``, e.g. ``samples-resnet18-L24k8-3f9c0a1b2d``."""
     p = track_params(cfg, source)
-    digest = hashlib.sha1(json.dumps(p, sort_keys=True).encode()).hexdigest()[:10]
-    data = "synthetic" if source == "synthetic" else (
-        "samples" if not cfg.video.trackingnet_root else Path(p["data"]).name or "data")
+    digest = settings_digest(p, 10, "sha1")
+    data = (
+        "synthetic"
+        if source == "synthetic"
+        else ("samples" if not cfg.video.trackingnet_root else Path(p["data"]).name or "data")
+    )
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in data)
     return f"{safe}-{p['track_arch']}-L{p['chunk_len']}k{p['pair_gap']}-{digest}"
 
@@ -87,8 +103,9 @@ def load_tracks(path: str | os.PathLike) -> dict:
     """A chunk file as a dict of arrays (module docstring); ``meta`` is parsed from JSON into a dict."""
     path = Path(path)
     if not path.is_file():
-        raise MissingArtifactError(f"track file {path} does not exist; it is made by notebook "
-                                   "02_generating_tracks (or `repro tracks`)")
+        raise MissingArtifactError(
+            f"track file {path} does not exist; it is made by notebook 02_generating_tracks (or `repro tracks`)"
+        )
     with np.load(path, allow_pickle=False) as z:
         out = {k: z[k] for k in z.files}
     out["meta"] = json.loads(str(out["meta"]))
@@ -98,7 +115,7 @@ def load_tracks(path: str | os.PathLike) -> dict:
 def frame_proposals(tracks: dict) -> list[np.ndarray]:
     """Each frame's proposals (``proposals`` split at ``proposal_offsets``), in ``frames`` order."""
     offsets = tracks["proposal_offsets"]
-    return [tracks["proposals"][offsets[n]:offsets[n + 1]] for n in range(len(tracks["frames"]))]
+    return [tracks["proposals"][offsets[n] : offsets[n + 1]] for n in range(len(tracks["frames"]))]
 
 
 def widest_pair(tracks: dict) -> tuple[int, int, np.ndarray]:
@@ -113,6 +130,7 @@ def widest_pair(tracks: dict) -> tuple[int, int, np.ndarray]:
 @dataclass(frozen=True)
 class StoreIndex:
     """What ``index.json`` of a tracks folder lists: the key and one entry per finished chunk."""
+
     key: str
     chunks: list[dict]
 
@@ -129,8 +147,9 @@ def read_index(out_dir: str | os.PathLike) -> StoreIndex:
     """The index of the tracks in ``out_dir`` (``tracks_dir(cfg)``), as ``run_tracks`` last wrote it."""
     path = Path(out_dir) / "index.json"
     if not path.is_file():
-        raise MissingArtifactError(f"{path} does not exist; it is made by notebook 02_generating_tracks "
-                                   "(or `repro tracks`)")
+        raise MissingArtifactError(
+            f"{path} does not exist; it is made by notebook 02_generating_tracks (or `repro tracks`)"
+        )
     index = json.loads(path.read_text())
     return StoreIndex(key=index.get("key", Path(out_dir).name), chunks=list(index["chunks"]))
 
@@ -144,14 +163,35 @@ def write_index(out_dir: Path, params: dict | None = None) -> dict:
             meta = json.loads(str(z["meta"]))
             n_pairs, n_tracks = len(z["pairs"]), len(z["log_scores"])
         params = params or meta.get("params")
-        entries.append(dict(file=str(path.relative_to(out_dir)), split=meta["split"], seq=meta["seq"],
-                            chunk_index=meta["chunk_index"], start=meta["start"], length=meta["length"],
-                            num_pairs=n_pairs, num_tracks=n_tracks))
+        entries.append(
+            dict(
+                file=str(path.relative_to(out_dir)),
+                split=meta["split"],
+                seq=meta["seq"],
+                chunk_index=meta["chunk_index"],
+                start=meta["start"],
+                length=meta["length"],
+                num_pairs=n_pairs,
+                num_tracks=n_tracks,
+            )
+        )
     index = dict(format=FORMAT, version=FORMAT_VERSION, key=out_dir.name, params=params, chunks=entries)
     if entries or out_dir.exists():
         save_json(index, out_dir / "index.json")
     return index
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "StoreIndex", "chunk_file", "frame_proposals", "load_tracks", "read_index",
-           "track_key", "track_params", "tracks_dir", "widest_pair", "write_index"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "StoreIndex",
+    "chunk_file",
+    "frame_proposals",
+    "load_tracks",
+    "read_index",
+    "track_key",
+    "track_params",
+    "tracks_dir",
+    "widest_pair",
+    "write_index",
+]

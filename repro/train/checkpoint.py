@@ -22,6 +22,7 @@ Loaders for external weights assert exactly which keys are left out (as the offi
 ``main_lincls.py`` does: ``assert set(msg.missing_keys) == {"fc.weight", "fc.bias"}``), so a wrong or
 partial file is an error, never a silent start from random weights.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,9 +35,10 @@ import torch
 from torch import nn
 
 from ..config import Config
-from ..errors import CheckpointError
+from ..errors import CheckpointError, MissingArtifactError
 from ..io import save_torch
-from ..models import backbone_state_dict, checkpoint_format, read_checkpoint
+from ..models import RANDOM_INIT, backbone_state_dict, checkpoint_format, read_checkpoint, supervised_row
+from ..paths import artifact, require
 
 FORMAT = "repro"
 VERSION = 1
@@ -75,20 +77,39 @@ def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
 
 def _section_fields(cfg: Config, section: str) -> list[str]:
     import dataclasses
+
     return [f.name for f in dataclasses.fields(getattr(cfg, section))]
 
 
-def save_checkpoint(path: str | os.PathLike, *, cfg: Config, mode: str, model: nn.Module,
-                    optimizer: torch.optim.Optimizer, schedule: dict, step: int, world_size: int = 1,
-                    scaler: Any = None, queue_step: torch.Tensor | None = None) -> None:
+def save_checkpoint(
+    path: str | os.PathLike,
+    *,
+    cfg: Config,
+    mode: str,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    schedule: dict,
+    step: int,
+    world_size: int = 1,
+    scaler: Any = None,
+    queue_step: torch.Tensor | None = None,
+) -> None:
     """Writes the checkpoint atomically (complete under its final name, or absent)."""
-    obj = {"format": FORMAT, "version": VERSION, "arch": cfg.train.arch, "mode": mode,
-           "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-           "queue_step": None if queue_step is None else queue_step.detach().cpu(),
-           "optimizer": optimizer.state_dict(), "scaler": None if scaler is None else scaler.state_dict(),
-           "schedule": dict(schedule), "step": int(step), "rng": rng_state(),
-           "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.flat().items()},
-           "world_size": int(world_size)}
+    obj = {
+        "format": FORMAT,
+        "version": VERSION,
+        "arch": cfg.train.arch,
+        "mode": mode,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "queue_step": None if queue_step is None else queue_step.detach().cpu(),
+        "optimizer": optimizer.state_dict(),
+        "scaler": None if scaler is None else scaler.state_dict(),
+        "schedule": dict(schedule),
+        "step": int(step),
+        "rng": rng_state(),
+        "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.flat().items()},
+        "world_size": int(world_size),
+    }
     save_torch(obj, path)
 
 
@@ -98,17 +119,17 @@ def load_training_checkpoint(path: str | os.PathLike, cfg: Config, mode: str) ->
     fresh = f"delete {path} (or pass a fresh output folder) to start over"
     obj = read_checkpoint(path)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a training checkpoint of this repository (no format "
-                              f"'{FORMAT}'); {fresh}")
+        raise CheckpointError(f"{path} is not a training checkpoint of this repository (no format '{FORMAT}'); {fresh}")
     missing = [k for k in REQUIRED if k not in obj]
     if missing:
         raise CheckpointError(f"{path} is incomplete: it lacks {', '.join(missing)}; {fresh}")
     if obj["version"] != VERSION:
-        raise CheckpointError(f"{path} has checkpoint version {obj['version']}, this code writes {VERSION}; "
-                              f"{fresh}")
+        raise CheckpointError(f"{path} has checkpoint version {obj['version']}, this code writes {VERSION}; {fresh}")
     if obj["mode"] != mode or obj["arch"] != cfg.train.arch:
-        raise CheckpointError(f"{path} holds a {obj['arch']} trained in mode {obj['mode']!r}, but this run "
-                              f"trains a {cfg.train.arch} in mode {mode!r}; {fresh}")
+        raise CheckpointError(
+            f"{path} holds a {obj['arch']} trained in mode {obj['mode']!r}, but this run "
+            f"trains a {cfg.train.arch} in mode {mode!r}; {fresh}"
+        )
     saved = obj["config"]
     differ = []
     for k, v in resume_keys(cfg, mode).items():
@@ -117,9 +138,10 @@ def load_training_checkpoint(path: str | os.PathLike, cfg: Config, mode: str) ->
         if old != v:
             differ.append(f"{k}: checkpoint {old!r}, now {v!r}")
     if differ:
-        raise CheckpointError(f"{path} was written with different settings, so resuming would not continue "
-                              "the same run:\n  " + "\n  ".join(differ) +
-                              f"\nRestore those settings to resume, or {fresh}")
+        raise CheckpointError(
+            f"{path} was written with different settings, so resuming would not continue "
+            "the same run:\n  " + "\n  ".join(differ) + f"\nRestore those settings to resume, or {fresh}"
+        )
     return obj
 
 
@@ -130,10 +152,12 @@ def load_model_state(model: nn.Module, state: dict, source: str) -> None:
     unexpected = sorted(set(state) - set(own))
     shape = [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
     if missing or unexpected or shape:
-        raise CheckpointError(f"{source} does not match the model: missing {missing[:5]}, unexpected "
-                              f"{unexpected[:5]}, wrong shape {shape[:5]} ({len(missing)}, {len(unexpected)}, "
-                              f"{len(shape)} in all); was it written for another arch, feature_dim, "
-                              "queue_size or mlp setting?")
+        raise CheckpointError(
+            f"{source} does not match the model: missing {missing[:5]}, unexpected "
+            f"{unexpected[:5]}, wrong shape {shape[:5]} ({len(missing)}, {len(unexpected)}, "
+            f"{len(shape)} in all); was it written for another arch, feature_dim, "
+            "queue_size or mlp setting?"
+        )
     model.load_state_dict(state)
 
 
@@ -147,8 +171,10 @@ def load_official_moco(path: str | os.PathLike, model: nn.Module) -> None:
     """
     obj = read_checkpoint(path)
     if checkpoint_format(obj) != "moco":
-        raise CheckpointError(f"{path} is not an official MoCo checkpoint (state_dict with "
-                              f"module.encoder_q.*); it is a {checkpoint_format(obj)} checkpoint")
+        raise CheckpointError(
+            f"{path} is not an official MoCo checkpoint (state_dict with "
+            f"module.encoder_q.*); it is a {checkpoint_format(obj)} checkpoint"
+        )
     state = {k.removeprefix("module."): v for k, v in obj["state_dict"].items()}
     load_model_state(model, state, f"official MoCo checkpoint {path}")
 
@@ -167,9 +193,11 @@ def load_into_encoder(encoder: nn.Module, backbone: dict[str, torch.Tensor], sou
     except RuntimeError as exc:
         raise CheckpointError(f"{source} does not fit the encoder: {str(exc).splitlines()[-1].strip()}") from None
     if set(msg.missing_keys) != head_keys(encoder) or msg.unexpected_keys:
-        raise CheckpointError(f"{source} does not fit the encoder: missing {sorted(msg.missing_keys)[:5]} "
-                              f"(expected exactly the head {sorted(head_keys(encoder))}), unexpected "
-                              f"{sorted(msg.unexpected_keys)[:5]}")
+        raise CheckpointError(
+            f"{source} does not fit the encoder: missing {sorted(msg.missing_keys)[:5]} "
+            f"(expected exactly the head {sorted(head_keys(encoder))}), unexpected "
+            f"{sorted(msg.unexpected_keys)[:5]}"
+        )
 
 
 def load_torchvision_resnet(path: str | os.PathLike, encoder: nn.Module) -> None:
@@ -192,14 +220,36 @@ def init_from_checkpoint(path: str | os.PathLike, model: nn.Module, mode: str) -
     fmt = checkpoint_format(obj)
     if mode != "supervised":
         if fmt == "moco" or (fmt == "repro" and obj.get("mode") != "supervised"):
-            state = obj["model"] if fmt == "repro" else {k.removeprefix("module."): v
-                                                       for k, v in obj["state_dict"].items()}
+            state = (
+                obj["model"] if fmt == "repro" else {k.removeprefix("module."): v for k, v in obj["state_dict"].items()}
+            )
             load_model_state(model, state, f"init_checkpoint {path}")
             return f"MoCo model from {path}"
         backbone = backbone_state_dict(obj)
         load_into_encoder(model.encoder_q, backbone, f"init_checkpoint {path}")
         load_into_encoder(model.encoder_k, backbone, f"init_checkpoint {path}")
-        model.encoder_k.fc.load_state_dict(model.encoder_q.fc.state_dict())   # f_k.params = f_q.params
+        model.encoder_k.fc.load_state_dict(model.encoder_q.fc.state_dict())  # f_k.params = f_q.params
         return f"backbone from {path} into both encoders"
     load_into_encoder(model, backbone_state_dict(obj), f"init_checkpoint {path}")
     return f"backbone from {path}"
+
+
+def mode_dir(cfg: Config, mode: str) -> Path:
+    """Where training mode ``mode`` writes its checkpoints and logs: ``<cache>/checkpoints/<mode>``."""
+    return artifact("checkpoints", mode, cache_dir=cfg.run.cache_dir)
+
+
+def model_checkpoints(cfg: Config) -> dict[str, Path | None]:
+    """The models every chapter after training compares, under the names of ``results.json``: the seeded
+    random initialisation (``RANDOM_INIT``, None), the checkpoint of every mode of ``cfg.train.modes``
+    (``<cache>/checkpoints/<mode>/checkpoint.pt``) and ``supervised_weights`` as the "supervised" row when
+    that mode is not trained (``repro.models.supervised_row``). A missing checkpoint is a
+    MissingArtifactError naming notebook 03_training."""
+    out: dict[str, Path | None] = {RANDOM_INIT: None}
+    for mode in cfg.train.modes:
+        try:
+            out[mode] = require(mode_dir(cfg, mode) / "checkpoint.pt", "checkpoints")
+        except MissingArtifactError as exc:
+            raise MissingArtifactError(f"the checkpoint of training mode {mode!r} is missing: {exc}") from None
+    out.update({name: Path(p) for name, p in supervised_row(cfg.train.modes, cfg.train.supervised_weights).items()})
+    return out

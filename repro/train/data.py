@@ -31,6 +31,7 @@ colour parameters of each view (the colour part runs batched on the training dev
   * ``supervised``: ``image`` (3xSxS uint8 crop) and ``label`` (int64);
   * ``index`` (the item) and, for videos, ``frame_pair`` (the absolute indices i < j of the two frames).
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,8 +55,8 @@ from ..tracks.store import chunk_file, load_tracks, tracks_dir
 log = logging.getLogger("repro.train")
 
 MODES = ("supervised", "images", "frames", "frames+tracks")
-SUPERVISED_SCALE = (0.08, 1.0)      # torchvision's ImageNet recipe (RandomResizedCrop default)
-FRAME_TRIES = 10                    # resample a pair whose frames are missing or corrupt
+SUPERVISED_SCALE = (0.08, 1.0)  # torchvision's ImageNet recipe (RandomResizedCrop default)
+FRAME_TRIES = 10  # resample a pair whose frames are missing or corrupt
 
 
 def check_mode(mode: str) -> str:
@@ -78,8 +79,16 @@ class StepSampler(Sampler[list]):
     ``world`` takes its B/world consecutive slots. Datasets smaller than a batch simply span epochs.
     """
 
-    def __init__(self, n_items: int, global_batch: int, seed: int, total_steps: int, start_step: int = 0,
-                 rank: int = 0, world: int = 1):
+    def __init__(
+        self,
+        n_items: int,
+        global_batch: int,
+        seed: int,
+        total_steps: int,
+        start_step: int = 0,
+        rank: int = 0,
+        world: int = 1,
+    ):
         if n_items <= 0:
             raise DatasetLayoutError("the training set is empty; check the data (see the messages above)")
         if global_batch % world:
@@ -113,8 +122,13 @@ class StepSampler(Sampler[list]):
 class ImageSet:
     """Images and labels: in-memory arrays (sample set) or files of an ImageFolder directory."""
 
-    def __init__(self, images: np.ndarray | None = None, labels: np.ndarray | None = None,
-                 files: Sequence[str] | None = None, categories: Sequence[str] = ()):
+    def __init__(
+        self,
+        images: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
+        files: Sequence[str] | None = None,
+        categories: Sequence[str] = (),
+    ):
         self.images, self.files = images, files
         self.labels = np.asarray(labels, dtype=np.int64)
         self.categories = list(categories)
@@ -137,9 +151,11 @@ def load_image_set(cfg: Config) -> ImageSet:
             return ImageSet(z["train_images"], z["train_labels"], categories=[str(c) for c in z["categories"]])
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise DatasetLayoutError(f"image_root {root} does not exist; set it to an ImageFolder directory "
-                                 "(<root>/<class>/<image>.jpg, e.g. ImageNet's train folder) or to '' for "
-                                 "the sample images")
+        raise DatasetLayoutError(
+            f"image_root {root} does not exist; set it to an ImageFolder directory "
+            "(<root>/<class>/<image>.jpg, e.g. ImageNet's train folder) or to '' for "
+            "the sample images"
+        )
     classes = sorted(p.name for p in root.iterdir() if p.is_dir())
     files, labels = [], []
     exts = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -150,8 +166,9 @@ def load_image_set(cfg: Config) -> ImageSet:
                     files.append(os.path.join(dirpath, f))
                     labels.append(c)
     if not files:
-        raise DatasetLayoutError(f"image_root {root} holds no images in class folders; expected "
-                                 "<root>/<class>/<image>.jpg")
+        raise DatasetLayoutError(
+            f"image_root {root} holds no images in class folders; expected <root>/<class>/<image>.jpg"
+        )
     return ImageSet(files=files, labels=np.array(labels), categories=classes)
 
 
@@ -175,19 +192,24 @@ class ImageDataset(Dataset):
             return {"image": crop, "label": torch.tensor(self.set.labels[i]), "index": torch.tensor(i)}
         view_q, _ = geometric_augment(img, rng, self.size, MOCO_SCALE)
         view_k, _ = geometric_augment(img, rng, self.size, MOCO_SCALE)
-        return {"view_q": view_q, "view_k": view_k,
-                "color_q": torch.from_numpy(sample_color_params(rng, self.size)),
-                "color_k": torch.from_numpy(sample_color_params(rng, self.size)), "index": torch.tensor(i)}
+        return {
+            "view_q": view_q,
+            "view_k": view_k,
+            "color_q": torch.from_numpy(sample_color_params(rng, self.size)),
+            "color_k": torch.from_numpy(sample_color_params(rng, self.size)),
+            "index": torch.tensor(i),
+        }
 
 
 # --------------------------------------------------------------------------------------------- videos
 @dataclass(frozen=True)
 class TrackedChunk:
     """A chunk with its tracks: for each frame pair that has tracks, the boxes of its tracks."""
-    chunk: Any                                    # repro.data.Chunk
-    pairs: np.ndarray                             # Q x 2 absolute frame indices, pairs with >= 1 track
-    boxes_i: tuple[np.ndarray, ...]               # per pair: T_q x 4 (x1, y1, x2, y2) in frame i
-    boxes_j: tuple[np.ndarray, ...]               # per pair: T_q x 4 in frame j
+
+    chunk: Any  # repro.data.Chunk
+    pairs: np.ndarray  # Q x 2 absolute frame indices, pairs with >= 1 track
+    boxes_i: tuple[np.ndarray, ...]  # per pair: T_q x 4 (x1, y1, x2, y2) in frame i
+    boxes_j: tuple[np.ndarray, ...]  # per pair: T_q x 4 in frame j
 
 
 def tracked_chunk(chunk, tracks: dict) -> TrackedChunk | None:
@@ -206,8 +228,10 @@ def load_tracked_chunks(cfg: Config, chunks: list) -> list[TrackedChunk]:
     """The tracks of every chunk (``repro.tracks``), leaving out chunks with no track."""
     root = tracks_dir(cfg)
     if not root.is_dir():
-        raise MissingArtifactError(f"no tracks for this configuration at {root}; they are made by notebook "
-                                   "02_generating_tracks (or `repro tracks` with the same parameters)")
+        raise MissingArtifactError(
+            f"no tracks for this configuration at {root}; they are made by notebook "
+            "02_generating_tracks (or `repro tracks` with the same parameters)"
+        )
     out, absent = [], []
     for c in chunks:
         path = chunk_file(root, c)
@@ -219,10 +243,17 @@ def load_tracked_chunks(cfg: Config, chunks: list) -> list[TrackedChunk]:
             out.append(tc)
     if absent:
         if len(absent) == len(chunks):
-            raise MissingArtifactError(f"{root} holds no track file for any of the {len(chunks)} chunks; run "
-                                       "notebook 02_generating_tracks (or `repro tracks`) first")
-        log.warning("%d of %d chunks have no track file in %s (first: %s); training uses the others",
-                    len(absent), len(chunks), root, absent[0])
+            raise MissingArtifactError(
+                f"{root} holds no track file for any of the {len(chunks)} chunks; run "
+                "notebook 02_generating_tracks (or `repro tracks`) first"
+            )
+        log.warning(
+            "%d of %d chunks have no track file in %s (first: %s); training uses the others",
+            len(absent),
+            len(chunks),
+            root,
+            absent[0],
+        )
     if not out:
         raise MissingArtifactError(f"no chunk in {root} has a track above the threshold; nothing to train on")
     return out
@@ -237,8 +268,16 @@ class FramePairDataset(Dataset):
         min_visible: ``patch_min_visible`` of the box-aware augmentation.
     """
 
-    def __init__(self, chunks: list, image_size: int, seed: int, k: int, pair_mode: str = "random",
-                 min_visible: float = 0.5, pairs_per_chunk: int = 1):
+    def __init__(
+        self,
+        chunks: list,
+        image_size: int,
+        seed: int,
+        k: int,
+        pair_mode: str = "random",
+        min_visible: float = 0.5,
+        pairs_per_chunk: int = 1,
+    ):
         if pairs_per_chunk < 1:
             raise ConfigError(f"pairs_per_chunk must be >= 1, got {pairs_per_chunk}")
         self.chunks, self.size, self.seed, self.k = chunks, image_size, seed, k
@@ -253,8 +292,10 @@ class FramePairDataset(Dataset):
         if self.pair_mode == "grid":
             grid = frame_pairs(chunk.length, self.k)
             if not grid:
-                raise ConfigError(f"V_pairs of a {chunk.length}-frame chunk with k={self.k} is empty; "
-                                  "lower pair_gap or use pair_mode='random'")
+                raise ConfigError(
+                    f"V_pairs of a {chunk.length}-frame chunk with k={self.k} is empty; "
+                    "lower pair_gap or use pair_mode='random'"
+                )
             i, j = grid[int(rng.integers(len(grid)))]
         else:
             i, j = sample_frame_pair(chunk.length, self.k, rng)
@@ -270,9 +311,9 @@ class FramePairDataset(Dataset):
         chunk = item.chunk if self.tracks else item
         for attempt in range(FRAME_TRIES):
             if self.tracks:
-                q = int(rng.integers(len(item.pairs)))                 # a frame pair that has tracks
+                q = int(rng.integers(len(item.pairs)))  # a frame pair that has tracks
                 i, j = (int(v) for v in item.pairs[q])
-                track = int(rng.integers(len(item.boxes_i[q])))        # sample_track: one of its tracks
+                track = int(rng.integers(len(item.boxes_i[q])))  # sample_track: one of its tracks
                 box_i, box_j = item.boxes_i[q][track], item.boxes_j[q][track]
             else:
                 i, j = self._frame_pair(chunk, rng)
@@ -282,20 +323,21 @@ class FramePairDataset(Dataset):
             except FrameError as exc:
                 log.warning("skipping frame pair (%d, %d) of %s: %s", i, j, chunk.name, exc)
         else:
-            raise DatasetLayoutError(f"{FRAME_TRIES} frame pairs of chunk {chunk.name} could not be read; "
-                                     "check its frames")
+            raise DatasetLayoutError(
+                f"{FRAME_TRIES} frame pairs of chunk {chunk.name} could not be read; check its frames"
+            )
         out = {}
-        out["view_q"], _ = geometric_augment(x1, rng, self.size, MOCO_SCALE)   # x_q = aug(x1)
-        out["view_k"], _ = geometric_augment(x2, rng, self.size, MOCO_SCALE)   # x_k = aug(x2)
+        out["view_q"], _ = geometric_augment(x1, rng, self.size, MOCO_SCALE)  # x_q = aug(x1)
+        out["view_k"], _ = geometric_augment(x2, rng, self.size, MOCO_SCALE)  # x_k = aug(x2)
         out["color_q"] = torch.from_numpy(sample_color_params(rng, self.size))
         out["color_k"] = torch.from_numpy(sample_color_params(rng, self.size))
-        if self.tracks:   # x1_patch, x2_patch: the frames augmented again, each with its tracked box
+        if self.tracks:  # x1_patch, x2_patch: the frames augmented again, each with its tracked box
             out["patch_q"], box_q = geometric_augment(x1, rng, self.size, MOCO_SCALE, box_i, self.min_visible)
             out["patch_k"], box_k = geometric_augment(x2, rng, self.size, MOCO_SCALE, box_j, self.min_visible)
             out["box_q"], out["box_k"] = torch.from_numpy(box_q), torch.from_numpy(box_k)
             out["patch_color_q"] = torch.from_numpy(sample_color_params(rng, self.size))
             out["patch_color_k"] = torch.from_numpy(sample_color_params(rng, self.size))
-        out["index"] = torch.tensor(idx % len(self.chunks))                  # the chunk (the same video)
+        out["index"] = torch.tensor(idx % len(self.chunks))  # the chunk (the same video)
         out["frame_pair"] = torch.tensor([i, j])
         return out
 
@@ -309,22 +351,29 @@ def build_dataset(cfg: Config, mode: str) -> Dataset:
         return ImageDataset(load_image_set(cfg), mode, tc.image_size, seed)
     chunks = list_chunks(cfg)
     if not chunks:
-        raise DatasetLayoutError(f"no video gives a chunk of chunk_len={cfg.video.chunk_len} frames; lower "
-                                 "chunk_len or check the video root")
+        raise DatasetLayoutError(
+            f"no video gives a chunk of chunk_len={cfg.video.chunk_len} frames; lower chunk_len or check the video root"
+        )
     if mode == "frames+tracks":
         chunks = load_tracked_chunks(cfg, chunks)
-    return FramePairDataset(chunks, tc.image_size, seed, cfg.video.pair_gap, cfg.video.pair_mode,
-                            tc.patch_min_visible, tc.pairs_per_chunk)
+    return FramePairDataset(
+        chunks, tc.image_size, seed, cfg.video.pair_gap, cfg.video.pair_mode, tc.patch_min_visible, tc.pairs_per_chunk
+    )
 
 
 def _worker_init(_: int) -> None:
-    torch.set_num_threads(1)   # workers decode and crop; the main process owns the cores for compute
+    torch.set_num_threads(1)  # workers decode and crop; the main process owns the cores for compute
 
 
-def build_loader(dataset: Dataset, sampler: StepSampler, num_workers: int = 0,
-                 pin_memory: bool = False) -> DataLoader:
+def build_loader(dataset: Dataset, sampler: StepSampler, num_workers: int = 0, pin_memory: bool = False) -> DataLoader:
     """A DataLoader over ``sampler``'s batches (the sampler carries the data position)."""
-    return DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers, pin_memory=pin_memory,
-                      worker_init_fn=_worker_init if num_workers else None,
-                      generator=torch.Generator().manual_seed(0),   # leaves the global RNG untouched
-                      persistent_workers=False, prefetch_factor=4 if num_workers else None)
+    return DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        worker_init_fn=_worker_init if num_workers else None,
+        generator=torch.Generator().manual_seed(0),  # leaves the global RNG untouched
+        persistent_workers=False,
+        prefetch_factor=4 if num_workers else None,
+    )

@@ -1,6 +1,7 @@
 """Figures and summaries of the training chapter (notebook 03): the views one step sees, loss curves,
 the loss table, queries with their positive and hardest negative, and the printed lines, recorded numbers
 and closing summary of the chapter."""
+
 from __future__ import annotations
 
 import math
@@ -44,9 +45,9 @@ def show_curves(logs: dict, queue_size: int, w: int = 10):
     supervised cross-entropy, smoothed over ``w`` steps."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     for m, lg in logs.items():
-        axes[0 if m != "supervised" else 1].plot(lg["step"][w - 1:], smooth(lg["loss"], w), label=m)
+        axes[0 if m != "supervised" else 1].plot(lg["step"][w - 1 :], smooth(lg["loss"], w), label=m)
         if m == "frames+tracks":
-            axes[0].plot(lg["step"][w - 1:], smooth(lg["loss_patch"], w), ":", label="frames+tracks (patch loss)")
+            axes[0].plot(lg["step"][w - 1 :], smooth(lg["loss_patch"], w), ":", label="frames+tracks (patch loss)")
     axes[0].axhline(math.log(1 + queue_size), color="gray", ls="--", lw=0.8, label="log(1+K)")
     axes[0].set(title="contrastive loss", xlabel="step", ylabel="loss")
     axes[1].set(title="supervised cross-entropy", xlabel="step")
@@ -61,7 +62,7 @@ def loss_summary(mode: str, log: dict, queue_size: int, batch_size: int, n: int 
     out = {"first": log["loss"][:n].mean(), "last": log["loss"][-n:].mean(), "acc": log["acc"][-n:].mean()}
     if mode != "supervised":
         full = queue_size // (batch_size * (2 if mode == "frames+tracks" else 1))
-        out.update(full_step=full, full=log["loss"][full:full + n].mean(), age=log["queue_age"][-n:].mean())
+        out.update(full_step=full, full=log["loss"][full : full + n].mean(), age=log["queue_age"][-n:].mean())
     return out
 
 
@@ -71,18 +72,30 @@ def loss_table(summaries: dict) -> Table:
         full = f"{s['full']:.2f} (steps {s['full_step'] + 1}-{s['full_step'] + 10})" if "full" in s else "–"
         age = f"{s['age']:.1f}" if "age" in s else "–"
         rows.append([m, f"{s['first']:.2f}", full, f"{s['last']:.2f}", f"{s['acc']:.2f}", age])
-    return Table(["mode", "loss, steps 1-10", "loss after the queue is full", "loss, last 10 steps",
-                  "accuracy, last 10 steps", "queue age (steps)"], rows, caption="Training losses")
+    return Table(
+        [
+            "mode",
+            "loss, steps 1-10",
+            "loss after the queue is full",
+            "loss, last 10 steps",
+            "accuracy, last 10 steps",
+            "queue age (steps)",
+        ],
+        rows,
+        caption="Training losses",
+    )
 
 
 def show_hardest(examples: dict, n_queries: int = 3):
     """Per contrastive mode: queries, their positive keys and hardest negatives, with cosine similarities."""
-    fig, axes = plt.subplots(n_queries, 3 * len(examples), figsize=(2.0 * 3 * len(examples), 2.1 * n_queries),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        n_queries, 3 * len(examples), figsize=(2.0 * 3 * len(examples), 2.1 * n_queries), squeeze=False
+    )
     for j, (m, ex) in enumerate(examples.items()):
         for i in range(n_queries):
-            for c, (name, sim) in enumerate((("query", None), ("positive", ex["sim_positive"][i]),
-                                             ("negative", ex["sim_negative"][i]))):
+            for c, (name, sim) in enumerate(
+                (("query", None), ("positive", ex["sim_positive"][i]), ("negative", ex["sim_negative"][i]))
+            ):
                 ax = axes[i, 3 * j + c]
                 ax.imshow(ex[name][i].permute(1, 2, 0).numpy())
                 ax.set_xticks([])
@@ -93,11 +106,14 @@ def show_hardest(examples: dict, n_queries: int = 3):
 
 def datasets_text(datasets: dict, cfg) -> str:
     """Size of each mode's training set (images or chunks) and the settings that shape a step."""
-    lines = [f"{m:>14}: {len(ds)} {'images' if m in ('images', 'supervised') else 'chunks'}"
-             for m, ds in datasets.items()]
-    lines.append(f"pair gap k = {cfg.video.pair_gap}, chunk length = {cfg.video.chunk_len}, "
-                 f"queue K = {cfg.train.queue_size}, batch = {cfg.train.batch_size}, "
-                 f"steps per mode = {cfg.train.train_steps or 'epochs'}")
+    lines = [
+        f"{m:>14}: {len(ds)} {'images' if m in ('images', 'supervised') else 'chunks'}" for m, ds in datasets.items()
+    ]
+    lines.append(
+        f"pair gap k = {cfg.video.pair_gap}, chunk length = {cfg.video.chunk_len}, "
+        f"queue K = {cfg.train.queue_size}, batch = {cfg.train.batch_size}, "
+        f"steps per mode = {cfg.train.train_steps or 'epochs'}"
+    )
     return "\n".join(lines)
 
 
@@ -113,8 +129,10 @@ def hardest_text(examples: dict, batch_size: int) -> str:
     for m, ex in examples.items():
         pos = [round(float(v), 2) for v in ex["sim_positive"]]
         neg = [round(float(v), 2) for v in ex["sim_negative"]]
-        lines.append(f"{m:>14}: positive similarity {pos}, hardest negative {neg}, "
-                     f"keys above the positive {ex['positive_rank'].tolist()} of {batch_size - 1}")
+        lines.append(
+            f"{m:>14}: positive similarity {pos}, hardest negative {neg}, "
+            f"keys above the positive {ex['positive_rank'].tolist()} of {batch_size - 1}"
+        )
     return "\n".join(lines)
 
 
@@ -132,31 +150,41 @@ def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, pr
     ``num_classes``: classes of the supervised set (its chance level); ``probe``: ``probe_text``."""
     K, B = cfg.train.queue_size, cfg.train.batch_size
     contrastive = [m for m in summaries if m != "supervised"]
-    parts = [f"We trained {len(summaries)} models for {cfg.train.train_steps or cfg.train.epochs} "
-             f"{'steps' if cfg.train.train_steps else 'epochs'} each with a {cfg.train.arch} at "
-             f"{cfg.train.image_size} px and batch {B}."]
+    parts = [
+        f"We trained {len(summaries)} models for {cfg.train.train_steps or cfg.train.epochs} "
+        f"{'steps' if cfg.train.train_steps else 'epochs'} each with a {cfg.train.arch} at "
+        f"{cfg.train.image_size} px and batch {B}."
+    ]
     for m in contrastive:
         s = summaries[m]
-        parts.append(f"`{m}`: once the queue held only real keys the contrastive loss was {s['full']:.2f}, and "
-                     f"{s['last']:.2f} at the end (chance level log(1+K) = {math.log(1 + K):.2f}); in the last 10 "
-                     f"steps the positive key beat all {K} negatives for {100 * s['acc']:.0f}% of the queries "
-                     f"(chance: {100 / (K + 1):.2f}%).")
+        parts.append(
+            f"`{m}`: once the queue held only real keys the contrastive loss was {s['full']:.2f}, and "
+            f"{s['last']:.2f} at the end (chance level log(1+K) = {math.log(1 + K):.2f}); in the last 10 "
+            f"steps the positive key beat all {K} negatives for {100 * s['acc']:.0f}% of the queries "
+            f"(chance: {100 / (K + 1):.2f}%)."
+        )
     if "frames+tracks" in summaries:
         lg = logs["frames+tracks"]
         ages = ", ".join(f"{summaries[m]['age']:.1f} steps for `{m}`" for m in contrastive)
-        parts.append(f"With tracks, the patch loss ended at {lg['loss_patch'][-10:].mean():.2f} and the frame "
-                     f"loss at {lg['loss_frame'][-10:].mean():.2f}; each step enqueues the frame keys and then the "
-                     f"patch keys, so the negatives are younger (mean queue age {ages}).")
+        parts.append(
+            f"With tracks, the patch loss ended at {lg['loss_patch'][-10:].mean():.2f} and the frame "
+            f"loss at {lg['loss_frame'][-10:].mean():.2f}; each step enqueues the frame keys and then the "
+            f"patch keys, so the negatives are younger (mean queue age {ages})."
+        )
     if "supervised" in summaries:
         s = summaries["supervised"]
-        parts.append(f"`supervised`: the cross-entropy went from {s['first']:.2f} to {s['last']:.2f} "
-                     f"(training accuracy {100 * s['acc']:.0f}% in the last 10 steps; chance "
-                     f"{100 / num_classes:.0f}%).")
+        parts.append(
+            f"`supervised`: the cross-entropy went from {s['first']:.2f} to {s['last']:.2f} "
+            f"(training accuracy {100 * s['acc']:.0f}% in the last 10 steps; chance "
+            f"{100 / num_classes:.0f}%)."
+        )
     if probe:
         parts.append(probe)
-    parts.append("The checkpoints are in `<cache>/checkpoints/<mode>/checkpoint.pt`, where the invariance and "
-                 "part-segmentation chapters read them. These are not the paper's results, which need ResNet-50 "
-                 "and 200 epochs on TrackingNet.")
+    parts.append(
+        "The checkpoints are in `<cache>/checkpoints/<mode>/checkpoint.pt`, where the invariance and "
+        "part-segmentation chapters read them. These are not the paper's results, which need ResNet-50 "
+        "and 200 epochs on TrackingNet."
+    )
     return Text(" ".join(parts))
 
 
@@ -169,11 +197,6 @@ def monitor_logs(results: dict) -> dict:
         if path.is_file():
             out[m] = read_log(path, MONITOR_FIELDS)
     return out
-
-
-def probe_models(results: dict) -> dict:
-    """The models the probe evaluates: the random initialisation and each trained mode's checkpoint."""
-    return {RANDOM_INIT: None, **{m: r.checkpoint for m, r in results.items()}}
 
 
 def show_knn(knn_logs: dict, scores: dict):
@@ -193,29 +216,52 @@ def knn_differences(scores: dict, seed: int = 0) -> dict:
     """Per trained model: kNN top-1 minus the random network's, in points, with its paired bootstrap 95%
     interval over the held-out queries: {model: (diff, lo, hi)}."""
     base = scores["knn_correct"][RANDOM_INIT]
-    return {m: tuple(100 * v for v in paired_bootstrap(c, base, seed=seed))
-            for m, c in scores["knn_correct"].items() if m != RANDOM_INIT}
+    return {
+        m: tuple(100 * v for v in paired_bootstrap(c, base, seed=seed))
+        for m, c in scores["knn_correct"].items()
+        if m != RANDOM_INIT
+    }
 
 
 def probe_table(scores: dict, differences: dict) -> Table:
-    rows = [[m, f"{100 * scores['knn_top1'][m]:.1f}", f"{100 * scores['linear_top1'][m]:.1f}",
-             "–" if m == RANDOM_INIT else "{:+.1f} [{:+.1f}, {:+.1f}]".format(*differences[m])]
-            for m in scores["knn_top1"]]
+    rows = [
+        [
+            m,
+            f"{100 * scores['knn_top1'][m]:.1f}",
+            f"{100 * scores['linear_top1'][m]:.1f}",
+            "–" if m == RANDOM_INIT else "{:+.1f} [{:+.1f}, {:+.1f}]".format(*differences[m]),
+        ]
+        for m in scores["knn_top1"]
+    ]
     rows.append(["colour histogram", f"{100 * scores['colour_histogram_knn']:.1f}", "–", "–"])
-    return Table(["model", "kNN top-1 (%)", "linear top-1 (%)", "kNN vs random init (points, 95% CI)"], rows,
-                 caption="Category accuracy of frozen features on held-out images")
+    return Table(
+        ["model", "kNN top-1 (%)", "linear top-1 (%)", "kNN vs random init (points, 95% CI)"],
+        rows,
+        caption="Category accuracy of frozen features on held-out images",
+    )
 
 
 def probe_text(scores: dict, differences: dict, num_classes: int, target: float = 10.0) -> str:
     """Whether each contrastive model's kNN top-1 is ``target`` points above the random network's."""
     contrastive = [m for m in differences if m != "supervised"]
     met = [m for m in contrastive if differences[m][0] >= target]
-    parts = [f"On the held-out images (chance {100 / num_classes:.1f}%) the random network's kNN top-1 is "
-             f"{100 * scores['knn_top1'][RANDOM_INIT]:.1f}% and colour histograms alone reach "
-             f"{100 * scores['colour_histogram_knn']:.1f}%."]
-    parts += [f"`{m}`: {differences[m][0]:+.1f} points over the random network (95% CI {differences[m][1]:+.1f} "
-              f"to {differences[m][2]:+.1f})." for m in differences]
-    parts.append(f"{len(met)} of {len(contrastive)} contrastive models are at least {target:.0f} points above the "
-                 f"random network" + (f" ({', '.join(f'`{m}`' for m in met)})." if met else
-                                      ": at this scale the contrastive models have not learned the category."))
+    parts = [
+        f"On the held-out images (chance {100 / num_classes:.1f}%) the random network's kNN top-1 is "
+        f"{100 * scores['knn_top1'][RANDOM_INIT]:.1f}% and colour histograms alone reach "
+        f"{100 * scores['colour_histogram_knn']:.1f}%."
+    ]
+    parts += [
+        f"`{m}`: {differences[m][0]:+.1f} points over the random network (95% CI {differences[m][1]:+.1f} "
+        f"to {differences[m][2]:+.1f})."
+        for m in differences
+    ]
+    parts.append(
+        f"{len(met)} of {len(contrastive)} contrastive models are at least {target:.0f} points above the "
+        f"random network"
+        + (
+            f" ({', '.join(f'`{m}`' for m in met)})."
+            if met
+            else ": at this scale the contrastive models have not learned the category."
+        )
+    )
     return " ".join(parts)

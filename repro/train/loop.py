@@ -25,6 +25,7 @@ end) holds everything the next step depends on, and the data position is the ste
 (``repro.train.data.StepSampler``), so a run killed at any moment and restarted continues exactly: on CPU,
 the final weights equal those of an uninterrupted run (a test kills a run with SIGKILL).
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,13 +46,18 @@ from torch import nn
 from ..config import Config
 from ..errors import ConfigError
 from ..io import atomic_path
-from ..models import build_resnet, denormalize, read_checkpoint
 from ..moco import MoCo
 from ..moco.augment import color_augment
-from ..paths import artifact
+from ..models import build_resnet, denormalize, read_checkpoint
 from ..runtime import autocast, progress, resolve_device, seed_everything
-from .checkpoint import (init_from_checkpoint, load_model_state, load_training_checkpoint, save_checkpoint,
-                         set_rng_state)
+from .checkpoint import (
+    init_from_checkpoint,
+    load_model_state,
+    load_training_checkpoint,
+    mode_dir,
+    save_checkpoint,
+    set_rng_state,
+)
 from .data import StepSampler, build_dataset, build_loader, check_mode
 from .monitor import KnnMonitor
 
@@ -66,6 +72,7 @@ MONITOR_FIELDS = ("step", "knn_top1")
 class ProcessGroup:
     """This process's place in a (torchrun) run: its ``rank`` among ``world`` processes, its GPU index on
     the node (``local_rank``), and whether ``train`` created the process group (and so destroys it)."""
+
     rank: int = 0
     world: int = 1
     local_rank: int = 0
@@ -93,8 +100,17 @@ def build_model(cfg: Config, mode: str, num_classes: int = 0) -> nn.Module:
     tc = cfg.train
     if mode == "supervised":
         return build_resnet(tc.arch, num_classes=num_classes)
-    return MoCo(tc.arch, dim=tc.feature_dim, K=tc.queue_size, m=tc.moco_momentum, T=tc.temperature, mlp=tc.mlp,
-                roi_size=tc.patch_roi_size, shuffle_bn=tc.shuffle_bn and not tc.sync_bn, bn_splits=tc.bn_splits)
+    return MoCo(
+        tc.arch,
+        dim=tc.feature_dim,
+        K=tc.queue_size,
+        m=tc.moco_momentum,
+        T=tc.temperature,
+        mlp=tc.mlp,
+        roi_size=tc.patch_roi_size,
+        shuffle_bn=tc.shuffle_bn and not tc.sync_bn,
+        bn_splits=tc.bn_splits,
+    )
 
 
 def total_steps(cfg: Config, n_items: int) -> tuple[int, float]:
@@ -104,8 +120,10 @@ def total_steps(cfg: Config, n_items: int) -> tuple[int, float]:
     if tc.train_steps > 0:
         return tc.train_steps, per_epoch
     if n_items < tc.batch_size:
-        raise ConfigError(f"the training set has {n_items} items, fewer than batch_size={tc.batch_size}; "
-                          "lower batch_size or set train_steps")
+        raise ConfigError(
+            f"the training set has {n_items} items, fewer than batch_size={tc.batch_size}; "
+            "lower batch_size or set train_steps"
+        )
     return tc.epochs * (n_items // tc.batch_size), float(n_items // tc.batch_size)
 
 
@@ -129,12 +147,19 @@ def _views(batch: dict, image: str, color: str, device: torch.device) -> torch.T
     """uint8 crops -> colour-augmented, normalised views on the device; float input is taken as final."""
     x = _to(batch, image, device)
     if x.dtype == torch.uint8:
-        x = color_augment(x, _to(batch, color, device))                      # x: Nx3xSxS float
+        x = color_augment(x, _to(batch, color, device))  # x: Nx3xSxS float
     return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
 
 
-def moco_step(model: nn.Module, moco: MoCo, optimizer: torch.optim.Optimizer, batch: dict,
-              device: torch.device, step: int, scaler: Any = None) -> dict[str, float]:
+def moco_step(
+    model: nn.Module,
+    moco: MoCo,
+    optimizer: torch.optim.Optimizer,
+    batch: dict,
+    device: torch.device,
+    step: int,
+    scaler: Any = None,
+) -> dict[str, float]:
     """One step of Algorithm 1 on a loaded batch; returns its scalars.
 
     ``model`` is ``moco`` or its DistributedDataParallel wrapper (the forward goes through it so that
@@ -143,32 +168,36 @@ def moco_step(model: nn.Module, moco: MoCo, optimizer: torch.optim.Optimizer, ba
     x_q, x_k = _views(batch, "view_q", "color_q", device), _views(batch, "view_k", "color_k", device)
     tracks = "patch_q" in batch
     patches = {}
-    if tracks:   # x1_patch, x2_patch = sample_track(x1, x2): frames augmented with their boxes
-        patches = dict(patch_q=_views(batch, "patch_q", "patch_color_q", device),
-                       patch_k=_views(batch, "patch_k", "patch_color_k", device),
-                       boxes_q=_to(batch, "box_q", device), boxes_k=_to(batch, "box_k", device))
+    if tracks:  # x1_patch, x2_patch = sample_track(x1, x2): frames augmented with their boxes
+        patches = dict(
+            patch_q=_views(batch, "patch_q", "patch_color_q", device),
+            patch_k=_views(batch, "patch_k", "patch_color_k", device),
+            boxes_q=_to(batch, "box_q", device),
+            boxes_k=_to(batch, "box_k", device),
+        )
     with autocast(device):
-        out = model(x_q, x_k, **patches)            # loss = 0.5*loss + 0.5*loss_patch with tracks
+        out = model(x_q, x_k, **patches)  # loss = 0.5*loss + 0.5*loss_patch with tracks
     optimizer.zero_grad(set_to_none=True)
     if scaler is not None and scaler.is_enabled():
         scaler.scale(out["loss"]).backward()
-        scaler.step(optimizer)                      # SGD update: query network
+        scaler.step(optimizer)  # SGD update: query network
         scaler.update()
     else:
         out["loss"].backward()
-        optimizer.step()                            # SGD update: query network
-    moco.momentum_update()                          # momentum update: key network
-    moco.enqueue(out["k"], step)                    # enqueue the current minibatch, dequeue the earliest
+        optimizer.step()  # SGD update: query network
+    moco.momentum_update()  # momentum update: key network
+    moco.enqueue(out["k"], step)  # enqueue the current minibatch, dequeue the earliest
     if tracks:
-        moco.enqueue(out["k_patch"], step)          # second enqueue: the patch keys
+        moco.enqueue(out["k_patch"], step)  # second enqueue: the patch keys
     stats = {"loss": out["loss"].detach(), "loss_frame": out["loss_frame"], "acc": out["acc"]}
     if tracks:
         stats.update(loss_patch=out["loss_patch"], acc_patch=out["acc_patch"])
     return {k: float(v) for k, v in stats.items()}
 
 
-def supervised_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: dict, device: torch.device,
-                    scaler: Any = None) -> dict[str, float]:
+def supervised_step(
+    model: nn.Module, optimizer: torch.optim.Optimizer, batch: dict, device: torch.device, scaler: Any = None
+) -> dict[str, float]:
     """One cross-entropy SGD step of the ``supervised`` baseline (crop + flip, normalised)."""
     x = color_augment(_to(batch, "image", device), None)
     if device.type == "cuda":
@@ -195,8 +224,14 @@ class ScalarLog:
     (``<out_dir>/tensorboard``, tags ``<name>/<field>``): ``log`` for the training step, ``monitor`` for
     the kNN monitor."""
 
-    def __init__(self, out_dir: Path, start_step: int, tensorboard: bool = True, name: str = "log",
-                 fields: tuple[str, ...] = LOG_FIELDS):
+    def __init__(
+        self,
+        out_dir: Path,
+        start_step: int,
+        tensorboard: bool = True,
+        name: str = "log",
+        fields: tuple[str, ...] = LOG_FIELDS,
+    ):
         self.path, self.fields, self.tag = out_dir / f"{name}.csv", fields, "train" if name == "log" else name
         rows = read_log_rows(self.path) if start_step > 0 else []
         rows = [r for r in rows if int(float(r["step"])) <= start_step]
@@ -209,8 +244,8 @@ class ScalarLog:
         self.tb = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
-            self.tb = SummaryWriter(str(out_dir / "tensorboard"), purge_step=start_step + 1,
-                                    filename_suffix=f".{name}")
+
+            self.tb = SummaryWriter(str(out_dir / "tensorboard"), purge_step=start_step + 1, filename_suffix=f".{name}")
 
     def write(self, row: dict[str, float]) -> None:
         self.writer.writerow({k: (f"{row[k]:.6g}" if k in row else "") for k in self.fields})
@@ -247,15 +282,16 @@ class TrainResult:
     checkpoint: Path
     log: Path
     total_steps: int
-    start_step: int                 # where this call started (0, or the resumed checkpoint's step)
-    steps_run: int                  # steps this call ran
-    last: dict[str, float] = field(default_factory=dict)   # scalars of the last step run
+    start_step: int  # where this call started (0, or the resumed checkpoint's step)
+    steps_run: int  # steps this call ran
+    last: dict[str, float] = field(default_factory=dict)  # scalars of the last step run
     seconds: float = 0.0
 
 
 @dataclass
 class _Run:
     """Everything one call of ``train`` sets up before its first step (``_set_up``, ``_resume``)."""
+
     cfg: Config
     mode: str
     device: torch.device
@@ -271,8 +307,14 @@ class _Run:
     scaler: Any
 
 
-def train(cfg: Config, mode: str, out_dir: str | os.PathLike | None = None, resume: bool = True,
-          tensorboard: bool = True, stop_after: int | None = None) -> TrainResult:
+def train(
+    cfg: Config,
+    mode: str,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = True,
+    tensorboard: bool = True,
+    stop_after: int | None = None,
+) -> TrainResult:
     """Train ``mode`` under ``cfg``; writes ``checkpoint.pt`` and ``log.csv`` (+ ``tensorboard/``) to
     ``out_dir`` (default ``<cache>/checkpoints/<mode>``).
 
@@ -300,14 +342,13 @@ def _train(cfg, mode, device, procs: ProcessGroup, out_dir, resume, tensorboard,
         return result
     end = run.steps if stop_after is None else min(run.steps, start + stop_after)
     net, moco = _place_model(run)
-    sampler = StepSampler(len(run.dataset), cfg.train.batch_size, cfg.run.seed, end, start, procs.rank,
-                          procs.world)
+    sampler = StepSampler(len(run.dataset), cfg.train.batch_size, cfg.run.seed, end, start, procs.rank, procs.world)
     loader = build_loader(run.dataset, sampler, cfg.run.num_workers, pin_memory=run.device.type == "cuda")
     logger = ScalarLog(run.out_dir, start, tensorboard) if procs.main else None
     monitor, knn_log = _knn_monitor(run, start, tensorboard)
     encoder = run.model if moco is None else moco.encoder_q
     if monitor is not None and start == 0:
-        knn_log.write({"step": 0, "knn_top1": monitor(encoder)})            # the random initialisation
+        knn_log.write({"step": 0, "knn_top1": monitor(encoder)})  # the random initialisation
     run.model.train()
     t0 = time.perf_counter()
     try:
@@ -337,28 +378,54 @@ def _set_up(cfg: Config, mode: str, device: torch.device, procs: ProcessGroup, o
         device = torch.device("cuda", procs.local_rank)
         torch.cuda.set_device(device)
     if tc.sync_bn and (procs.world == 1 or device.type != "cuda"):
-        raise ConfigError("sync_bn needs several CUDA processes (torchrun on GPUs); use shuffle_bn on CPU "
-                          "or with one process")
-    out_dir = Path(out_dir) if out_dir else artifact("checkpoints", mode, cache_dir=cfg.run.cache_dir)
+        raise ConfigError(
+            "sync_bn needs several CUDA processes (torchrun on GPUs); use shuffle_bn on CPU or with one process"
+        )
+    out_dir = Path(out_dir) if out_dir else mode_dir(cfg, mode)
 
-    seed_everything(cfg.run.seed)          # same initial weights in every process
+    seed_everything(cfg.run.seed)  # same initial weights in every process
     dataset = build_dataset(cfg, mode)
     n_classes = len(dataset.set.categories) if mode == "supervised" else 0
     steps, per_epoch = total_steps(cfg, len(dataset))
-    schedule = {"base_lr": tc.supervised_lr if mode == "supervised" else tc.lr, "cosine": tc.cosine,
-                "total_steps": steps, "steps_per_epoch": per_epoch, "epochs": tc.epochs,
-                "by_epoch": tc.train_steps <= 0}
+    schedule = {
+        "base_lr": tc.supervised_lr if mode == "supervised" else tc.lr,
+        "cosine": tc.cosine,
+        "total_steps": steps,
+        "steps_per_epoch": per_epoch,
+        "epochs": tc.epochs,
+        "by_epoch": tc.train_steps <= 0,
+    }
     model = build_model(cfg, mode, n_classes)
     if isinstance(model, MoCo) and procs.world == 1 and tc.bn_splits <= 1 and procs.main:
-        log.warning("MoCo with one process and bn_splits=%d: BatchNorm is not shuffled, so the query and its "
-                    "key share batch statistics (MoCo, Sec. 3.3: the model can 'cheat' the task); set "
-                    "bn_splits > 1 (e.g. 8) or train on several processes with torchrun", tc.bn_splits)
-    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=schedule["base_lr"],
-                                momentum=tc.sgd_momentum, weight_decay=tc.weight_decay)
+        log.warning(
+            "MoCo with one process and bn_splits=%d: BatchNorm is not shuffled, so the query and its "
+            "key share batch statistics (MoCo, Sec. 3.3: the model can 'cheat' the task); set "
+            "bn_splits > 1 (e.g. 8) or train on several processes with torchrun",
+            tc.bn_splits,
+        )
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=schedule["base_lr"],
+        momentum=tc.sgd_momentum,
+        weight_decay=tc.weight_decay,
+    )
     use_fp16 = device.type == "cuda" and not torch.cuda.is_bf16_supported()
     scaler = torch.amp.GradScaler("cuda", enabled=use_fp16) if device.type == "cuda" else None
-    return _Run(cfg, mode, device, procs, out_dir, out_dir / "checkpoint.pt", dataset, steps, per_epoch,
-                schedule, model, optimizer, scaler)
+    return _Run(
+        cfg,
+        mode,
+        device,
+        procs,
+        out_dir,
+        out_dir / "checkpoint.pt",
+        dataset,
+        steps,
+        per_epoch,
+        schedule,
+        model,
+        optimizer,
+        scaler,
+    )
 
 
 def _knn_monitor(run: _Run, start: int, tensorboard: bool) -> tuple[KnnMonitor | None, ScalarLog | None]:
@@ -381,8 +448,12 @@ def _resume(run: _Run) -> int:
         run.model.queue_step.copy_(state["queue_step"])
     set_rng_state(state["rng"])
     if state.get("world_size", 1) != run.procs.world and run.procs.main:
-        log.warning("resuming a %d-process run with %d processes: training continues, but not "
-                    "bit-for-bit as the original would have", state.get("world_size", 1), run.procs.world)
+        log.warning(
+            "resuming a %d-process run with %d processes: training continues, but not "
+            "bit-for-bit as the original would have",
+            state.get("world_size", 1),
+            run.procs.world,
+        )
     return int(state["step"])
 
 
@@ -399,7 +470,7 @@ def _place_model(run: _Run) -> tuple[nn.Module, MoCo | None]:
     """Model and optimiser state on the device (SyncBN, compile, DDP as configured): (net to call, MoCo)."""
     model, device, tc = run.model, run.device, run.cfg.train
     model.to(device)
-    for state in run.optimizer.state.values():      # a resumed optimizer's buffers follow the model
+    for state in run.optimizer.state.values():  # a resumed optimizer's buffers follow the model
         for k, v in state.items():
             if torch.is_tensor(v):
                 state[k] = v.to(device)
@@ -410,7 +481,7 @@ def _place_model(run: _Run) -> tuple[nn.Module, MoCo | None]:
         moco.encoder_q = nn.SyncBatchNorm.convert_sync_batchnorm(moco.encoder_q)
         moco.encoder_k = nn.SyncBatchNorm.convert_sync_batchnorm(moco.encoder_k)
     if tc.compile_model:
-        for enc in ([moco.encoder_q, moco.encoder_k] if moco is not None else [model]):
+        for enc in [moco.encoder_q, moco.encoder_k] if moco is not None else [model]:
             for child in enc.children():
                 child.compile()
     net = model
@@ -438,9 +509,18 @@ def _train_step(run: _Run, net: nn.Module, moco: MoCo | None, batch: dict, step:
 def _checkpoint(run: _Run, moco: MoCo | None, step: int) -> None:
     """Rank 0 writes the checkpoint of ``step``; every process waits for it."""
     if run.procs.main:
-        save_checkpoint(run.ckpt_path, cfg=run.cfg, mode=run.mode, model=run.model, optimizer=run.optimizer,
-                        schedule=run.schedule, step=step, world_size=run.procs.world, scaler=run.scaler,
-                        queue_step=None if moco is None else moco.queue_step)
+        save_checkpoint(
+            run.ckpt_path,
+            cfg=run.cfg,
+            mode=run.mode,
+            model=run.model,
+            optimizer=run.optimizer,
+            schedule=run.schedule,
+            step=step,
+            world_size=run.procs.world,
+            scaler=run.scaler,
+            queue_step=None if moco is None else moco.queue_step,
+        )
     if run.procs.world > 1:
         dist.barrier()
 
@@ -467,19 +547,26 @@ def example_views(cfg: Config, mode: str, n: int = 4) -> dict[str, Any]:
     b = {k: v[:n] for k, v in batch_at(cfg, mode).items()}
     if mode == "supervised":
         return {"image": denormalize(color_augment(b["image"], None)), "label": b["label"]}
-    out = {"query": denormalize(color_augment(b["view_q"], b["color_q"])),
-           "key": denormalize(color_augment(b["view_k"], b["color_k"]))}
+    out = {
+        "query": denormalize(color_augment(b["view_q"], b["color_q"])),
+        "key": denormalize(color_augment(b["view_k"], b["color_k"])),
+    }
     if "patch_q" in b:
-        out.update(patch_query=denormalize(color_augment(b["patch_q"], b["patch_color_q"])), box_query=b["box_q"],
-                   patch_key=denormalize(color_augment(b["patch_k"], b["patch_color_k"])), box_key=b["box_k"])
+        out.update(
+            patch_query=denormalize(color_augment(b["patch_q"], b["patch_color_q"])),
+            box_query=b["box_q"],
+            patch_key=denormalize(color_augment(b["patch_k"], b["patch_color_k"])),
+            box_key=b["box_k"],
+        )
     if "frame_pair" in b:
         out["frames"] = b["frame_pair"]
     return out
 
 
 @torch.no_grad()
-def hardest_negatives(cfg: Config, mode: str, checkpoint: str | os.PathLike, n_queries: int = 4,
-                      step: int = 0) -> dict[str, Any]:
+def hardest_negatives(
+    cfg: Config, mode: str, checkpoint: str | os.PathLike, n_queries: int = 4, step: int = 0
+) -> dict[str, Any]:
     """Queries of one batch with their positive key and hardest in-batch negative, for figures.
 
     Uses the trained query and key encoders of ``checkpoint`` (eval mode) on the batch of ``step``
@@ -496,12 +583,16 @@ def hardest_negatives(cfg: Config, mode: str, checkpoint: str | os.PathLike, n_q
     batch = batch_at(cfg, mode, step)
     dev = torch.device("cpu")
     x_q, x_k = _views(batch, "view_q", "color_q", dev), _views(batch, "view_k", "color_k", dev)
-    q, k = model.embed(model.encoder_q, x_q), model.embed(model.encoder_k, x_k)   # NxC each
-    sim = q @ k.T                                                                # sim: NxN
-    same = batch["index"].view(-1, 1) == batch["index"].view(1, -1)             # same item: not a negative
+    q, k = model.embed(model.encoder_q, x_q), model.embed(model.encoder_k, x_k)  # NxC each
+    sim = q @ k.T  # sim: NxN
+    same = batch["index"].view(-1, 1) == batch["index"].view(1, -1)  # same item: not a negative
     neg = sim.masked_fill(same, -math.inf).argmax(dim=1)
     sel = torch.arange(min(n_queries, len(q)))
-    return {"query": denormalize(x_q[sel]), "positive": denormalize(x_k[sel]),
-            "negative": denormalize(x_k[neg[sel]]),
-            "sim_positive": sim[sel, sel].numpy(), "sim_negative": sim[sel, neg[sel]].numpy(),
-            "positive_rank": (sim[sel] > sim[sel, sel].unsqueeze(1)).sum(1).numpy()}
+    return {
+        "query": denormalize(x_q[sel]),
+        "positive": denormalize(x_k[sel]),
+        "negative": denormalize(x_k[neg[sel]]),
+        "sim_positive": sim[sel, sel].numpy(),
+        "sim_negative": sim[sel, neg[sel]].numpy(),
+        "positive_rank": (sim[sel] > sim[sel, sel].unsqueeze(1)).sum(1).numpy(),
+    }

@@ -15,6 +15,7 @@ Neither is in the supplement; they are the protocols MoCo and solo-learn users r
 Features are the pooled backbone output (the representation of every chapter), on the stills resized to
 the training ``image_size`` and normalised as in training.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,10 +27,10 @@ from torch import nn
 
 from ..config import Config
 from ..errors import ConfigError
-from ..models import RANDOM_INIT, load_backbone, normalize
+from ..models import load_backbone, normalize
 from ..paths import artifact, require
 
-KNN_K = 20              # solo-learn / InstDisc default
+KNN_K = 20  # solo-learn / InstDisc default
 KNN_TEMPERATURE = 0.07  # solo-learn / InstDisc default
 
 
@@ -37,7 +38,7 @@ def pooled(encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The pooled representation of a torchvision ResNet (whatever its ``fc`` / head). x: Nx3xHxW -> NxC."""
     e = encoder
     f = e.layer4(e.layer3(e.layer2(e.layer1(e.maxpool(e.relu(e.bn1(e.conv1(x))))))))
-    return torch.flatten(e.avgpool(f), 1)                                     # pooled: NxC
+    return torch.flatten(e.avgpool(f), 1)  # pooled: NxC
 
 
 @torch.no_grad()
@@ -50,46 +51,66 @@ def embed(encoder: nn.Module, images: np.ndarray, image_size: int, batch_size: i
     out = []
     try:
         for i in range(0, len(images), batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size])).to(device)
-            x = x.permute(0, 3, 1, 2).float().div_(255)                        # x: Nx3xHxW in [0, 1]
+            x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size])).to(device)
+            x = x.permute(0, 3, 1, 2).float().div_(255)  # x: Nx3xHxW in [0, 1]
             if x.shape[-1] != image_size or x.shape[-2] != image_size:
-                x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", antialias=True,
-                                  align_corners=False)
+                x = F.interpolate(
+                    x, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+                )
             out.append(pooled(encoder, normalize(x)).float().cpu())
     finally:
         encoder.train(was_training)
     return torch.cat(out)
 
 
-def knn_predict(bank: torch.Tensor, bank_labels: torch.Tensor, queries: torch.Tensor, num_classes: int,
-                k: int = KNN_K, temperature: float = KNN_TEMPERATURE) -> torch.Tensor:
+def knn_predict(
+    bank: torch.Tensor,
+    bank_labels: torch.Tensor,
+    queries: torch.Tensor,
+    num_classes: int,
+    k: int = KNN_K,
+    temperature: float = KNN_TEMPERATURE,
+) -> torch.Tensor:
     """Class scores (QxC) of weighted cosine kNN. bank: NxD, bank_labels: N int, queries: QxD."""
     if not 0 < k <= len(bank):
         raise ValueError(f"k must be in [1, {len(bank)}] (the bank size), got {k}")
-    sim = F.normalize(queries.float(), dim=1) @ F.normalize(bank.float(), dim=1).T   # sim: QxN
-    top, idx = sim.topk(k, dim=1)                                                   # top, idx: Qxk
+    sim = F.normalize(queries.float(), dim=1) @ F.normalize(bank.float(), dim=1).T  # sim: QxN
+    top, idx = sim.topk(k, dim=1)  # top, idx: Qxk
     weight = (top / temperature).exp() if temperature > 0 else torch.ones_like(top)
-    votes = F.one_hot(bank_labels[idx].long(), num_classes).float()                 # votes: QxkxC
-    return (votes * weight.unsqueeze(-1)).sum(1)                                    # scores: QxC
+    votes = F.one_hot(bank_labels[idx].long(), num_classes).float()  # votes: QxkxC
+    return (votes * weight.unsqueeze(-1)).sum(1)  # scores: QxC
 
 
-def knn_correct(bank: torch.Tensor, bank_labels, queries: torch.Tensor, query_labels, k: int = KNN_K,
-                temperature: float = KNN_TEMPERATURE) -> np.ndarray:
+def knn_correct(
+    bank: torch.Tensor,
+    bank_labels,
+    queries: torch.Tensor,
+    query_labels,
+    k: int = KNN_K,
+    temperature: float = KNN_TEMPERATURE,
+) -> np.ndarray:
     """Whether ``knn_predict`` classifies each query correctly (Q bool)."""
     bank_labels, query_labels = torch.as_tensor(bank_labels), torch.as_tensor(query_labels)
     num_classes = int(max(bank_labels.max(), query_labels.max())) + 1
-    scores = knn_predict(bank, bank_labels, queries, num_classes, k, temperature)       # scores: QxC
+    scores = knn_predict(bank, bank_labels, queries, num_classes, k, temperature)  # scores: QxC
     return (scores.argmax(1) == query_labels).numpy()
 
 
-def knn_top1(bank: torch.Tensor, bank_labels, queries: torch.Tensor, query_labels, k: int = KNN_K,
-             temperature: float = KNN_TEMPERATURE) -> float:
+def knn_top1(
+    bank: torch.Tensor,
+    bank_labels,
+    queries: torch.Tensor,
+    query_labels,
+    k: int = KNN_K,
+    temperature: float = KNN_TEMPERATURE,
+) -> float:
     """Top-1 accuracy (fraction in [0, 1]) of ``knn_predict`` on the queries."""
     return float(knn_correct(bank, bank_labels, queries, query_labels, k, temperature).mean())
 
 
-def linear_top1(train: torch.Tensor, train_labels, test: torch.Tensor, test_labels,
-                weight_decay: float = 1e-4, max_iter: int = 200) -> float:
+def linear_top1(
+    train: torch.Tensor, train_labels, test: torch.Tensor, test_labels, weight_decay: float = 1e-4, max_iter: int = 200
+) -> float:
     """Top-1 accuracy of a linear classifier on frozen features: standardised with the training features'
     mean and std, fitted by full-batch L-BFGS on cross-entropy + ``weight_decay`` * ||W||^2 (deterministic:
     zero initialisation, no sampling)."""
@@ -114,9 +135,9 @@ def linear_top1(train: torch.Tensor, train_labels, test: torch.Tensor, test_labe
 
 def colour_histogram(images: np.ndarray, bins: int = 8) -> torch.Tensor:
     """Joint RGB histograms (N x bins^3, each summing to 1) of uint8 NxHxWx3 images."""
-    q = (images.astype(np.int64) * bins) // 256                                   # q: NxHxWx3 bin indices
-    flat = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]                       # flat: NxHxW
-    counts = np.stack([np.bincount(f.ravel(), minlength=bins ** 3) for f in flat])
+    q = (images.astype(np.int64) * bins) // 256  # q: NxHxWx3 bin indices
+    flat = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]  # flat: NxHxW
+    counts = np.stack([np.bincount(f.ravel(), minlength=bins**3) for f in flat])
     return torch.from_numpy(counts / counts.sum(1, keepdims=True)).float()
 
 
@@ -124,8 +145,16 @@ class KnnMonitor:
     """``knn_top1`` of an encoder's pooled features: bank = labelled training stills, queries = held-out
     stills. ``from_config`` reads them from the sample ``images.npz`` (``train_*``, ``val_*``)."""
 
-    def __init__(self, bank_images: np.ndarray, bank_labels, query_images: np.ndarray, query_labels,
-                 image_size: int, k: int = KNN_K, temperature: float = KNN_TEMPERATURE):
+    def __init__(
+        self,
+        bank_images: np.ndarray,
+        bank_labels,
+        query_images: np.ndarray,
+        query_labels,
+        image_size: int,
+        k: int = KNN_K,
+        temperature: float = KNN_TEMPERATURE,
+    ):
         self.bank_images, self.query_images = bank_images, query_images
         self.bank_labels, self.query_labels = torch.as_tensor(bank_labels), torch.as_tensor(query_labels)
         self.image_size, self.k, self.temperature = image_size, k, temperature
@@ -133,8 +162,10 @@ class KnnMonitor:
     @classmethod
     def from_config(cls, cfg: Config) -> "KnnMonitor":
         if cfg.train.image_root:
-            raise ConfigError("knn_every > 0 monitors on the sample stills' held-out split, which a run with "
-                              f"image_root={cfg.train.image_root!r} does not use; set knn_every=0")
+            raise ConfigError(
+                "knn_every > 0 monitors on the sample stills' held-out split, which a run with "
+                f"image_root={cfg.train.image_root!r} does not use; set knn_every=0"
+            )
         path = require(artifact("samples", "images.npz", cache_dir=cfg.run.cache_dir), "samples")
         with np.load(path) as z:
             return cls(z["train_images"], z["train_labels"], z["val_images"], z["val_labels"], cfg.train.image_size)
@@ -154,11 +185,17 @@ def evaluate_models(cfg: Config, checkpoints: dict[str, str | os.PathLike | None
     for name, path in checkpoints.items():
         net = load_backbone(path, cfg.train.arch, seed=cfg.run.seed)
         bank, queries = embed(net, data.bank_images, data.image_size), embed(net, data.query_images, data.image_size)
-        out["knn_correct"][name] = knn_correct(bank, data.bank_labels, queries, data.query_labels, data.k,
-                                               data.temperature)
+        out["knn_correct"][name] = knn_correct(
+            bank, data.bank_labels, queries, data.query_labels, data.k, data.temperature
+        )
         out["knn_top1"][name] = float(out["knn_correct"][name].mean())
         out["linear_top1"][name] = linear_top1(bank, data.bank_labels, queries, data.query_labels)
-    out["colour_histogram_knn"] = knn_top1(colour_histogram(data.bank_images), data.bank_labels,
-                                           colour_histogram(data.query_images), data.query_labels, data.k,
-                                           data.temperature)
+    out["colour_histogram_knn"] = knn_top1(
+        colour_histogram(data.bank_images),
+        data.bank_labels,
+        colour_histogram(data.query_images),
+        data.query_labels,
+        data.k,
+        data.temperature,
+    )
     return out

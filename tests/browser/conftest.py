@@ -1,6 +1,7 @@
 """Fixtures of the browser test: Chromium (skip with the install command where it is missing, fail on CI),
 the built book (reused when current, else built in place like `make book`), and one check of every page
 shared by the per-page tests."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from repro import bookcheck
 from repro.errors import ReproError
+from tools.bookcheck import browser as web
+from tools.bookcheck import check, pages, server
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
@@ -18,19 +20,22 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    exe = bookcheck.find_chromium()
+    exe = web.find_chromium()
     if exe is None:
-        msg = bookcheck.missing_browser_message()
+        msg = web.missing_browser_message()
         if os.environ.get("CI"):
-            pytest.fail(f"on CI the browser test must run: {msg}. `make test` runs .ci/install-chromium "
-                        "first; check its output.", pytrace=False)
+            pytest.fail(
+                f"on CI the browser test must run: {msg}. `make test` runs .ci/install-chromium "
+                "first; check its output.",
+                pytrace=False,
+            )
         pytest.skip(msg)
     return exe
 
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    with bookcheck.Chromium(chromium_path) as chromium:
+    with web.launch(chromium_path) as chromium:
         yield chromium
 
 
@@ -38,9 +43,9 @@ def browser(chromium_path):
 def book_html(chromium_path) -> Path:
     """``_build/html``, built first (as `make book` does) unless it is newer than every source."""
     html = ROOT / "_build" / "html"
-    if not bookcheck.book_is_current(ROOT, html):
+    if not pages.book_is_current(ROOT, html):
         try:
-            bookcheck.build_book(ROOT)
+            pages.build_book(ROOT)
         except ReproError as exc:
             pytest.fail(str(exc), pytrace=False)
     return html
@@ -48,20 +53,20 @@ def book_html(chromium_path) -> Path:
 
 @pytest.fixture(scope="session")
 def served_book(book_html):
-    with bookcheck.serve(book_html) as base:
+    with server.serve(book_html) as base:
         yield base
 
 
 @pytest.fixture(scope="session")
-def book_specs() -> list[bookcheck.PageSpec]:
-    return bookcheck.book_pages(ROOT)
+def book_specs() -> list[pages.PageSpec]:
+    return pages.book_pages(ROOT)
 
 
 @pytest.fixture(scope="session")
-def book_report(browser, served_book, book_specs) -> bookcheck.BookReport:
+def book_report(browser, served_book, book_specs) -> check.BookReport:
     """Every page of _toc.yml checked once; screenshots replaced in _build/screenshots/."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    return bookcheck.check_pages(browser, served_book, book_specs, screenshots=SCREENSHOTS)
+    return check.check_pages(browser, served_book, book_specs, screenshots=SCREENSHOTS)
 
 
 def _png(width: int, height: int) -> bytes:
@@ -73,8 +78,12 @@ def _png(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     raw = b"".join(b"\0" + b"\x80" * (3 * width) for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 # The theme's layout in miniature: a sidebar (.bd-sidebar-primary) beside the main content.
@@ -95,16 +104,23 @@ def synthetic_site(tmp_path):
     (html / "book" / "good.py").write_text("# %% [markdown]\n# # Good page\n")
     (html / "search.html").write_text(_HEAD.format(title="Search") + "<h1>Search</h1>" + _TAIL)
     (html / "book" / "notation.html").write_text(
-        _HEAD.format(title="Notation") + '<h1 id="notation">Notation</h1><p id="symbols">x</p>' + _TAIL)
-    (html / "book" / "good.html").write_text(_HEAD.format(title="Good") + """
+        _HEAD.format(title="Notation") + '<h1 id="notation">Notation</h1><p id="symbols">x</p>' + _TAIL
+    )
+    (html / "book" / "good.html").write_text(
+        _HEAD.format(title="Good")
+        + """
 <h1 id="good-page">Good page</h1>
 <p>See the <a href="notation.html#symbols">glossary</a>, <a href="#results">below</a>,
 <a download href="good.py">good.py</a> and <a href="https://example.org/">the web</a>.</p>
 <figure><img src="fig.png"><figcaption>A grey box.</figcaption></figure>
 <h2 id="results">Invariance results</h2>
 <table><caption>Invariance scores</caption><thead><tr><th>model</th><th>score</th></tr></thead>
-<tbody><tr><td>MoCo</td><td>0.42</td></tr></tbody></table>""" + _TAIL)
-    (html / "book" / "bad.html").write_text(_HEAD.format(title="Bad") + """
+<tbody><tr><td>MoCo</td><td>0.42</td></tr></tbody></table>"""
+        + _TAIL
+    )
+    (html / "book" / "bad.html").write_text(
+        _HEAD.format(title="Bad")
+        + """
 <h1>Bad page</h1>
 <script>console.error("boom from the page");</script>
 <script>throw new Error("kaboom");</script>
@@ -122,17 +138,34 @@ def synthetic_site(tmp_path):
 <p>| P(y) | I(i) |
 |---|---:|
 | 0.02 | 1.00 |</p>
-<style>main { margin-left: -400px; }</style>""" + _TAIL)
+<style>main { margin-left: -400px; }</style>"""
+        + _TAIL
+    )
     (html / "book" / "bad.html").write_text(
-        (html / "book" / "bad.html").read_text().replace('<form action="../search.html"><input name="q"></form>', ""))
-    strict = dict(min_figures=1, figure_captions=True, notation_link=True, tables_have_numbers=True,
-                  named_tables=bookcheck.RESULT_TABLES)
+        (html / "book" / "bad.html").read_text().replace('<form action="../search.html"><input name="q"></form>', "")
+    )
+    strict = dict(
+        min_figures=1,
+        figure_captions=True,
+        notation_link=True,
+        tables_have_numbers=True,
+        named_tables=pages.RESULT_TABLES,
+    )
     specs = [
-        bookcheck.PageSpec("book/good", "book/good.html", bookcheck.Landmarks(source_download=True, **strict),
-                           title="Good page", stored_figures=1),
-        bookcheck.PageSpec("book/bad", "book/bad.html",
-                           bookcheck.Landmarks(source_download=True, required_tables=("invariance",), **strict),
-                           title="Another title", stored_figures=4),
+        pages.PageSpec(
+            "book/good",
+            "book/good.html",
+            pages.Landmarks(source_download=True, **strict),
+            title="Good page",
+            stored_figures=1,
+        ),
+        pages.PageSpec(
+            "book/bad",
+            "book/bad.html",
+            pages.Landmarks(source_download=True, required_tables=("invariance",), **strict),
+            title="Another title",
+            stored_figures=4,
+        ),
     ]
     expected_bad = [
         "title is 'Bad page', the source's first heading is 'Another title'",

@@ -1,5 +1,6 @@
 """Tiny videos written in the TrackingNet layout (frames/<seq>/<i>.jpg, anno/<seq>.txt), with known
 lengths, missing and corrupt frames, and frames of a known colour."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,16 @@ import numpy as np
 import pytest
 
 
-def write_sequence(root: Path, split: str, seq: str, num_frames: int, size: tuple[int, int] = (24, 32),
-                   missing: tuple[int, ...] = (), corrupt: tuple[int, ...] = (), anno: bool = True) -> None:
+def write_sequence(
+    root: Path,
+    split: str,
+    seq: str,
+    num_frames: int,
+    size: tuple[int, int] = (24, 32),
+    missing: tuple[int, ...] = (),
+    corrupt: tuple[int, ...] = (),
+    anno: bool = True,
+) -> None:
     """Frame i is a flat colour (R, G, B) = (10 * i mod 256, 128, 255 - 10 * i mod 256); the annotation of
     frame i is (i, 2i, 10, 20)."""
     h, w = size
@@ -27,8 +36,7 @@ def write_sequence(root: Path, split: str, seq: str, num_frames: int, size: tupl
         cv2.imwrite(str(frames / f"{i}.jpg"), rgb[..., ::-1])
     if anno:
         (root / split / "anno").mkdir(parents=True, exist_ok=True)
-        (root / split / "anno" / f"{seq}.txt").write_text(
-            "".join(f"{i},{2 * i},10,20\n" for i in range(num_frames)))
+        (root / split / "anno" / f"{seq}.txt").write_text("".join(f"{i},{2 * i},10,20\n" for i in range(num_frames)))
 
 
 def frame_colour(i: int) -> tuple[int, int, int]:

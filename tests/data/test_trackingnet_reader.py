@@ -1,4 +1,5 @@
 """The TrackingNet reader: listing, reading, layout errors, and skipping missing/corrupt frames."""
+
 from __future__ import annotations
 
 import logging
@@ -13,8 +14,12 @@ from repro.errors import DatasetLayoutError, MissingArtifactError
 
 def test_lists_sequences_with_lengths_and_missing_frames(tn_root):
     ds = TrackingNet(tn_root, ("TRAIN_0", "TRAIN_1"))
-    assert ds.sequences() == [Sequence("TRAIN_0", "gappy", 30, (7,)), Sequence("TRAIN_0", "long", 100, ()),
-                              Sequence("TRAIN_0", "short", 5, ()), Sequence("TRAIN_1", "other", 61, ())]
+    assert ds.sequences() == [
+        Sequence("TRAIN_0", "gappy", 30, (7,)),
+        Sequence("TRAIN_0", "long", 100, ()),
+        Sequence("TRAIN_0", "short", 5, ()),
+        Sequence("TRAIN_1", "other", 61, ()),
+    ]
     assert len(TrackingNet(tn_root, ("TRAIN_1",))) == 1
 
 
@@ -22,7 +27,7 @@ def test_reads_rgb_frames_and_annotations(tn_root, frame_colour):
     ds = TrackingNet(tn_root)
     frame = ds.read_frame("TRAIN_0", "long", 3)
     assert frame.shape == (24, 32, 3) and frame.dtype == np.uint8
-    assert np.abs(frame.reshape(-1, 3).mean(0) - frame_colour(3)).max() < 3   # RGB order, JPEG-close
+    assert np.abs(frame.reshape(-1, 3).mean(0) - frame_colour(3)).max() < 3  # RGB order, JPEG-close
     anno = ds.read_annotation("TRAIN_0", "long")
     assert anno.shape == (100, 4) and anno.dtype == np.float32
     np.testing.assert_array_equal(anno[4], [4, 8, 10, 20])
@@ -69,5 +74,6 @@ def test_open_videos_uses_the_configured_root_or_the_sample_cache(tmp_path, tn_r
     samples = tmp_path / "cache" / "samples" / "synthetic_videos"
     (samples / "TRAIN_0" / "frames" / "v").mkdir(parents=True)
     (samples / "TRAIN_0" / "frames" / "v" / "0.jpg").write_bytes(
-        (tn_root / "TRAIN_0" / "frames" / "long" / "0.jpg").read_bytes())
+        (tn_root / "TRAIN_0" / "frames" / "long" / "0.jpg").read_bytes()
+    )
     assert open_videos(empty, "synthetic").sequences() == [Sequence("TRAIN_0", "v", 1, ())]

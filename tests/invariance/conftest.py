@@ -1,6 +1,7 @@
 """Fixtures with known answers for Section A: random trajectory data with a naive reference, synthetic
 activations whose invariance scores are known in closed form, and tiny fake ALOI / GOT-10k / PASCAL3D+
 datasets and sample files written in their real layouts."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -22,8 +23,9 @@ def naive():
     return module
 
 
-def random_trajectories(seed: int, num_classes: int, n: int, lengths=(1, 2, 3, 5, 7),
-                        trajectories_per_class=(2, 5), shuffle: bool = True):
+def random_trajectories(
+    seed: int, num_classes: int, n: int, lengths=(1, 2, 3, 5, 7), trajectories_per_class=(2, 5), shuffle: bool = True
+):
     """Continuous random activations (no ties), trajectories of uneven lengths, non-uniform class
     sizes, ids that are neither contiguous nor sorted, samples in random order."""
     rng = np.random.default_rng(seed)
@@ -90,7 +92,8 @@ def _got_video(root: Path, name: str, covers: list[int], object_class: str, abse
     (d / "meta_info.ini").write_text(
         "[METAINFO]\nurl: https://youtu.be/example\nbegin: 00:00:01\nend: 00:00:09\nanno_fps: 10Hz\n"
         f"object_class: {object_class}\nmotion_class: walking\nmajor_class: animal\nroot_class: object\n"
-        "motion_adverb: slowly\nresolution: (60, 40)\n")
+        "motion_adverb: slowly\nresolution: (60, 40)\n"
+    )
 
 
 @pytest.fixture
@@ -113,24 +116,39 @@ def write_pascal3d_mat(path: Path, filename: str, objects: list[dict]) -> None:
     ``azimuth_coarse``, ``elevation_coarse``, ``azimuth``, ``elevation``, ``distance``; [] when the object
     has no viewpoint)."""
     from scipy.io import savemat
-    objs = np.zeros((1, len(objects)), dtype=[("class", "O"), ("bbox", "O"), ("viewpoint", "O"),
-                                               ("truncated", "O"), ("occluded", "O"), ("difficult", "O")])
+
+    objs = np.zeros(
+        (1, len(objects)),
+        dtype=[
+            ("class", "O"),
+            ("bbox", "O"),
+            ("viewpoint", "O"),
+            ("truncated", "O"),
+            ("occluded", "O"),
+            ("difficult", "O"),
+        ],
+    )
     for i, o in enumerate(objects):
         objs[0, i]["class"] = o["class"]
         objs[0, i]["bbox"] = np.array([o["bbox"]], dtype=float)
         if o.get("azimuth") is None:
             objs[0, i]["viewpoint"] = np.zeros((0, 0))
         else:
-            objs[0, i]["viewpoint"] = {"azimuth_coarse": float(o["azimuth"]),
-                                       "elevation_coarse": float(o["elevation"]),
-                                       "azimuth": float(o["azimuth"]) + 1.0,
-                                       "elevation": float(o["elevation"]) + 1.0, "distance": 5.0}
+            objs[0, i]["viewpoint"] = {
+                "azimuth_coarse": float(o["azimuth"]),
+                "elevation_coarse": float(o["elevation"]),
+                "azimuth": float(o["azimuth"]) + 1.0,
+                "elevation": float(o["elevation"]) + 1.0,
+                "distance": 5.0,
+            }
         objs[0, i]["truncated"] = 0
         objs[0, i]["occluded"] = 0
         objs[0, i]["difficult"] = 0
     path.parent.mkdir(parents=True, exist_ok=True)
-    savemat(path, {"record": {"filename": filename, "imgsize": np.array([[60, 40, 3]]),
-                              "database": "ImageNet", "objects": objs}})
+    savemat(
+        path,
+        {"record": {"filename": filename, "imgsize": np.array([[60, 40, 3]]), "database": "ImageNet", "objects": objs}},
+    )
 
 
 @pytest.fixture
@@ -178,8 +196,14 @@ def fake_trajectories_npz(tmp_path):
                 tid += 1
     path = tmp_path / "samples" / "trajectories.npz"
     path.parent.mkdir(parents=True)
-    np.savez_compressed(path, images=np.stack(images), labels=np.array(labels), trajectory_ids=np.array(traj),
-                        transformations=np.array(kinds), categories=np.array(["cube", "ring"]))
+    np.savez_compressed(
+        path,
+        images=np.stack(images),
+        labels=np.array(labels),
+        trajectory_ids=np.array(traj),
+        transformations=np.array(kinds),
+        categories=np.array(["cube", "ring"]),
+    )
     return path
 
 

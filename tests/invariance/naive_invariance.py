@@ -6,6 +6,7 @@
   classes and trajectories only, vectorised over units (the way the released ``measure_invariances.py``
   is written): the benchmark's loop references at full size; a test checks them against the above.
 * ``released``: the released measure_invariances.py, its loop over trajectories, minus file I/O."""
+
 from __future__ import annotations
 
 import math
@@ -19,12 +20,13 @@ def _threshold(values: np.ndarray, m: int) -> float:
     return ordered[m] if m < len(ordered) else -math.inf
 
 
-def _unit(h: np.ndarray, traj: np.ndarray, m: int, members: list[int], local_rate: str,
-          signed: bool) -> tuple[float, float, float, float, int]:
+def _unit(
+    h: np.ndarray, traj: np.ndarray, m: int, members: list[int], local_rate: str, signed: bool
+) -> tuple[float, float, float, float, int]:
     """(I, G, L, t, s) of one unit for one threshold rank m; ``members`` are the samples whose
     trajectories form the local rate (all samples, or those of one class)."""
     best = None
-    for s in ((1, -1) if signed else (1,)):
+    for s in (1, -1) if signed else (1,):
         v = s * h
         t = _threshold(v, m)
         fire = [bool(v[x] > t) for x in range(len(v))]
@@ -49,9 +51,14 @@ def goodfellow(acts, traj, firing_rate=0.01, top_fraction=0.2, local_rate="firin
     units = [_unit(acts[:, i], traj, m, list(range(N)), local_rate, signed) for i in range(n)]
     I = np.array([u[0] for u in units])
     K = math.ceil(top_fraction * n - 1e-9)
-    return {"score": float(np.mean(sorted(I, reverse=True)[:K])), "I": I,
-            "G": np.array([u[1] for u in units]), "L": np.array([u[2] for u in units]),
-            "t": np.array([u[3] for u in units]), "s": np.array([u[4] for u in units])}
+    return {
+        "score": float(np.mean(sorted(I, reverse=True)[:K])),
+        "I": I,
+        "G": np.array([u[1] for u in units]),
+        "L": np.array([u[2] for u in units]),
+        "t": np.array([u[3] for u in units]),
+        "s": np.array([u[4] for u in units]),
+    }
 
 
 def class_conditional(acts, traj, labels, top_k, local_rate="firing", signed=False):
@@ -62,7 +69,7 @@ def class_conditional(acts, traj, labels, top_k, local_rate="firing", signed=Fal
     per_class = []
     for c, y in enumerate(classes):
         members = [x for x in range(N) if labels[x] == y]
-        m = max(1, round(len(members) / N * N))                     # P(y)·N
+        m = max(1, round(len(members) / N * N))  # P(y)·N
         for i in range(n):
             I[c, i], G[c, i], L[c, i], _, _ = _unit(acts[:, i], traj, m, members, local_rate, signed)
         per_class.append(np.mean(sorted(I[c], reverse=True)[:top_k]))
@@ -73,7 +80,7 @@ def goodfellow_by_trajectory(acts, traj, firing_rate=0.01, top_fraction=0.2):
     """``goodfellow(...)["score"]`` (local_rate="firing", unsigned), looping over trajectories only."""
     N, n = acts.shape
     m = max(1, round(firing_rate * N))
-    t = np.sort(acts, axis=0)[N - 1 - m]                    # (m+1)-th largest per unit
+    t = np.sort(acts, axis=0)[N - 1 - m]  # (m+1)-th largest per unit
     fire = acts > t
     G = fire.mean(0)
     num, den = np.zeros(n), np.zeros(n)
@@ -91,11 +98,11 @@ def class_conditional_by_trajectory(acts, traj, labels, top_k):
     """``class_conditional(...)["score"]`` (local_rate="firing", unsigned), looping over classes and
     trajectories only."""
     N, n = acts.shape
-    ordered = np.sort(acts, axis=0)                          # ascending per unit
+    ordered = np.sort(acts, axis=0)  # ascending per unit
     per_class = []
     for y in np.unique(labels):
         members = np.where(labels == y)[0]
-        m = len(members)                                     # round(P(y)·N)
+        m = len(members)  # round(P(y)·N)
         t = ordered[N - 1 - m] if m < N else -np.inf
         fire = acts > t
         G = fire.mean(0)
@@ -117,9 +124,9 @@ def released(acts, traj, labels, top_ks=(10, 25)):
     unique_classes = np.unique(classes)
     firing_percent = min((1.0 - 1.0 / len(unique_classes)) * 100, 95)
     index = int((feat.shape[0] * firing_percent) // 100)
-    thresholds = np.sort(feat, axis=0)[index:index + 1, :]
+    thresholds = np.sort(feat, axis=0)[index : index + 1, :]
     global_firing = np.mean(feat >= thresholds, axis=0, keepdims=True)
-    neg_thresholds = (-1 * np.sort(-1 * feat, axis=0))[index:index + 1, :]
+    neg_thresholds = (-1 * np.sort(-1 * feat, axis=0))[index : index + 1, :]
     local_firing = [np.zeros_like(global_firing) for _ in unique_classes]
     local_count = [np.zeros_like(global_firing) for _ in unique_classes]
     for itemid in np.unique(item_ids):
@@ -128,8 +135,10 @@ def released(acts, traj, labels, top_ks=(10, 25)):
         if len(ind) < 3:
             continue
         itemfeat = feat[ind]
-        firing = np.maximum(np.sum(itemfeat > thresholds, axis=0, keepdims=True),
-                            np.sum(itemfeat < neg_thresholds, axis=0, keepdims=True))
+        firing = np.maximum(
+            np.sum(itemfeat > thresholds, axis=0, keepdims=True),
+            np.sum(itemfeat < neg_thresholds, axis=0, keepdims=True),
+        )
         pos = firing > 0
         local_firing[ci][pos] += firing[pos] / float(len(ind))
         local_count[ci][pos] += 1

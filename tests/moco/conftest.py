@@ -1,4 +1,5 @@
 """Fixtures for the MoCo tests: a tiny MoCo and small fixed batches."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """MoCo v2 augmentation: boxes stay on their content; the batched colour part equals torchvision's kernels."""
+
 import math
 
 import numpy as np
@@ -6,10 +7,18 @@ import pytest
 import torch
 import torchvision.transforms.v2.functional as TF
 
-from repro.models import IMAGENET_MEAN, IMAGENET_STD
 from repro.moco import color_augment, geometric_augment, sample_color_params
-from repro.moco.augment import (C_FACTORS, C_GRAY, C_JITTER, C_ORDER, C_SIGMA, sample_crop, sample_crop_for_box,
-                                visible_fraction)
+from repro.moco.augment import (
+    C_FACTORS,
+    C_GRAY,
+    C_JITTER,
+    C_ORDER,
+    C_SIGMA,
+    sample_crop,
+    sample_crop_for_box,
+    visible_fraction,
+)
+from repro.models import IMAGENET_MEAN, IMAGENET_STD
 
 RED = np.array([255, 0, 0], dtype=np.uint8)
 
@@ -29,16 +38,16 @@ def test_box_moves_with_its_content(seed):
     img, box = painted_frame(seed=seed)
     rng = np.random.default_rng(seed)
     out, b = geometric_augment(img, rng, 64, box=box, min_visible=0.5)
-    red = out[0].float().numpy()                           # red channel: 255 in the box, 0 outside
+    red = out[0].float().numpy()  # red channel: 255 in the box, 0 outside
     x1, y1, x2, y2 = b
     assert 0 <= x1 < x2 <= 64 and 0 <= y1 < y2 <= 64
-    inner = red[int(math.ceil(y1)) + 1:int(y2) - 1, int(math.ceil(x1)) + 1:int(x2) - 1]
+    inner = red[int(math.ceil(y1)) + 1 : int(y2) - 1, int(math.ceil(x1)) + 1 : int(x2) - 1]
     if inner.size:
-        assert inner.min() > 200                          # inside the moved box: the red content
+        assert inner.min() > 200  # inside the moved box: the red content
     outside = np.ones_like(red, dtype=bool)
-    outside[max(int(y1) - 2, 0):int(math.ceil(y2)) + 2, max(int(x1) - 2, 0):int(math.ceil(x2)) + 2] = False
-    assert red[outside].max() < 30                        # no red content away from the box
-    assert red.mean() > 0                                 # the box is (partly) in view
+    outside[max(int(y1) - 2, 0) : int(math.ceil(y2)) + 2, max(int(x1) - 2, 0) : int(math.ceil(x2)) + 2] = False
+    assert red[outside].max() < 30  # no red content away from the box
+    assert red.mean() > 0  # the box is (partly) in view
 
 
 def test_flip_moves_the_box():
@@ -46,15 +55,16 @@ def test_flip_moves_the_box():
     flips = set()
     for seed in range(20):
         out, b = geometric_augment(img, np.random.default_rng(seed), 64, scale=(1.0, 1.0), box=box)
-        flips.add(bool(b[0] < 32))                        # box is right of centre unless flipped
-        cx = int((b[0] + b[2]) / 2); cy = int((b[1] + b[3]) / 2)
+        flips.add(bool(b[0] < 32))  # box is right of centre unless flipped
+        cx = int((b[0] + b[2]) / 2)
+        cy = int((b[1] + b[3]) / 2)
         assert out[0, cy, cx] > 200
     assert flips == {True, False}
 
 
 def test_crop_is_resampled_until_it_keeps_the_box():
     rng = np.random.default_rng(0)
-    box = np.array([0.0, 0.0, 12.0, 12.0])               # small box in a corner
+    box = np.array([0.0, 0.0, 12.0, 12.0])  # small box in a corner
     for _ in range(200):
         crop = sample_crop_for_box(rng, 90, 160, box, min_visible=0.5)
         assert visible_fraction(box, crop) >= 0.5
@@ -105,15 +115,16 @@ def test_color_params_frequencies():
     assert p[:, C_GRAY].mean() == pytest.approx(0.2, abs=0.03)
     assert (p[:, C_SIGMA] > 0).mean() == pytest.approx(0.5, abs=0.03)
     sig = p[p[:, C_SIGMA] > 0, C_SIGMA]
-    assert sig.min() >= 0.1 * 64 / 224 and sig.max() <= 2.0 * 64 / 224    # blur scaled with image size
+    assert sig.min() >= 0.1 * 64 / 224 and sig.max() <= 2.0 * 64 / 224  # blur scaled with image size
 
 
 def test_full_augment_is_deterministic():
     img, box = painted_frame()
 
-    def aug(rng):                                   # geometric then colour, from one generator
+    def aug(rng):  # geometric then colour, from one generator
         crop, moved = geometric_augment(img, rng, 32, box=box)
         return color_augment(crop[None], torch.from_numpy(sample_color_params(rng, 32))[None])[0], moved
+
     a, ba = aug(np.random.default_rng(5))
     b, bb = aug(np.random.default_rng(5))
     assert a.shape == (3, 32, 32) and torch.equal(a, b) and np.array_equal(ba, bb)

@@ -11,11 +11,18 @@ from repro.moco.builder import encode_patches
 
 def test_official_state_dict_names(moco):
     keys = set(moco.state_dict())
-    assert {"queue", "queue_ptr", "encoder_q.conv1.weight", "encoder_k.conv1.weight",
-            "encoder_q.fc.0.weight", "encoder_q.fc.2.weight", "encoder_k.fc.2.bias"} <= keys
+    assert {
+        "queue",
+        "queue_ptr",
+        "encoder_q.conv1.weight",
+        "encoder_k.conv1.weight",
+        "encoder_q.fc.0.weight",
+        "encoder_q.fc.2.weight",
+        "encoder_k.fc.2.bias",
+    } <= keys
     assert all(k.split(".")[0] in ("encoder_q", "encoder_k", "queue", "queue_ptr") for k in keys)
-    assert "queue_step" not in keys                       # bookkeeping only, not persistent
-    assert moco.encoder_q.fc[0].weight.shape == (512, 512)   # MLP head d -> d -> ReLU -> dim
+    assert "queue_step" not in keys  # bookkeeping only, not persistent
+    assert moco.encoder_q.fc[0].weight.shape == (512, 512)  # MLP head d -> d -> ReLU -> dim
     assert moco.encoder_q.fc[2].weight.shape == (16, 512)
 
 
@@ -48,7 +55,7 @@ def test_enqueue_ring_buffer(moco):
     # 5 enqueues of 16 into K=64: columns 0..15 hold the 5th batch, 16..63 batches 2..4
     assert torch.equal(moco.queue[:, :16], keys[4].T)
     for b in (1, 2, 3):
-        assert torch.equal(moco.queue[:, 16 * b:16 * (b + 1)], keys[b].T)
+        assert torch.equal(moco.queue[:, 16 * b : 16 * (b + 1)], keys[b].T)
     assert moco.queue_step.tolist() == [4] * 16 + [1] * 16 + [2] * 16 + [3] * 16
     assert moco.queue_age(5) == pytest.approx((1 + 4 + 3 + 2) / 4)
 
@@ -76,17 +83,18 @@ def test_patch_path_reads_only_the_box_at_stride_16(make_moco):
     """Gradient of a patch feature w.r.t. the layer3 map is zero outside the box's cells."""
     moco = make_moco(roi_size=3).eval()
     enc = moco.encoder_q
-    x = torch.rand(1, 3, 128, 128)          # layer3: 8x8 cells of 16 px
-    box = torch.tensor([[40.0, 72.0, 88.0, 120.0]])   # cells x 2.5..5.5, y 4.5..7.5
+    x = torch.rand(1, 3, 128, 128)  # layer3: 8x8 cells of 16 px
+    box = torch.tensor([[40.0, 72.0, 88.0, 120.0]])  # cells x 2.5..5.5, y 4.5..7.5
     store = {}
 
     def hook(module, inp, out):
         out.retain_grad()
         store["f"] = out
+
     h = enc.layer3.register_forward_hook(hook)
     encode_patches(enc, x, box, roi_size=3).sum().backward()
     h.remove()
-    g = store["f"].grad[0].abs().sum(0)      # 8x8
+    g = store["f"].grad[0].abs().sum(0)  # 8x8
     rows, cols = torch.nonzero(g).unbind(1)
     assert g.sum() > 0
     # aligned ROI-align samples at box/16 - 0.5, bilinear: touches cells floor(..) .. ceil(..)
@@ -103,13 +111,18 @@ def test_algorithm1_order_equals_official_order(batch, make_moco):
     opt_a = torch.optim.SGD(a.encoder_q.parameters(), lr=0.05, momentum=0.9)
     opt_b = torch.optim.SGD(b.encoder_q.parameters(), lr=0.05, momentum=0.9)
     for step in range(3):
-        out = a(x_q, x_k)                       # Algorithm 1: keys, SGD, momentum update, enqueue
-        opt_a.zero_grad(); out["loss"].backward(); opt_a.step()
-        a.momentum_update(); a.enqueue(out["k"])
+        out = a(x_q, x_k)  # Algorithm 1: keys, SGD, momentum update, enqueue
+        opt_a.zero_grad()
+        out["loss"].backward()
+        opt_a.step()
+        a.momentum_update()
+        a.enqueue(out["k"])
 
-        b.momentum_update()                     # official: momentum update first, then keys
+        b.momentum_update()  # official: momentum update first, then keys
         out = b(x_q, x_k)
-        opt_b.zero_grad(); out["loss"].backward(); opt_b.step()
+        opt_b.zero_grad()
+        out["loss"].backward()
+        opt_b.step()
         b.enqueue(out["k"])
     for pa, pb in zip(a.encoder_q.parameters(), b.encoder_q.parameters()):
         assert torch.allclose(pa, pb, rtol=0, atol=1e-10)
@@ -122,6 +135,7 @@ def test_algorithm1_order_equals_official_order(batch, make_moco):
 
 def test_callable_base_encoder():
     import torchvision
+
     m = MoCo(torchvision.models.resnet18, dim=8, K=16, mlp=False)
     assert m.encoder_q.fc.weight.shape == (8, 512)
 
@@ -130,12 +144,15 @@ def test_patches_come_from_their_own_image_at_batch_300_under_bf16_autocast():
     """bfloat16 holds integers exactly only up to 256: a batch index cast to it would send patch 257 to
     image 256. Each patch of a batch of 300 must equal the same patch computed alone."""
     from repro.moco.builder import build_encoder
+
     torch.manual_seed(0)
     enc = build_encoder("resnet18_w8", dim=8, mlp=False).eval()
     x = torch.rand(300, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     boxes = torch.tensor([[2.0, 3.0, 30.0, 29.0]]).repeat(300, 1)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         together = encode_patches(enc, x, boxes, roi_size=2).float()
-        alone = torch.cat([encode_patches(enc, x[i:i + 1], boxes[i:i + 1], 2) for i in (255, 256, 257, 299)]).float()
+        alone = torch.cat(
+            [encode_patches(enc, x[i : i + 1], boxes[i : i + 1], 2) for i in (255, 256, 257, 299)]
+        ).float()
     assert torch.allclose(together[[255, 256, 257, 299]], alone, atol=1e-2, rtol=1e-2)
     assert not torch.allclose(together[257], together[256], atol=1e-2, rtol=1e-2)

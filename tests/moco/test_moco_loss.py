@@ -1,4 +1,5 @@
 """contrastive_loss against a naive reference and the closed form log(1+K)."""
+
 import math
 
 import pytest
@@ -37,7 +38,7 @@ def test_loss_matches_naive_reference(n, c, K, t):
 @pytest.mark.parametrize("t", [0.2, 1.0])
 def test_identical_keys_give_log_one_plus_K(K, t):
     q = F.normalize(torch.randn(5, 16), dim=1)[:1].repeat(5, 1)
-    queue = q[0].unsqueeze(1).repeat(1, K)          # every column equals the query
+    queue = q[0].unsqueeze(1).repeat(1, K)  # every column equals the query
     loss, logits = contrastive_loss(q, q.clone(), queue, t)
     assert loss.item() == pytest.approx(math.log(1 + K), rel=1e-5)
 

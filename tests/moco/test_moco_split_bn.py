@@ -1,4 +1,5 @@
 """Split BatchNorm (MoCo's one-GPU recipe) against BatchNorm applied to each sub-batch separately."""
+
 import pytest
 import torch
 from torch import nn
@@ -22,7 +23,7 @@ def test_training_normalises_each_sub_batch_with_its_own_statistics():
     x = torch.randn(12, 3, 5, 5, generator=torch.Generator().manual_seed(1)) * 3 + 1
     out = split.train()(x)
     means, vars_ = [], []
-    for b in range(4):                                      # sub-batch b: samples b, b+4, b+8
+    for b in range(4):  # sub-batch b: samples b, b+4, b+8
         ref = nn.BatchNorm2d(3)
         ref.load_state_dict(bn.state_dict())
         assert torch.allclose(out[b::4], ref.train()(x[b::4]), atol=1e-5)

@@ -1,5 +1,6 @@
 """Small renders of the synthetic generators, shared by the tests of ``repro.samples.synthetic`` (made once
 per session; each takes well under a second)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,6 +1,7 @@
 """The synthetic generators deliver the ground truth their docstrings promise: boxes and visibility that
 match the rendered pixels, part masks that cover exactly the object, trajectories whose transformation
 really progresses, determinism by seed, and clear errors on bad arguments."""
+
 from __future__ import annotations
 
 import cv2
@@ -9,8 +10,15 @@ import pytest
 
 from repro.errors import ConfigError
 from repro.samples import synthetic
-from repro.samples.synthetic import (PART_CATEGORIES, SYNTHETIC_CATEGORIES, TRANSFORMATIONS, category_images,
-                                     part_objects, synthetic_video, transformation_trajectories)
+from repro.samples.synthetic import (
+    PART_CATEGORIES,
+    SYNTHETIC_CATEGORIES,
+    TRANSFORMATIONS,
+    category_images,
+    part_objects,
+    synthetic_video,
+    transformation_trajectories,
+)
 
 
 def _naive_box(mask):
@@ -42,10 +50,10 @@ def test_same_seed_gives_identical_arrays_and_another_seed_differs(name):
     a, b, c = CALLS[name](7), CALLS[name](7), CALLS[name](8)
     for x, y in zip(_items(a), _items(b)):
         if isinstance(x, np.ndarray):
-            assert x.dtype == y.dtype and np.array_equal(x, y)           # bitwise
+            assert x.dtype == y.dtype and np.array_equal(x, y)  # bitwise
         else:
-            assert x == y                                                # names
-    assert not np.array_equal(_items(a)[0], _items(c)[0])               # images / frames differ
+            assert x == y  # names
+    assert not np.array_equal(_items(a)[0], _items(c)[0])  # images / frames differ
 
 
 def test_shapes_and_dtypes():
@@ -85,10 +93,10 @@ def test_video_boxes_are_the_extent_of_each_full_object_mask(synthetic_videos):
             for m in range(M):
                 assert np.array_equal(v.boxes[t, m], _naive_box(v.masks[t, m]))
                 x, y, w, h = v.boxes[t, m].astype(int)
-                seen = v.labels[t] == m                                    # visible pixels of m
-                assert seen[y:y + h, x:x + w].sum() == seen.sum()          # all inside its box
-                assert not (seen & ~v.masks[t, m]).any()                   # and inside its full mask
-        assert (v.boxes[..., 2:] > 0).all()                                # centres stay in frame
+                seen = v.labels[t] == m  # visible pixels of m
+                assert seen[y : y + h, x : x + w].sum() == seen.sum()  # all inside its box
+                assert not (seen & ~v.masks[t, m]).any()  # and inside its full mask
+        assert (v.boxes[..., 2:] > 0).all()  # centres stay in frame
 
 
 def test_video_pixels_show_objects_exactly_where_the_label_map_says(synthetic_videos):
@@ -96,21 +104,21 @@ def test_video_pixels_show_objects_exactly_where_the_label_map_says(synthetic_vi
         bg = v.labels == -1
         assert np.array_equal(v.frames[bg], v.backgrounds[bg])
         changed = (v.frames != v.backgrounds).any(-1)
-        assert changed[~bg].mean() > 0.9                                   # textures differ from background
-        assert np.array_equal(v.labels >= 0, v.masks.any(1))                # objects cover their masks
+        assert changed[~bg].mean() > 0.9  # textures differ from background
+        assert np.array_equal(v.labels >= 0, v.masks.any(1))  # objects cover their masks
 
 
 def test_video_depth_order_decides_who_is_seen(synthetic_videos):
     overlaps = 0
     for v in synthetic_videos:
-        rank = np.argsort(v.order)                                         # rank[m]: 0 = back-most
+        rank = np.argsort(v.order)  # rank[m]: 0 = back-most
         for t in range(len(v.frames)):
-            covering = v.masks[t] * (rank[:, None, None] + 1)               # M x S x S, 0 = not covered
-            top = covering.max(0)                                          # S x S: 1 + rank of the front-most
+            covering = v.masks[t] * (rank[:, None, None] + 1)  # M x S x S, 0 = not covered
+            top = covering.max(0)  # S x S: 1 + rank of the front-most
             front = np.where(top > 0, v.order[np.maximum(top - 1, 0)], -1)
-            assert np.array_equal(v.labels[t], front)                      # the front-most one is seen
+            assert np.array_equal(v.labels[t], front)  # the front-most one is seen
             overlaps += int((v.masks[t].sum(0) > 1).sum())
-    assert overlaps > 0                                                    # objects do occlude each other
+    assert overlaps > 0  # objects do occlude each other
 
 
 def test_video_visibility_is_the_visible_fraction_of_the_full_object(synthetic_videos):
@@ -121,11 +129,11 @@ def test_video_visibility_is_the_visible_fraction_of_the_full_object(synthetic_v
         assert np.array_equal(v.visible, v.visible_fraction >= synthetic.VISIBLE_MIN_FRACTION)
         for t in range(T):
             for m in range(M):
-                if not _touches_border(v.masks[t, m]):                    # full object is in the frame
+                if not _touches_border(v.masks[t, m]):  # full object is in the frame
                     assert v.visible_fraction[t, m] == pytest.approx(seen[t, m] / inframe[t, m], rel=1e-6)
-                else:                                                      # part of it is outside
+                else:  # part of it is outside
                     assert v.visible_fraction[t, m] <= seen[t, m] / inframe[t, m] + 1e-6
-        assert (seen < inframe).any()                                      # some occlusion happens
+        assert (seen < inframe).any()  # some occlusion happens
 
 
 def test_video_visibility_threshold_turns_flags_off_for_occluded_objects():
@@ -137,9 +145,9 @@ def test_video_visibility_threshold_turns_flags_off_for_occluded_objects():
 
 def test_video_objects_move_smoothly(synthetic_videos):
     for v in synthetic_videos:
-        centre = v.boxes[..., :2] + v.boxes[..., 2:] / 2                    # T x M x 2
+        centre = v.boxes[..., :2] + v.boxes[..., 2:] / 2  # T x M x 2
         assert np.abs(np.diff(centre, axis=0)).max() <= 0.1 * v.frames.shape[1]
-        assert np.abs(centre[-1] - centre[0]).max() > 2                     # and do move
+        assert np.abs(centre[-1] - centre[0]).max() > 2  # and do move
 
 
 def test_video_objects_are_identifiable_by_appearance(synthetic_videos):
@@ -173,19 +181,19 @@ def _shape_features(mask):
 
 def test_category_images_show_the_object_exactly_on_its_mask(category_set):
     s = category_set
-    assert not any(_touches_border(m) for m in s.masks)                   # wholly inside the image
+    assert not any(_touches_border(m) for m in s.masks)  # wholly inside the image
     outside = ~s.masks
     assert np.array_equal(s.images[outside], s.backgrounds[outside])
     assert (s.images != s.backgrounds).any(-1)[s.masks].mean() > 0.9
     fg = np.array([im[m].mean(0) for im, m in zip(s.images, s.masks)])
     bg = np.array([im[~m].mean(0) for im, m in zip(s.images, s.masks)])
-    assert np.median(np.linalg.norm(fg - bg, axis=1)) > 40                  # the object stands out
+    assert np.median(np.linalg.norm(fg - bg, axis=1)) > 40  # the object stands out
 
 
 def test_category_is_carried_by_shape_not_colour(category_set):
     s = category_set
     y = s.labels
-    train = (np.arange(len(y)) // len(s.categories)) % 2 == 0               # half of every category
+    train = (np.arange(len(y)) // len(s.categories)) % 2 == 0  # half of every category
 
     def nearest_centroid_accuracy(x):
         x = (x - x.mean(0)) / (x.std(0) + 1e-9)
@@ -227,7 +235,7 @@ def test_every_part_of_every_object_is_present_and_distinct(part_set):
         bg_mean = bg[mask == 0].astype(float).mean(0)
         # each part differs from the background; parts differ from each other in colour
         assert min(np.linalg.norm(m - bg_mean) for m in means) > 20
-        assert min(np.linalg.norm(a - b) for i, a in enumerate(means) for b in means[i + 1:]) > 20
+        assert min(np.linalg.norm(a - b) for i, a in enumerate(means) for b in means[i + 1 :]) > 20
 
 
 # ----------------------------------------------------------------------------- (d) trajectories
@@ -241,7 +249,7 @@ def test_trajectories_are_contiguous_labelled_and_unique(trajectory_set):
     L, n = 6, 0
     for idx in _trajectories(d):
         n += 1
-        assert np.array_equal(idx, np.arange(idx[0], idx[0] + L))          # contiguous, length L
+        assert np.array_equal(idx, np.arange(idx[0], idx[0] + L))  # contiguous, length L
         assert len(set(d["labels"][idx])) == 1 and len(set(d["transformations"][idx])) == 1
         assert np.array_equal(d["steps"][idx], np.arange(L))
     assert n == 6 * 2 * len(TRANSFORMATIONS)
@@ -258,7 +266,7 @@ def test_occlusion_fraction_grows_along_occlusion_trajectories(trajectory_set):
             continue
         assert f[0] == 0 and np.all(np.diff(f) > 0) and 0.5 <= f[-1] <= 0.9
         mask = d["masks"][idx[0]]
-        assert all(np.array_equal(d["masks"][i], mask) for i in idx)        # the object does not move
+        assert all(np.array_equal(d["masks"][i], mask) for i in idx)  # the object does not move
         # independently of the reported fraction: ever more object pixels change from step 0
         changed = [(d["images"][i] != d["images"][idx[0]]).any(-1)[mask].mean() for i in idx]
         assert np.all(np.diff(changed) > 0)
@@ -273,7 +281,7 @@ def test_illumination_changes_light_not_geometry(trajectory_set):
         assert all(np.array_equal(d["masks"][i], d["masks"][idx[0]]) for i in idx)
         brightness = d["images"][idx].reshape(len(idx), -1).mean(1)
         steps = np.diff(brightness)
-        assert np.all(steps > 0) or np.all(steps < 0)                        # monotone relighting
+        assert np.all(steps > 0) or np.all(steps < 0)  # monotone relighting
         assert abs(brightness[-1] - brightness[0]) > 15
 
 
@@ -302,25 +310,30 @@ def test_trajectories_use_the_category_image_shapes():
 
 
 # ----------------------------------------------------------------------------- bad arguments
-@pytest.mark.parametrize("call, words", [
-    (lambda: synthetic_video(-1, 4, 64), "seed"),
-    (lambda: synthetic_video(0, 0, 64), "num_frames"),
-    (lambda: synthetic_video(0, 4, 16), "size"),
-    (lambda: synthetic_video(0, 4, 64, num_objects=len(SYNTHETIC_CATEGORIES) + 1), "num_objects"),
-    (lambda: synthetic_video(0, 4.0, 64), "num_frames"),
-    (lambda: synthetic_video(0, True, 64), "num_frames"),
-    (lambda: synthetic.synthetic_video(0, 4, 64, min_visible_fraction=0.0), "min_visible_fraction"),
-    (lambda: category_images(0, len(SYNTHETIC_CATEGORIES) + 1, 2, 64), "num_categories"),
-    (lambda: category_images(0, 6, 0, 64), "per_category"),
-    (lambda: category_images("0", 6, 2, 64), "seed"),
-    (lambda: part_objects(0, len(PART_CATEGORIES) + 1, 2, 64), "num_categories"),
-    (lambda: part_objects(0, 6, 2, 8), "size"),
-    (lambda: transformation_trajectories(0, 6, 1, 1, 64), "trajectory_len"),
-    (lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=("zoom",)), "transformations"),
-    (lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=()), "transformations"),
-    (lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=("occlusion", "occlusion")),
-     "transformations"),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: synthetic_video(-1, 4, 64), "seed"),
+        (lambda: synthetic_video(0, 0, 64), "num_frames"),
+        (lambda: synthetic_video(0, 4, 16), "size"),
+        (lambda: synthetic_video(0, 4, 64, num_objects=len(SYNTHETIC_CATEGORIES) + 1), "num_objects"),
+        (lambda: synthetic_video(0, 4.0, 64), "num_frames"),
+        (lambda: synthetic_video(0, True, 64), "num_frames"),
+        (lambda: synthetic.synthetic_video(0, 4, 64, min_visible_fraction=0.0), "min_visible_fraction"),
+        (lambda: category_images(0, len(SYNTHETIC_CATEGORIES) + 1, 2, 64), "num_categories"),
+        (lambda: category_images(0, 6, 0, 64), "per_category"),
+        (lambda: category_images("0", 6, 2, 64), "seed"),
+        (lambda: part_objects(0, len(PART_CATEGORIES) + 1, 2, 64), "num_categories"),
+        (lambda: part_objects(0, 6, 2, 8), "size"),
+        (lambda: transformation_trajectories(0, 6, 1, 1, 64), "trajectory_len"),
+        (lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=("zoom",)), "transformations"),
+        (lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=()), "transformations"),
+        (
+            lambda: transformation_trajectories(0, 6, 1, 4, 64, transformations=("occlusion", "occlusion")),
+            "transformations",
+        ),
+    ],
+)
 def test_bad_arguments_raise_a_clear_value_error(call, words):
     with pytest.raises(ValueError, match=words) as info:
         call()

@@ -1,4 +1,5 @@
 """The synthetic world: instances organised by category, nuisances independent of it, held-out splits."""
+
 import numpy as np
 import pytest
 
@@ -16,7 +17,7 @@ def test_instances_are_deterministic_category_major_and_differ_in_outline():
     assert [i.category for i in a] == [c for c in range(3) for _ in range(4)]
     assert all(np.array_equal(x.sprite, y.sprite) and x.texture == y.texture for x, y in zip(a, b))
     outlines = [np.concatenate([p for p, _ in i.ops]) for i in a[:4]]
-    assert all(not np.allclose(outlines[0], o) for o in outlines[1:])        # same family, own proportions
+    assert all(not np.allclose(outlines[0], o) for o in outlines[1:])  # same family, own proportions
     assert all(np.abs(o).max() <= world.sy.EXTENT + 1e-9 for o in outlines)
 
 
@@ -67,7 +68,7 @@ def video():
 def test_a_world_video_has_exact_ground_truth(video):
     seen = video.labels == 0
     assert np.array_equal(video.frames[~seen], video.backgrounds[~seen])
-    assert np.all(video.masks[:, 0] >= seen)                                  # seen pixels are the object's
+    assert np.all(video.masks[:, 0] >= seen)  # seen pixels are the object's
     for t in range(len(video.frames)):
         assert np.array_equal(video.boxes[t, 0], world.sy.mask_box(video.masks[t, 0]))
     assert np.all((video.visible_fraction >= 0) & (video.visible_fraction <= 1 + 1e-6))
@@ -75,7 +76,7 @@ def test_a_world_video_has_exact_ground_truth(video):
 
 def test_a_world_video_turns_the_object_out_of_plane_and_passes_an_occluder(video):
     area = video.masks[:, 0].sum((1, 2))
-    assert area.max() > 1.8 * area.min()                                       # tilt (and scale) change the look
+    assert area.max() > 1.8 * area.min()  # tilt (and scale) change the look
     assert video.visible_fraction.min() < 0.95 and video.visible_fraction.max() == pytest.approx(1.0, abs=0.02)
 
 
@@ -92,9 +93,9 @@ def test_world_trajectories_vary_one_factor_each(trajectories):
         kind, masks = d["transformations"][idx[0]], d["masks"][idx]
         assert len(set(d["labels"][idx])) == 1 and list(d["steps"][idx]) == list(range(5))
         if kind in ("illumination", "occlusion"):
-            assert all(np.array_equal(m, masks[0]) for m in masks)            # the object does not move
+            assert all(np.array_equal(m, masks[0]) for m in masks)  # the object does not move
         else:
-            assert not np.array_equal(masks[0], masks[-1])                    # its outline changes
+            assert not np.array_equal(masks[0], masks[-1])  # its outline changes
         if kind == "occlusion":
             assert d["occluded_fraction"][idx][0] == 0 and np.all(np.diff(d["occluded_fraction"][idx]) >= 0)
         else:

@@ -1,5 +1,6 @@
 """Fixtures with known ground truth for Section C: Pascal-Part .mat files written in the real structure,
 a tiny VOC layout, synthetic part-annotated objects, and a linearly separable decoder problem."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +14,7 @@ def write_part_mat(path: Path, imname: str, objects: list[dict]) -> None:
     (``class``, ``class_ind``, ``mask``, ``parts`` = 1 x P struct array of ``part_name``, ``mask``, or [] when
     the object has no parts), as ``scipy.io.savemat`` writes MATLAB structs."""
     from scipy.io import savemat
+
     objs = np.zeros((1, len(objects)), dtype=[("class", "O"), ("class_ind", "O"), ("mask", "O"), ("parts", "O")])
     for i, o in enumerate(objects):
         objs[0, i]["class"] = o["class"]
@@ -46,6 +48,7 @@ def voc_parts(tmp_path):
     val:   img_e (a cow), img_f (a corrupt .mat)
     """
     import cv2
+
     root, voc = tmp_path / "PascalParts", tmp_path / "VOC2010"
     H, W = 60, 80
     rng = np.random.default_rng(0)
@@ -55,27 +58,58 @@ def voc_parts(tmp_path):
         (voc / "JPEGImages").mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(voc / "JPEGImages" / f"{name}.jpg"), img)
 
-    cow = box_mask((H, W), 10, 20, 40, 60)                         # 30 x 40 object
-    cow_parts = [("head", box_mask((H, W), 10, 20, 20, 30)), ("torso", box_mask((H, W), 10, 30, 30, 60)),
-                 ("lfuleg", box_mask((H, W), 30, 30, 40, 35)), ("lflleg", box_mask((H, W), 30, 35, 40, 40)),
-                 ("rbuleg", box_mask((H, W), 30, 50, 40, 55)), ("rblleg", box_mask((H, W), 30, 55, 40, 60))]
+    cow = box_mask((H, W), 10, 20, 40, 60)  # 30 x 40 object
+    cow_parts = [
+        ("head", box_mask((H, W), 10, 20, 20, 30)),
+        ("torso", box_mask((H, W), 10, 30, 30, 60)),
+        ("lfuleg", box_mask((H, W), 30, 30, 40, 35)),
+        ("lflleg", box_mask((H, W), 30, 35, 40, 40)),
+        ("rbuleg", box_mask((H, W), 30, 50, 40, 55)),
+        ("rblleg", box_mask((H, W), 30, 55, 40, 60)),
+    ]
     person = box_mask((H, W), 5, 2, 50, 15)
-    write_part_mat(root / "Annotations_Part" / "img_a.mat", "img_a", [
-        dict({"class": "cow", "class_ind": 10, "mask": cow, "parts": cow_parts}),
-        dict({"class": "person", "class_ind": 15, "mask": person, "parts": []}),
-        dict({"class": "boat", "class_ind": 4, "mask": box_mask((H, W), 50, 60, 58, 78), "parts": []})])
+    write_part_mat(
+        root / "Annotations_Part" / "img_a.mat",
+        "img_a",
+        [
+            dict({"class": "cow", "class_ind": 10, "mask": cow, "parts": cow_parts}),
+            dict({"class": "person", "class_ind": 15, "mask": person, "parts": []}),
+            dict({"class": "boat", "class_ind": 4, "mask": box_mask((H, W), 50, 60, 58, 78), "parts": []}),
+        ],
+    )
     image("img_a")
     car = box_mask((H, W), 20, 10, 50, 70)
-    write_part_mat(root / "Annotations_Part" / "img_b.mat", "img_b", [
-        dict({"class": "car", "class_ind": 7, "mask": car, "parts": [
-            ("wheel_1", box_mask((H, W), 40, 10, 50, 20)), ("wheel_2", box_mask((H, W), 40, 60, 50, 70)),
-            ("window_1", box_mask((H, W), 20, 30, 30, 50)), ("spoiler", box_mask((H, W), 20, 60, 25, 70))]})])
+    write_part_mat(
+        root / "Annotations_Part" / "img_b.mat",
+        "img_b",
+        [
+            dict(
+                {
+                    "class": "car",
+                    "class_ind": 7,
+                    "mask": car,
+                    "parts": [
+                        ("wheel_1", box_mask((H, W), 40, 10, 50, 20)),
+                        ("wheel_2", box_mask((H, W), 40, 60, 50, 70)),
+                        ("window_1", box_mask((H, W), 20, 30, 30, 50)),
+                        ("spoiler", box_mask((H, W), 20, 60, 25, 70)),
+                    ],
+                }
+            )
+        ],
+    )
     image("img_b")
-    write_part_mat(root / "Annotations_Part" / "img_c.mat", "img_c", [
-        dict({"class": "cow", "class_ind": 10, "mask": cow, "parts": cow_parts})])
+    write_part_mat(
+        root / "Annotations_Part" / "img_c.mat",
+        "img_c",
+        [dict({"class": "cow", "class_ind": 10, "mask": cow, "parts": cow_parts})],
+    )
     image("img_d")
-    write_part_mat(root / "Annotations_Part" / "img_e.mat", "img_e", [
-        dict({"class": "cow", "class_ind": 10, "mask": cow, "parts": cow_parts})])
+    write_part_mat(
+        root / "Annotations_Part" / "img_e.mat",
+        "img_e",
+        [dict({"class": "cow", "class_ind": 10, "mask": cow, "parts": cow_parts})],
+    )
     image("img_e")
     (root / "Annotations_Part" / "img_f.mat").write_bytes(b"not a mat file")
     image("img_f")
@@ -100,12 +134,12 @@ def make_parts(seed: int, per_category: int, size: int = 32):
             h, w = rng.integers(size // 3, size - 4, 2)
             y, x = rng.integers(0, size - h), rng.integers(0, size - w)
             if c == 0:
-                m[y:y + h // 2, x:x + w] = 1
-                m[y + h // 2:y + h, x:x + w] = 2
+                m[y : y + h // 2, x : x + w] = 1
+                m[y + h // 2 : y + h, x : x + w] = 2
             else:
-                m[y:y + h, x:x + w // 2] = 1
-                m[y:y + h, x + w // 2:x + w] = 2
-                m[y + h // 3:y + 2 * h // 3, x + w // 3:x + 2 * w // 3] = 3
+                m[y : y + h, x : x + w // 2] = 1
+                m[y : y + h, x + w // 2 : x + w] = 2
+                m[y + h // 3 : y + 2 * h // 3, x + w // 3 : x + 2 * w // 3] = 3
             img[m == 1] = (200, 40, 40)
             img[m == 2] = (40, 200, 40)
             img[m == 3] = (40, 40, 200)
@@ -119,9 +153,17 @@ def write_parts_npz(path: Path, per_category: int = 8, val_per_category: int = 4
     ti, tm, tl = make_parts(0, per_category, size)
     vi, vm, vl = make_parts(1, val_per_category, size)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, train_images=ti, train_masks=tm, train_labels=tl, val_images=vi, val_masks=vm,
-                        val_labels=vl, categories=np.array(["vbar", "hbar"]),
-                        part_names=np.array([["top", "bottom", ""], ["left", "right", "centre"]]))
+    np.savez_compressed(
+        path,
+        train_images=ti,
+        train_masks=tm,
+        train_labels=tl,
+        val_images=vi,
+        val_masks=vm,
+        val_labels=vl,
+        categories=np.array(["vbar", "hbar"]),
+        part_names=np.array([["top", "bottom", ""], ["left", "right", "centre"]]),
+    )
 
 
 @pytest.fixture
@@ -129,14 +171,17 @@ def parts_cache(tmp_path):
     """A cache folder with a tiny samples/parts.npz and repro checkpoints of two modes (random ResNet-18s)."""
     import torch
     import torchvision
+
     cache = tmp_path / "cache"
     write_parts_npz(cache / "samples" / "parts.npz")
     for i, mode in enumerate(("supervised", "images")):
         torch.manual_seed(100 + i)
         sd = torchvision.models.resnet18(weights=None).state_dict()
         (cache / "checkpoints" / mode).mkdir(parents=True)
-        torch.save({"format": "repro", "arch": "resnet18", "mode": mode, "model": sd},
-                   cache / "checkpoints" / mode / "checkpoint.pt")
+        torch.save(
+            {"format": "repro", "arch": "resnet18", "mode": mode, "model": sd},
+            cache / "checkpoints" / mode / "checkpoint.pt",
+        )
     return cache
 
 
@@ -153,8 +198,9 @@ def separable():
         y = torch.zeros(n, 16, 16, dtype=torch.long)
         for i, ki in enumerate(k.tolist()):
             r, c = divmod(ki, 2)
-            y[i, r * 8:(r + 1) * 8, c * 8:(c + 1) * 8] = 1 + ki % 2
+            y[i, r * 8 : (r + 1) * 8, c * 8 : (c + 1) * 8] = 1 + ki % 2
         return z, y
+
     return draw(96, 0), draw(32, 1)
 
 

@@ -17,8 +17,8 @@ def test_box_is_the_mask_bounding_box_without_margin():
 
 
 def test_margin_widens_each_side_by_a_fraction_of_the_side():
-    m = mask_at((100, 100), 10, 20, 20, 40)     # h 10 centred at 15, w 20 centred at 30
-    assert crop_box(m, 0.1) == (9, 18, 21, 42)   # h 12: 9..21; w 24: 18..42
+    m = mask_at((100, 100), 10, 20, 20, 40)  # h 10 centred at 15, w 20 centred at 30
+    assert crop_box(m, 0.1) == (9, 18, 21, 42)  # h 12: 9..21; w 24: 18..42
     assert crop_box(m, 0.5) == (5, 10, 25, 50)
 
 
@@ -28,7 +28,7 @@ def test_box_is_clipped_to_the_image():
 
 
 def test_square_box_keeps_the_aspect_ratio():
-    m = mask_at((100, 100), 40, 20, 50, 60)      # h 10, w 40, centre (45, 40)
+    m = mask_at((100, 100), 40, 20, 50, 60)  # h 10, w 40, centre (45, 40)
     assert crop_box(m, 0.0, square=True) == (25, 20, 65, 60)
 
 
@@ -40,13 +40,13 @@ def test_empty_mask_is_an_error():
 def test_crop_maps_labels_alike_and_resizes():
     H, W = 40, 60
     labels = np.zeros((H, W), np.uint8)
-    labels[10:30, 20:40] = 1        # object, top half part 1
-    labels[20:30, 20:40] = 2        # bottom half part 2
+    labels[10:30, 20:40] = 1  # object, top half part 1
+    labels[20:30, 20:40] = 2  # bottom half part 2
     image = np.zeros((H, W, 3), np.uint8)
     image[10:30, 20:40] = 200
     crop, target = crop_object(image, labels, crop_box(labels > 0, 0.0), 32, 16)
     assert crop.shape == (32, 32, 3) and target.shape == (16, 16)
-    assert crop.min() == 200                             # the crop holds the object only
+    assert crop.min() == 200  # the crop holds the object only
     assert (target[:8] == 1).all() and (target[8:] == 2).all()
     # with margin 0.25 the object spans the central 1/1.5 of each side: a background border of 1/6
     crop, target = crop_object(image, labels, crop_box(labels > 0, 0.25), 30, 12)

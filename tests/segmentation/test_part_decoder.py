@@ -25,8 +25,9 @@ def test_exactly_four_transposed_convolutions_with_norm_and_relu_between():
     assert [type(m) for m in group.layers][1] is nn.GroupNorm
 
 
-@pytest.mark.parametrize("kw", [dict(output_size=60), dict(output_size=4), dict(width=6), dict(num_classes=1),
-                                dict(norm="layer")])
+@pytest.mark.parametrize(
+    "kw", [dict(output_size=60), dict(output_size=4), dict(width=6), dict(num_classes=1), dict(norm="layer")]
+)
 def test_bad_arguments_are_config_errors(kw):
     args = dict(in_dim=16, num_classes=3)
     args.update(kw)
@@ -63,4 +64,5 @@ def test_training_lowers_the_loss(separable):
         dec.eval()
         with torch.no_grad():
             return torch.nn.functional.cross_entropy(dec(z), y).item()
+
     assert loss(train_decoder(z, y, 3, epochs=5, **kw)) < loss(train_decoder(z, y, 3, epochs=0, **kw))

@@ -6,16 +6,25 @@ import torch
 
 from repro.config import Config
 from repro.errors import ConfigError, DatasetLayoutError, MissingArtifactError
+from repro.models import RANDOM_INIT
 from repro.segmentation import evaluate, features
-from repro.segmentation.checkpoints import model_checkpoints, paper_row_map
+from repro.segmentation.checkpoints import paper_row_map, table5_models
 from repro.segmentation.crops import load_part_crops, synthetic_part_crops
 from repro.segmentation.evaluate import run_table5
 from repro.segmentation.table5 import AVG
 
 
 def small_cfg(cache, **kw):
-    args = dict(cache_dir=str(cache), arch="resnet18", image_size=32, modes=("supervised", "images"), seg_epochs=2,
-                seg_output_size=16, seg_width=16, seg_batch_size=8)
+    args = dict(
+        cache_dir=str(cache),
+        arch="resnet18",
+        image_size=32,
+        modes=("supervised", "images"),
+        seg_epochs=2,
+        seg_output_size=16,
+        seg_width=16,
+        seg_batch_size=8,
+    )
     args.update(kw)
     return Config.smoke().replace(**args)
 
@@ -37,7 +46,7 @@ def test_synthetic_crops_follow_the_npz(parts_cache):
 def test_missing_checkpoint_names_the_training_notebook(parts_cache, tmp_path):
     cfg = small_cfg(parts_cache, modes=("supervised", "frames"))
     with pytest.raises(MissingArtifactError, match="03_training"):
-        model_checkpoints(cfg)
+        table5_models(cfg)
     with pytest.raises(MissingArtifactError, match="00_sample_data"):
         load_part_crops(small_cfg(tmp_path / "empty"))
 
@@ -45,36 +54,39 @@ def test_missing_checkpoint_names_the_training_notebook(parts_cache, tmp_path):
 def test_extra_checkpoints_and_paper_rows(parts_cache):
     ckpt = parts_cache / "checkpoints" / "images" / "checkpoint.pt"
     cfg = small_cfg(parts_cache, seg_checkpoints=(f"ImageNet MOCOv2={ckpt}",))
-    models = model_checkpoints(cfg)
-    assert list(models) == ["random", "supervised", "images", "ImageNet MOCOv2"]
-    assert paper_row_map(models) == {"supervised": "ImageNet Supervised", "images": "ImageNet MOCOv2",
-                                     "ImageNet MOCOv2": "ImageNet MOCOv2"}
+    models = table5_models(cfg)
+    assert list(models) == [RANDOM_INIT, "supervised", "images", "ImageNet MOCOv2"]
+    assert paper_row_map(models) == {
+        "supervised": "ImageNet Supervised",
+        "images": "ImageNet MOCOv2",
+        "ImageNet MOCOv2": "ImageNet MOCOv2",
+    }
     with pytest.raises(ConfigError, match="Row name=path"):
-        model_checkpoints(small_cfg(parts_cache, seg_checkpoints=("no-equals-sign",)))
+        table5_models(small_cfg(parts_cache, seg_checkpoints=("no-equals-sign",)))
 
 
 def test_supervised_weights_give_the_imagenet_supervised_row_when_that_mode_is_not_trained(parts_cache, tmp_path):
     weights = tmp_path / "resnet50-0676ba61.pth"
     weights.write_bytes(b"")
     cfg = small_cfg(parts_cache, modes=("images",), supervised_weights=str(weights))
-    models = model_checkpoints(cfg)
-    assert models["supervised"] == str(weights) and paper_row_map(models)["supervised"] == "ImageNet Supervised"
-    trained = small_cfg(parts_cache, supervised_weights=str(weights))        # trained here: its own checkpoint
-    assert model_checkpoints(trained)["supervised"].endswith("checkpoint.pt")
+    models = table5_models(cfg)
+    assert models["supervised"] == weights and paper_row_map(models)["supervised"] == "ImageNet Supervised"
+    trained = small_cfg(parts_cache, supervised_weights=str(weights))  # trained here: its own checkpoint
+    assert table5_models(trained)["supervised"].name == "checkpoint.pt"
 
 
 def test_table5_end_to_end_with_cached_representations(parts_cache, monkeypatch):
     cfg = small_cfg(parts_cache)
     res = run_table5(cfg)
-    assert list(res.accuracy) == ["random", "supervised", "images"]
+    assert list(res.accuracy) == [RANDOM_INIT, "supervised", "images"]
     for row in res.accuracy.values():
         assert set(row) == {"vbar", "hbar", AVG}
         assert all(0 <= v <= 100 for v in row.values())
         assert row[AVG] == pytest.approx((row["vbar"] + row["hbar"]) / 2)
     assert set(res.difference()) == {"Supervised − ImageNet Supervised", "MoCo v2 (images) − ImageNet MOCOv2"}
     assert res.predictions["images"]["hbar"].shape == (1, 16, 16)
-    for name in res.models:   # one feature file per model
-        files = list((parts_cache / "features" / name).glob("parts-*.pt"))
+    for name in res.models:  # one feature file per model
+        files = list((parts_cache / "features" / features._safe(name)).glob("parts-*.pt"))
         assert len(files) == 1
     # second run: representations come from the cache (the encoder is never built) and numbers repeat
     monkeypatch.setattr(features, "load_backbone", lambda *a, **k: pytest.fail("encoder rebuilt"))
@@ -93,7 +105,7 @@ def test_changed_checkpoint_recomputes_representations(parts_cache):
     second = run_table5(cfg)
     z_new = torch.load(next((parts_cache / "features" / "images").glob("parts-*.pt")))["train"]
     assert not torch.allclose(z_old, z_new)
-    assert first.accuracy["random"] == second.accuracy["random"]
+    assert first.accuracy[RANDOM_INIT] == second.accuracy[RANDOM_INIT]
     assert not math.isnan(second.accuracy["images"][AVG])
 
 
@@ -118,26 +130,33 @@ def test_encoder_change_during_evaluation_is_caught(parts_cache):
 
 
 def test_pascal_parts_through_the_config(voc_parts, tmp_path):
-    cfg = Config.smoke().replace(arch="resnet18", cache_dir=str(tmp_path / "cache"), pascal_parts_root=str(voc_parts["root"]),
-                                 voc_root=str(voc_parts["voc"]), seg_classes=("cow", "car"), image_size=32,
-                                 seg_output_size=16)
+    cfg = Config.smoke().replace(
+        arch="resnet18",
+        cache_dir=str(tmp_path / "cache"),
+        pascal_parts_root=str(voc_parts["root"]),
+        voc_root=str(voc_parts["voc"]),
+        seg_classes=("cow", "car"),
+        image_size=32,
+        seg_output_size=16,
+    )
     train, val, report = load_part_crops(cfg)
     assert [train.classes[c] for c in train.labels] == ["cow", "car"] and len(val) == 1
     assert report.counts["missing image"] == 1 and report.counts["unreadable annotation"] == 1
-    again_train, _, again_report = load_part_crops(cfg)   # from the crop cache
+    again_train, _, again_report = load_part_crops(cfg)  # from the crop cache
     assert (again_train.targets == train.targets).all() and again_report.counts == report.counts
     assert str(again_report) == str(report) and "missing image" in str(report)
     assert again_train.part_names == train.part_names
     with pytest.raises(ConfigError, match="voc_root"):
         load_part_crops(cfg.replace(voc_root="", crop_margin=0.2))
     with pytest.raises(DatasetLayoutError, match="0 training and 0 val|1 training and 0 val"):
-        evaluate.evaluate_model(cfg, "random", "", train, val)
+        evaluate.evaluate_model(cfg, RANDOM_INIT, None, train, val)
 
 
 def test_the_chapter_and_older_code_find_their_names():
     """Notebook 05 imports these from ``evaluate`` and calls these on ``table5``; other code imports the
     re-exported names from ``evaluate``."""
     from repro.segmentation import table5
+
     for name in ("plot_examples", "render", "render_paper", "summary_text"):
         assert callable(getattr(table5, name))
     for name in evaluate.__all__:

@@ -2,8 +2,15 @@ import pytest
 
 from repro.config import TABLE5_CLASSES
 from repro.errors import ReproError
-from repro.segmentation.parts_map import (PART_GROUPS, SILHOUETTE_ONLY, UnknownPartError, base_part_name,
-                                          coarse_parts, num_labels, part_index)
+from repro.segmentation.parts_map import (
+    PART_GROUPS,
+    SILHOUETTE_ONLY,
+    UnknownPartError,
+    base_part_name,
+    coarse_parts,
+    num_labels,
+    part_index,
+)
 
 # The fine part names of Pascal-Part's part2ind.m (numbered parts shown with one index), written out here
 # independently of the map, so every annotated part must find a coarse part.
@@ -12,20 +19,20 @@ PASCAL_PART_NAMES = {
     "bicycle": "fwheel bwheel saddle handlebar chainwheel headlight headlight_1",
     "bird": "head leye reye beak torso neck lwing rwing lleg lfoot rleg rfoot tail",
     "bus": "frontside leftside rightside backside roofside leftmirror rightmirror fliplate bliplate door_1 "
-           "wheel_1 wheel_3 headlight_2 window_1 window_12",
+    "wheel_1 wheel_3 headlight_2 window_1 window_12",
     "car": "frontside leftside rightside backside roofside leftmirror rightmirror fliplate bliplate door_2 "
-           "wheel_4 headlight_1 window_5",
+    "wheel_4 headlight_1 window_5",
     "cat": "head leye reye lear rear nose torso neck lfleg lfpa rfleg rfpa lbleg lbpa rbleg rbpa tail",
     "cow": "head leye reye lear rear muzzle lhorn rhorn torso neck lfuleg lflleg rfuleg rflleg lbuleg lblleg "
-           "rbuleg rblleg tail",
+    "rbuleg rblleg tail",
     "dog": "head leye reye lear rear nose muzzle torso neck lfleg lfpa rfleg rfpa lbleg lbpa rbleg rbpa tail",
     "horse": "head leye reye lear rear muzzle lfho rfho lbho rbho torso neck lfuleg lflleg rfuleg rflleg "
-             "lbuleg lblleg rbuleg rblleg tail",
+    "lbuleg lblleg rbuleg rblleg tail",
     "motorbike": "fwheel bwheel handlebar saddle headlight_1 headlight_2",
     "person": "head leye reye lear rear lebrow rebrow nose mouth hair torso neck llarm luarm lhand rlarm ruarm "
-              "rhand llleg luleg lfoot rlleg ruleg rfoot",
+    "rhand llleg luleg lfoot rlleg ruleg rfoot",
     "sheep": "head leye reye lear rear muzzle lhorn rhorn torso neck lfuleg lflleg rfuleg rflleg lbuleg lblleg "
-             "rbuleg rblleg tail",
+    "rbuleg rblleg tail",
 }
 
 
@@ -39,7 +46,7 @@ def test_every_pascal_part_maps_to_one_coarse_part(cls):
     coarse = coarse_parts(cls)
     assert len(set(coarse)) == len(coarse) >= 3
     ids = {part_index(cls, name) for name in PASCAL_PART_NAMES[cls].split()}
-    assert ids == set(range(1, len(coarse) + 1))   # every coarse part is used, ids are 1..n
+    assert ids == set(range(1, len(coarse) + 1))  # every coarse part is used, ids are 1..n
     assert num_labels(cls) == len(coarse) + 1
 
 

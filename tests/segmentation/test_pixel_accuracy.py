@@ -30,7 +30,7 @@ def test_matches_naive_reference_with_ignored_pixels(seed, shape, classes):
 
 def test_closed_form_values():
     target = torch.tensor([[[0, 1], [255, 2]]])
-    assert pixel_accuracy(torch.tensor([[[0, 1], [2, 2]]]), target) == 1.0        # ignored pixel is wrong
+    assert pixel_accuracy(torch.tensor([[[0, 1], [2, 2]]]), target) == 1.0  # ignored pixel is wrong
     assert pixel_accuracy(torch.tensor([[[0, 0], [0, 0]]]), target) == pytest.approx(1 / 3)
     assert correct_and_total(torch.tensor([[[0, 0], [0, 0]]]), target) == (1, 3)
     assert pixel_accuracy(torch.tensor([[[1, 1], [1, 1]]]), target, ignore_index=0) == pytest.approx(1 / 3)

@@ -3,8 +3,16 @@ import math
 import pytest
 
 from repro.config import TABLE5_CLASSES
-from repro.segmentation.table5 import (AVG, PAPER_ROWS, PAPER_TABLE5, difference, ranking, render,
-                                       render_paper, with_average)
+from repro.segmentation.table5 import (
+    AVG,
+    PAPER_ROWS,
+    PAPER_TABLE5,
+    difference,
+    ranking,
+    render,
+    render_paper,
+    with_average,
+)
 
 
 @pytest.mark.parametrize("row", PAPER_ROWS)

@@ -11,8 +11,15 @@ from repro.segmentation.table5 import AVG, plot_examples, summary_text, wins_tie
 
 def crops(targets, labels, classes=("car", "x"), parts=(("a", "b"), ("c",))):
     n = len(labels)
-    return PartCrops(np.zeros((n, 4, 4, 3), np.uint8), np.asarray(targets, np.uint8), np.asarray(labels),
-                     classes, parts, np.zeros((n, 4), np.int64), np.array([str(i) for i in range(n)]))
+    return PartCrops(
+        np.zeros((n, 4, 4, 3), np.uint8),
+        np.asarray(targets, np.uint8),
+        np.asarray(labels),
+        classes,
+        parts,
+        np.zeros((n, 4), np.int64),
+        np.array([str(i) for i in range(n)]),
+    )
 
 
 def test_prior_is_the_per_pixel_majority_and_ignores_ignored_pixels():
@@ -42,19 +49,37 @@ def test_wins_ties_losses_at_the_tables_rounding():
 def fake_result(acc, synthetic=True):
     classes = [c for c in next(iter(acc.values())) if c != AVG]
     counts = {m: {c: np.array([[int(acc[m][c]), 100]]) for c in classes} for m in acc}
-    rows = {m: r for m, r in {"supervised": "ImageNet Supervised", "images": "ImageNet MOCOv2",
-                              "frames+tracks": "Ours Region Tracker"}.items() if m in acc}
+    rows = {
+        m: r
+        for m, r in {
+            "supervised": "ImageNet Supervised",
+            "images": "ImageNet MOCOv2",
+            "frames+tracks": "Ours Region Tracker",
+        }.items()
+        if m in acc
+    }
     val = crops(np.zeros((2, 4, 4)), [0, 1])
     preds = {m: {c: torch.zeros(1, 4, 4, dtype=torch.uint8) for c in classes} for m in acc}
-    return Table5Result(acc, {m: "" for m in acc}, rows, val, {"car": np.array([0]), "x": np.array([1])},
-                        preds, synthetic=synthetic, prior={"car": 50.0, "x": 50.0, AVG: 50.0}, counts=counts)
+    return Table5Result(
+        acc,
+        {m: "" for m in acc},
+        rows,
+        val,
+        {"car": np.array([0]), "x": np.array([1])},
+        preds,
+        synthetic=synthetic,
+        prior={"car": 50.0, "x": 50.0, AVG: 50.0},
+        counts=counts,
+    )
 
 
 def test_summary_reports_orderings_from_the_numbers():
-    acc = {"random": {"car": 40.0, "x": 40.0, AVG: 40.0},
-           "supervised": {"car": 70.0, "x": 60.0, AVG: 65.0},
-           "images": {"car": 60.0, "x": 60.0, AVG: 60.0},
-           "frames+tracks": {"car": 50.0, "x": 58.0, AVG: 54.0}}
+    acc = {
+        "random": {"car": 40.0, "x": 40.0, AVG: 40.0},
+        "supervised": {"car": 70.0, "x": 60.0, AVG: 65.0},
+        "images": {"car": 60.0, "x": 60.0, AVG: 60.0},
+        "frames+tracks": {"car": 50.0, "x": 58.0, AVG: 54.0},
+    }
     text = summary_text(fake_result(acc), n_boot=50)
     assert "supervised (65.0) > images (60.0) > frames+tracks (54.0) > random (40.0)" in text
     assert "3 of 4 models beat it" in text
@@ -78,6 +103,7 @@ def test_synthetic_difference_compares_only_the_average():
 
 def test_figure_has_crop_truth_and_one_panel_per_model():
     import matplotlib
+
     matplotlib.use("Agg")
     acc = {m: {"car": 1.0, "x": 1.0, AVG: 1.0} for m in ("random", "images")}
     fig = plot_examples(fake_result(acc))

@@ -1,6 +1,7 @@
 """Fixtures for Section B tracks: tiny synthetic videos in the TrackingNet layout whose object boxes are
 known (``objects/<seq>.npz`` as repro.samples writes them), a config that runs on them in seconds, and a
 literal memoised implementation of the recursion of Eq. 4-5 to compare against."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -33,7 +34,7 @@ def make_video(seed: int, num_frames: int, size: tuple[int, int] = (64, 80), num
         for m, (w, h, tex, x0, y0, v) in enumerate(objs):
             x = int(round(np.clip(x0 + v[0] * t, 0, W - w)))
             y = int(round(np.clip(y0 + v[1] * t, 0, H - h)))
-            img[y:y + h, x:x + w] = tex
+            img[y : y + h, x : x + w] = tex
             boxes[t, m] = (x, y, w, h)
         frames[t] = img
     return frames, boxes, np.ones((num_frames, num_objects), bool)
@@ -71,9 +72,19 @@ def video_root(tmp_path) -> Path:
 def small_cfg(tmp_path, video_root) -> Config:
     """Chunks of 6 frames (2 per video), pairs >= 2 apart, at most 30 proposals on the full 64 x 80 frame."""
     return Config.smoke().replace(
-        cache_dir=str(tmp_path / "cache"), trackingnet_root=str(video_root), trackingnet_splits=("TRAIN_0",),
-        num_chunks=2, chunk_len=6, pair_gap=2, pair_mode="random", proposal_short_side=0, max_proposals=30,
-        min_box_side=4, track_arch="resnet18", num_workers=0)
+        cache_dir=str(tmp_path / "cache"),
+        trackingnet_root=str(video_root),
+        trackingnet_splits=("TRAIN_0",),
+        num_chunks=2,
+        chunk_len=6,
+        pair_gap=2,
+        pair_mode="random",
+        proposal_short_side=0,
+        max_proposals=30,
+        min_box_side=4,
+        track_arch="resnet18",
+        num_workers=0,
+    )
 
 
 def literal_track_score(M: list[np.ndarray]):
@@ -82,10 +93,11 @@ def literal_track_score(M: list[np.ndarray]):
 
     @lru_cache(maxsize=None)
     def S(i: int, r: int, j: int, r2: int) -> float:
-        if j == i + 1:                                                   # Eq. 5
+        if j == i + 1:  # Eq. 5
             return M[i][r][r2]
-        w = (j - i - 1) / (j - i)                                        # Eq. 4
+        w = (j - i - 1) / (j - i)  # Eq. 4
         return sum(w * S(i, r, j - 1, k) * M[j - 1][k][r2] for k in range(len(M[j - 1])))
+
     return S
 
 

@@ -1,4 +1,5 @@
 """Selective search proposals (repro.tracks.proposals): format, filtering, working resolution, determinism."""
+
 from __future__ import annotations
 
 import cv2
@@ -7,7 +8,6 @@ import pytest
 
 from repro.errors import ConfigError
 from repro.tracks.proposals import filter_boxes, proposal_job, selective_search, working_scale
-
 
 
 @pytest.fixture
@@ -37,18 +37,18 @@ def test_boxes_are_valid_and_limited(frame):
 def test_top_n_is_a_prefix_and_runs_are_deterministic(frame):
     many = selective_search(frame, "fast", 0, 10_000, 1)
     few = selective_search(frame, "fast", 0, 7, 1)
-    np.testing.assert_array_equal(few, many[:7])                 # "the top 300": the first N in rank order
+    np.testing.assert_array_equal(few, many[:7])  # "the top 300": the first N in rank order
     for _ in range(3):
         np.testing.assert_array_equal(selective_search(frame, "fast", 0, 10_000, 1), many)
 
 
 def test_working_resolution_maps_boxes_back_to_frame_pixels(frame):
     assert working_scale(96, 128, 48) == 0.5 and working_scale(96, 128, 0) == 1.0
-    assert working_scale(96, 128, 200) == 1.0                    # never enlarged
+    assert working_scale(96, 128, 200) == 1.0  # never enlarged
     small = cv2.resize(np.ascontiguousarray(frame[..., ::-1]), (64, 48), interpolation=cv2.INTER_AREA)[..., ::-1]
     at_small = selective_search(np.ascontiguousarray(small), "fast", 0, 50, 0)
     mapped = selective_search(frame, "fast", 48, 50, 0)
-    np.testing.assert_allclose(mapped, np.clip(at_small * 2, 0, [128, 96, 128, 96])[:len(mapped)], atol=1e-4)
+    np.testing.assert_allclose(mapped, np.clip(at_small * 2, 0, [128, 96, 128, 96])[: len(mapped)], atol=1e-4)
 
 
 def test_quality_mode_gives_more_proposals(frame):
@@ -65,8 +65,18 @@ def test_bad_input_is_an_error(frame):
 
 
 def test_filter_boxes_removes_degenerate_and_duplicates_in_order():
-    boxes = np.array([[0, 0, 10, 10], [5, 5, 6, 30], [0, 0, 10, 10], [1, 1, 20, 20], [3, 3, np.nan, 9],
-                      [2, 2, 2, 2], [4, 4, 30, 30]], float)
+    boxes = np.array(
+        [
+            [0, 0, 10, 10],
+            [5, 5, 6, 30],
+            [0, 0, 10, 10],
+            [1, 1, 20, 20],
+            [3, 3, np.nan, 9],
+            [2, 2, 2, 2],
+            [4, 4, 30, 30],
+        ],
+        float,
+    )
     np.testing.assert_array_equal(filter_boxes(boxes, 2, 10), [[0, 0, 10, 10], [1, 1, 20, 20], [4, 4, 30, 30]])
     np.testing.assert_array_equal(filter_boxes(boxes, 2, 2), [[0, 0, 10, 10], [1, 1, 20, 20]])
 

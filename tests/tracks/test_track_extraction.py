@@ -1,4 +1,5 @@
 """Tracks of a frame pair: threshold (quantile or absolute), best first, greedy one-to-one matching."""
+
 from __future__ import annotations
 
 import itertools
@@ -12,13 +13,14 @@ from repro.tracks.extract import threshold_for
 
 def test_quantile_threshold_keeps_the_top_fraction_best_first():
     rng = np.random.default_rng(0)
-    L = rng.normal(size=(10, 20))                               # 200 distinct scores
+    L = rng.normal(size=(10, 20))  # 200 distinct scores
     r, r2, s = extract_tracks(L, quantile=0.9, one_to_one=False)
-    assert len(r) == 20                                         # the top 10% (ties impossible here)
-    assert (np.diff(s) <= 0).all()                              # best first
+    assert len(r) == 20  # the top 10% (ties impossible here)
+    assert (np.diff(s) <= 0).all()  # best first
     np.testing.assert_array_equal(s, L[r, r2])
     assert s.min() >= np.quantile(L, 0.9) and set(zip(r.tolist(), r2.tolist())) == {
-        tuple(x) for x in np.argwhere(L >= np.sort(L.ravel())[-20])}
+        tuple(x) for x in np.argwhere(L >= np.sort(L.ravel())[-20])
+    }
 
 
 def test_absolute_threshold_and_cap():
@@ -47,8 +49,8 @@ def test_one_to_one_is_greedy_matching():
     for _ in range(20):
         L = rng.normal(size=(4, 5))
         r, r2, s = extract_tracks(L, quantile=0.0, one_to_one=True)
-        assert len(set(r)) == len(r) and len(set(r2)) == len(r2)          # each region at most once
-        assert len(r) == 4                                                 # min(R_i, R_j) at quantile 0
+        assert len(set(r)) == len(r) and len(set(r2)) == len(r2)  # each region at most once
+        assert len(r) == 4  # min(R_i, R_j) at quantile 0
         # greedy reference: repeatedly take the best entry among unused rows and columns
         rows, cols, ref = set(range(4)), set(range(5)), []
         while rows and cols:

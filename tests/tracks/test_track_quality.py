@@ -1,12 +1,21 @@
 """Precision/recall of tracks against known object boxes, and the random-pairs baseline."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from repro.data import TrackingNet
-from repro.tracks.quality import (box_iou, evaluate_pairs, evaluate_regions, load_objects, pair_truth,
-                                  rank_one_share, synthetic_regions, xywh_to_xyxy)
+from repro.tracks.quality import (
+    box_iou,
+    evaluate_pairs,
+    evaluate_regions,
+    load_objects,
+    pair_truth,
+    rank_one_share,
+    synthetic_regions,
+    xywh_to_xyxy,
+)
 
 
 def test_box_iou_closed_form():
@@ -24,10 +33,10 @@ def test_correct_tracks_need_the_same_object_at_both_ends():
     boxes_j = np.array([[25, 25, 35, 35], [5, 5, 15, 15]], float)
     truth = pair_truth(boxes_i, boxes_j, gt_i, gt_j, np.array([True, True]), np.array([True, True]))
     c = truth.correct(np.array([0, 0, 1, 2]), np.array([1, 0, 0, 1]))
-    assert c.any(axis=1).tolist() == [True, False, True, False]       # object 0->0, 0->1 wrong, 1->1, bg
+    assert c.any(axis=1).tolist() == [True, False, True, False]  # object 0->0, 0->1 wrong, 1->1, bg
     assert truth.covered(np.array([0]), np.array([1])).tolist() == [True, False]
     hidden = pair_truth(boxes_i, boxes_j, gt_i, gt_j, np.array([True, False]), np.array([True, True]))
-    assert hidden.correct(np.array([1]), np.array([0])).sum() == 0    # object 1 is hidden in frame i
+    assert hidden.correct(np.array([1]), np.array([0])).sum() == 0  # object 1 is hidden in frame i
 
 
 def test_precision_recall_on_constructed_scores():
@@ -66,7 +75,7 @@ def test_centred_tracks_beat_random_pairs_on_synthetic_video(small_cfg, video_ro
 
 def test_rank_one_share():
     a, b = np.array([1.0, 2.0, 3.0]), np.array([0.5, 4.0])
-    assert rank_one_share(np.log(np.outer(a, b)) + 700) == pytest.approx(1.0)   # huge but exactly rank 1
+    assert rank_one_share(np.log(np.outer(a, b)) + 700) == pytest.approx(1.0)  # huge but exactly rank 1
     with np.errstate(divide="ignore"):
-        assert rank_one_share(np.log(np.eye(4))) == pytest.approx(0.25)         # identity: 4 equal values
+        assert rank_one_share(np.log(np.eye(4))) == pytest.approx(0.25)  # identity: 4 equal values
     assert np.isnan(rank_one_share(np.full((2, 2), -np.inf)))

@@ -1,5 +1,6 @@
 """Eq. 4-5: region_similarities, track_scores (exact), log_track_scores (running log scale), the identity
 S(i->j) = (1/(j-i)) M_i ... M_{j-1}."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,13 +33,13 @@ def test_region_similarities_are_clipped_cosines():
 
 def test_region_similarities_centering_subtracts_the_mean_of_all_regions():
     rng = np.random.default_rng(1)
-    F = [np.abs(rng.normal(size=(r, 8))) + 3 for r in (4, 6, 5)]   # all positive: plain cos is near 1
+    F = [np.abs(rng.normal(size=(r, 8))) + 3 for r in (4, 6, 5)]  # all positive: plain cos is near 1
     plain = region_similarities(F)
     assert min(m.min() for m in plain) > 0.8
     mean = np.concatenate(F).mean(0)
     for a, b in zip(region_similarities(F, center=True), region_similarities([f - mean for f in F])):
         np.testing.assert_allclose(a, b, atol=1e-12)
-    assert min(m.min() for m in region_similarities(F, center=True)) == 0.0   # max(0, .) now acts
+    assert min(m.min() for m in region_similarities(F, center=True)) == 0.0  # max(0, .) now acts
 
 
 def test_region_similarities_reject_bad_shapes():
@@ -77,8 +78,8 @@ def test_log_scores_match_log_of_exact_scores_including_zeros():
     rng = np.random.default_rng(4)
     counts = [4, 3, 5, 2, 4]
     F = random_features(rng, counts)
-    F[2][1] = 0.0                            # a region similar to nothing
-    F[0][3] = -F[1].sum(0) * 10              # a region opposed to every region of frame 1: zero row
+    F[2][1] = 0.0  # a region similar to nothing
+    F[0][3] = -F[1].sum(0) * 10  # a region opposed to every region of frame 1: zero row
     M = region_similarities(F)
     assert (M[0][3] == 0).all()
     for i in range(len(counts) - 1):
@@ -92,12 +93,12 @@ def test_log_scores_match_log_of_exact_scores_including_zeros():
 
 def test_log_scores_are_finite_where_plain_scores_overflow():
     """All similarities 1: S(0->n) = R^(n-1) / n exactly (every one of the R^(n-1) paths scores 1)."""
-    ones = [np.ones((300, 300))] * 59                                   # a 60-frame chunk, 300 regions
+    ones = [np.ones((300, 300))] * 59  # a 60-frame chunk, 300 regions
     L = log_track_scores(ones, 0, 59)
     np.testing.assert_allclose(L, 58 * np.log(300) - np.log(59), rtol=1e-13)
     with np.errstate(over="ignore"):
-        assert np.isinf(np.float32(track_scores(ones, 0, 59))).all()    # ~1e141: beyond float32
-    ones = [np.ones((20, 20))] * 300                                     # 20^299 ~ 1e389: beyond float64
+        assert np.isinf(np.float32(track_scores(ones, 0, 59))).all()  # ~1e141: beyond float32
+    ones = [np.ones((20, 20))] * 300  # 20^299 ~ 1e389: beyond float64
     L = log_track_scores(ones, 0, 300)
     assert np.isfinite(L).all()
     np.testing.assert_allclose(L, 299 * np.log(20) - np.log(300), rtol=1e-13)

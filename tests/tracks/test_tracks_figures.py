@@ -1,5 +1,6 @@
 """The checks and summary numbers of the tracks chapter (``repro.tracks.figures``), on matrices whose
 answers are known."""
+
 import numpy as np
 import pytest
 
@@ -23,7 +24,7 @@ def test_similarity_stats():
 
 
 def test_rank_one_share_of_an_outer_product_chain_is_one():
-    a = [np.outer(np.arange(1, 4), np.arange(1, 4)).astype(float)] * 3       # rank one at every step
+    a = [np.outer(np.arange(1, 4), np.arange(1, 4)).astype(float)] * 3  # rank one at every step
     shares = F.rank_one_shares(a, (1, 3))
     assert list(shares) == [1, 3] and all(v == pytest.approx(1.0) for v in shares.values())
     assert F.shares_text(shares) == "share of S(0 -> j) in its best rank-1 approximation: j = 1: 1.000, j = 3: 1.000"
@@ -41,13 +42,22 @@ def test_closed_form_check_agrees_with_the_matrix_product():
 
 def test_paper_bound_counts_every_path():
     # all similarities 1: S(0 -> j) = R^(j-1) / j
-    assert F.paper_log10_bound(frames=4, regions=10) == pytest.approx(np.log10(10 ** 2 / 3))
+    assert F.paper_log10_bound(frames=4, regions=10) == pytest.approx(np.log10(10**2 / 3))
     assert round(F.paper_log10_bound()) == 142
 
 
 def _quality(p):
-    return Quality(quantiles=[0.5, 0.9], tracks=[10, 2], precision=[p, p + 0.1], recall=[0.5, 0.2],
-                   random_precision=[0.1, 0.1], random_recall=[0.4, 0.1], proposal_recall=0.8, pairs=3, instances=6)
+    return Quality(
+        quantiles=[0.5, 0.9],
+        tracks=[10, 2],
+        precision=[p, p + 0.1],
+        recall=[0.5, 0.2],
+        random_precision=[0.1, 0.1],
+        random_recall=[0.4, 0.1],
+        proposal_recall=0.8,
+        pairs=3,
+        instances=6,
+    )
 
 
 def test_quality_at_and_the_recorded_numbers():
@@ -60,8 +70,14 @@ def test_quality_at_and_the_recorded_numbers():
     stats = F.similarity_stats([np.ones((2, 2))], [np.ones((2, 2))])
     shares = F.rank_one_shares(_chain(), (1, 5))
     h = F.headline(index, check, stats, shares, results, row)
-    assert list(h)[:6] == ["chunks_with_tracks", "tracks", "log10_max_score", "plain_cosine_median",
-                           "rank_one_share_last", "proposal_recall"]
+    assert list(h)[:6] == [
+        "chunks_with_tracks",
+        "tracks",
+        "log10_max_score",
+        "plain_cosine_median",
+        "rank_one_share_last",
+        "proposal_recall",
+    ]
     assert h["rank_one_share_last"] == shares[5] and h["tracks"] == 40
     assert h["centred.precision"] == 0.6 and "centred.tracks" not in h
     text = F.summary(index, check, 6, shares, results, row, 0.9).text

@@ -1,5 +1,6 @@
 """The `repro tracks` job: file format, determinism, resume after an interruption, sharding, skipped frames,
 the worker pool and the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,7 @@ import pytest
 from repro.config import CommandLineParser
 from repro.data import TrackingNet, list_chunks
 from repro.errors import ConfigError, MissingArtifactError
-from repro.tracks import load_tracks, tracks_dir
-from repro.tracks import pipeline
+from repro.tracks import load_tracks, pipeline, tracks_dir
 from repro.tracks.cli import add_arguments, main
 from repro.tracks.pipeline import chunk_tasks, run_tracks, shard_chunks
 from repro.tracks.store import FORMAT_VERSION, chunk_file, track_key
@@ -25,7 +25,7 @@ def test_writes_one_file_per_chunk_in_the_documented_format(small_cfg):
     run = run_tracks(small_cfg)
     out = tracks_dir(small_cfg)
     assert run.out_dir == out and out.parent.name == "tracks" and out.name == track_key(small_cfg)
-    assert out.name.startswith("videos-resnet18-L6k2-")                  # <data>-<arch>-L<len>k<gap>-<hash>
+    assert out.name.startswith("videos-resnet18-L6k2-")  # <data>-<arch>-L<len>k<gap>-<hash>
     assert files(out) == ["TRAIN_0/a__c0.npz", "TRAIN_0/a__c1.npz", "TRAIN_0/b__c0.npz", "TRAIN_0/b__c1.npz"]
     assert (run.chunks_written, run.chunks_existing, run.chunks_total) == (4, 0, 4)
     assert not list(out.rglob("*.tmp"))
@@ -33,20 +33,20 @@ def test_writes_one_file_per_chunk_in_the_documented_format(small_cfg):
     for c in chunks:
         t = load_tracks(chunk_file(out, c))
         M = len(t["log_scores"])
-        assert t["pairs"].dtype == np.int64 and t["pairs"].shape == (10, 2)        # (6-2)(6-2+1)/2 pairs
-        assert [tuple(p) for p in t["pairs"]] == c.pairs(2, "random")             # absolute frame indices
+        assert t["pairs"].dtype == np.int64 and t["pairs"].shape == (10, 2)  # (6-2)(6-2+1)/2 pairs
+        assert [tuple(p) for p in t["pairs"]] == c.pairs(2, "random")  # absolute frame indices
         assert t["pair_index"].shape == (M,) and t["boxes_i"].shape == t["boxes_j"].shape == (M, 4)
         assert t["boxes_i"].dtype == np.float32 and t["log_scores"].dtype == np.float64
         assert np.isfinite(t["log_scores"]).all() and M > 0
         for n, (i, j) in enumerate(t["pairs"]):
             sel = t["pair_index"] == n
-            assert (np.diff(t["log_scores"][sel]) <= 0).all()                       # best first
+            assert (np.diff(t["log_scores"][sel]) <= 0).all()  # best first
             ri, rj = t["regions_i"][sel], t["regions_j"][sel]
-            assert len(set(ri)) == len(ri) and len(set(rj)) == len(rj)              # one-to-one
+            assert len(set(ri)) == len(ri) and len(set(rj)) == len(rj)  # one-to-one
             fi, fj = list(t["frames"]).index(i), list(t["frames"]).index(j)
             off = t["proposal_offsets"]
-            np.testing.assert_array_equal(t["boxes_i"][sel], t["proposals"][off[fi]:off[fi + 1]][ri])
-            np.testing.assert_array_equal(t["boxes_j"][sel], t["proposals"][off[fj]:off[fj + 1]][rj])
+            np.testing.assert_array_equal(t["boxes_i"][sel], t["proposals"][off[fi] : off[fi + 1]][ri])
+            np.testing.assert_array_equal(t["boxes_j"][sel], t["proposals"][off[fj] : off[fj + 1]][rj])
         assert (t["boxes_i"][:, 2] <= 80).all() and (t["boxes_i"][:, 3] <= 64).all()  # frame pixels
         meta = t["meta"]
         assert meta["format"] == "repro-tracks" and meta["version"] == FORMAT_VERSION
@@ -67,7 +67,7 @@ def test_same_config_gives_identical_tracks_and_other_parameters_another_key(sma
                 np.testing.assert_array_equal(a[k], b[k])
     assert track_key(small_cfg) != track_key(small_cfg.replace(track_quantile=0.8))
     assert track_key(small_cfg) != track_key(small_cfg.replace(max_proposals=29))
-    assert track_key(small_cfg) == track_key(small_cfg.replace(num_workers=2))   # speed only: same tracks
+    assert track_key(small_cfg) == track_key(small_cfg.replace(num_workers=2))  # speed only: same tracks
 
 
 def test_interrupted_run_resumes_and_skips_finished_chunks(small_cfg, monkeypatch):
@@ -79,6 +79,7 @@ def test_interrupted_run_resumes_and_skips_finished_chunks(small_cfg, monkeypatc
         if len(calls) == 2:
             raise KeyboardInterrupt("killed")
         return real(*args, **kw)
+
     monkeypatch.setattr(pipeline, "_write_chunk", dies_on_second)
     with pytest.raises(KeyboardInterrupt):
         run_tracks(small_cfg)
@@ -110,11 +111,13 @@ def test_shards_split_the_videos(small_cfg, monkeypatch, tmp_path):
 
 
 def test_overlapping_chunks_share_a_task(small_cfg):
-    chunks = list_chunks(small_cfg.replace(num_chunks=4))             # 14 and 12 frames: chunks overlap
+    chunks = list_chunks(small_cfg.replace(num_chunks=4))  # 14 and 12 frames: chunks overlap
     tasks = chunk_tasks(chunks)
     assert {k: [c.chunk_index for c in v] for k, v in tasks.items()} == {
-        ("TRAIN_0", "a", 0): [0, 1, 2, 3], ("TRAIN_0", "b", 0): [0, 1, 2, 3]}
-    apart = chunk_tasks(list_chunks(small_cfg))                         # 2 chunks of 6 in 12/14 frames: disjoint
+        ("TRAIN_0", "a", 0): [0, 1, 2, 3],
+        ("TRAIN_0", "b", 0): [0, 1, 2, 3],
+    }
+    apart = chunk_tasks(list_chunks(small_cfg))  # 2 chunks of 6 in 12/14 frames: disjoint
     assert list(apart) == [("TRAIN_0", "a", 0), ("TRAIN_0", "a", 1), ("TRAIN_0", "b", 0), ("TRAIN_0", "b", 1)]
 
 
@@ -147,12 +150,19 @@ def test_cli(small_cfg, capsys, tmp_path):
     parser = CommandLineParser()
     add_arguments(parser)
     flat = small_cfg.flat()
-    names = ("cache_dir", "trackingnet_root", "num_chunks", "chunk_len", "pair_gap", "proposal_short_side",
-             "max_proposals", "min_box_side")
+    names = (
+        "cache_dir",
+        "trackingnet_root",
+        "num_chunks",
+        "chunk_len",
+        "pair_gap",
+        "proposal_short_side",
+        "max_proposals",
+        "min_box_side",
+    )
     params = [f"-p{k}={flat[k]}" for k in names]
     papermill = [w for k in names for w in ("-p", k, str(flat[k]))]
-    assert parser.parse_args(params).param == parser.parse_args(papermill).param == [[k, str(flat[k])]
-                                                                                     for k in names]
+    assert parser.parse_args(params).param == parser.parse_args(papermill).param == [[k, str(flat[k])] for k in names]
     assert main(parser.parse_args(params + ["--limit", "1"])) == 0
     out = capsys.readouterr().out
     assert "2 chunk(s) written" in out
@@ -170,11 +180,16 @@ def test_cli(small_cfg, capsys, tmp_path):
         main(parser.parse_args(params + ["--shard-index", "0"]))
 
 
-@pytest.mark.parametrize("bad, message", [(dict(proposal_mode="slow"), "proposal_mode"),
-                                          (dict(track_quantile=1.5), "track_quantile"),
-                                          (dict(pair_mode="grid2"), "pair_mode"),
-                                          (dict(max_proposals=0), "max_proposals"),
-                                          (dict(feature_short_side=-1), "feature_short_side")])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(proposal_mode="slow"), "proposal_mode"),
+        (dict(track_quantile=1.5), "track_quantile"),
+        (dict(pair_mode="grid2"), "pair_mode"),
+        (dict(max_proposals=0), "max_proposals"),
+        (dict(feature_short_side=-1), "feature_short_side"),
+    ],
+)
 def test_bad_parameters_fail_before_any_work(small_cfg, bad, message):
     with pytest.raises(ConfigError, match=message):
         run_tracks(small_cfg.replace(**bad))

@@ -1,4 +1,5 @@
 """Readers of the on-disk tracks (``repro.tracks.store``): per-frame proposals, the widest pair, the index."""
+
 import json
 
 import numpy as np
@@ -9,8 +10,11 @@ from repro.tracks.store import frame_proposals, read_index, widest_pair
 
 
 def test_frame_proposals_split_at_the_offsets():
-    tracks = {"frames": np.array([3, 4, 6]), "proposal_offsets": np.array([0, 2, 2, 5]),
-              "proposals": np.arange(20, dtype=np.float32).reshape(5, 4)}
+    tracks = {
+        "frames": np.array([3, 4, 6]),
+        "proposal_offsets": np.array([0, 2, 2, 5]),
+        "proposals": np.arange(20, dtype=np.float32).reshape(5, 4),
+    }
     boxes = frame_proposals(tracks)
     assert [len(b) for b in boxes] == [2, 0, 3]
     np.testing.assert_array_equal(boxes[2], tracks["proposals"][2:])

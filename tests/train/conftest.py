@@ -1,5 +1,6 @@
 """Fixtures for the training tests: a tiny cache with images, TrackingNet-layout frames and tracks whose
 ground truth is known (a red square moves across a noise background; its tracks follow it)."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ def write_frames(root, split="TRAIN_0"):
     for s in range(SEQS):
         rng = np.random.default_rng(s)
         background = rng.integers(0, 120, size=(H, W, 3), dtype=np.uint8)
-        background[..., 2] = 0                                # no red in the background (RGB)
+        background[..., 2] = 0  # no red in the background (RGB)
         fdir = root / split / "frames" / f"seq{s}"
         fdir.mkdir(parents=True)
         anno = []
@@ -50,8 +51,14 @@ def write_images(path, categories=4, per_category=8, size=32):
             images.append(np.clip(img, 0, 255).astype(np.uint8))
             labels.append(c)
     images, labels = np.stack(images), np.array(labels, dtype=np.int64)
-    np.savez(path, train_images=images, train_labels=labels, val_images=images[:4], val_labels=labels[:4],
-             categories=np.array([f"cat{c}" for c in range(categories)]))
+    np.savez(
+        path,
+        train_images=images,
+        train_labels=labels,
+        val_images=images[:4],
+        val_labels=labels[:4],
+        categories=np.array([f"cat{c}" for c in range(categories)]),
+    )
 
 
 def write_tracks(cfg):
@@ -70,17 +77,37 @@ def write_tracks(cfg):
             bj += [square_box(s, j), [40, 30, 60, 44]]
         path = chunk_file(out, chunk)
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, pairs=pairs, pair_index=np.array(pair_index, dtype=np.int64),
-                 boxes_i=np.array(bi, dtype=np.float32), boxes_j=np.array(bj, dtype=np.float32),
-                 log_scores=np.zeros(len(pair_index)), meta=np.array(json.dumps({"format": "test"})))
+        np.savez(
+            path,
+            pairs=pairs,
+            pair_index=np.array(pair_index, dtype=np.int64),
+            boxes_i=np.array(bi, dtype=np.float32),
+            boxes_j=np.array(bj, dtype=np.float32),
+            log_scores=np.zeros(len(pair_index)),
+            meta=np.array(json.dumps({"format": "test"})),
+        )
     return out
 
 
 def tiny_config(cache) -> Config:
     return Config.smoke().replace(
-        cache_dir=str(cache), arch="resnet18", image_size=32, batch_size=8, queue_size=32, feature_dim=16,
-        train_steps=6, checkpoint_every=2, num_chunks=2, chunk_len=8, pair_gap=3, patch_roi_size=2,
-        moco_momentum=0.9, lr=0.05, supervised_lr=0.05, bn_splits=2)
+        cache_dir=str(cache),
+        arch="resnet18",
+        image_size=32,
+        batch_size=8,
+        queue_size=32,
+        feature_dim=16,
+        train_steps=6,
+        checkpoint_every=2,
+        num_chunks=2,
+        chunk_len=8,
+        pair_gap=3,
+        patch_roi_size=2,
+        moco_momentum=0.9,
+        lr=0.05,
+        supervised_lr=0.05,
+        bn_splits=2,
+    )
 
 
 @pytest.fixture(scope="session")

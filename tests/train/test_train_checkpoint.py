@@ -1,5 +1,6 @@
 """Checkpoints: official MoCo and torchvision files load with exact key checks; this repository's
 checkpoints load in repro.models.load_backbone; corrupt or mismatched checkpoints are clear errors."""
+
 import shutil
 
 import pytest
@@ -7,8 +8,8 @@ import torch
 import torchvision
 
 from repro.errors import CheckpointError
-from repro.models import load_backbone
 from repro.moco import MoCo
+from repro.models import load_backbone
 from repro.train import init_from_checkpoint, load_official_moco, load_torchvision_resnet, train
 
 
@@ -22,8 +23,12 @@ def official_file(tmp_path):
     """A file in the official MoCo v2 release format (DDP 'module.' prefix, extra entries)."""
     src = tiny_moco(1)
     src.queue_ptr[0] = 16
-    obj = {"epoch": 800, "arch": "resnet18", "optimizer": {},
-           "state_dict": {f"module.{k}": v for k, v in src.state_dict().items()}}
+    obj = {
+        "epoch": 800,
+        "arch": "resnet18",
+        "optimizer": {},
+        "state_dict": {f"module.{k}": v for k, v in src.state_dict().items()},
+    }
     path = tmp_path / "moco_v2_800ep_pretrain.pth.tar"
     torch.save(obj, path)
     return path, src, obj
@@ -79,8 +84,7 @@ def test_checkpoint_contents_and_backbone_loading(trained, tiny_cfg, tmp_path):
     cfg, out, r = trained
     assert r.steps_run == 2 and (out / "log.csv").is_file()
     ck = torch.load(out / "checkpoint.pt", weights_only=False)
-    for key in ("format", "arch", "mode", "model", "optimizer", "schedule", "step", "rng", "config",
-                "queue_step"):
+    for key in ("format", "arch", "mode", "model", "optimizer", "schedule", "step", "rng", "config", "queue_step"):
         assert key in ck
     assert ck["format"] == "repro" and ck["mode"] == "images" and ck["step"] == 2
     assert {"encoder_q.conv1.weight", "encoder_k.conv1.weight", "queue", "queue_ptr"} <= set(ck["model"])
@@ -103,7 +107,7 @@ def test_corrupt_checkpoint_is_an_error_not_a_fresh_start(trained):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="corrupt"):
         train(cfg.replace(train_steps=4), "images", out, tensorboard=False)
-    assert path.read_bytes() == data[: len(data) // 2]          # left as it was
+    assert path.read_bytes() == data[: len(data) // 2]  # left as it was
 
 
 def test_mismatched_checkpoint_is_an_error(trained, tmp_path):

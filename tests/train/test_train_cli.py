@@ -1,4 +1,5 @@
 """``repro train`` argument handling (training itself is exercised by the resume and DDP tests)."""
+
 import pytest
 
 from repro.cli import build_parser
@@ -10,8 +11,9 @@ def parse(*argv):
     return build_parser("train").parse_args(["train", *argv])
 
 
-@pytest.mark.parametrize("params", [("-p", "train_steps=7", "-p", "arch=resnet34"),
-                                    ("-p", "train_steps", "7", "-p", "arch", "resnet34")])
+@pytest.mark.parametrize(
+    "params", [("-p", "train_steps=7", "-p", "arch=resnet34"), ("-p", "train_steps", "7", "-p", "arch", "resnet34")]
+)
 def test_parameters_reach_the_config(params):
     cfg = cli.config_from_args(parse(*params, "--mode", "frames"))
     assert cfg.train.train_steps == 7 and cfg.train.arch == "resnet34"

@@ -1,4 +1,5 @@
 """Step-indexed sampling (the data position), the four datasets, and tracked patches on their content."""
+
 import numpy as np
 import pytest
 import torch
@@ -13,8 +14,8 @@ def test_sampler_resumes_exactly_and_covers_epochs():
     tail = list(StepSampler(10, 4, seed=3, total_steps=12, start_step=7))
     assert full[7:] == tail
     items = [i for b in full for i, _, _ in b]
-    for e in range(4):                            # every epoch is a permutation of the 10 items
-        assert sorted(items[10 * e:10 * (e + 1)]) == list(range(10))
+    for e in range(4):  # every epoch is a permutation of the 10 items
+        assert sorted(items[10 * e : 10 * (e + 1)]) == list(range(10))
     assert [(s, slot) for _, s, slot in full[5]] == [(5, k) for k in range(4)]
     assert list(StepSampler(10, 4, seed=4, total_steps=12)) != full
 
@@ -39,14 +40,14 @@ def test_image_datasets(tiny_cfg):
     assert s["image"].shape == (3, 32, 32) and s["image"].dtype == torch.uint8 and int(s["label"]) == 0
     img = build_dataset(tiny_cfg, "images")
     a, b = img[(5, 2, 1)], img[(5, 2, 1)]
-    assert all(torch.equal(a[k], b[k]) for k in a)                       # deterministic per (step, slot)
-    assert not torch.equal(a["view_q"], a["view_k"])                     # two different views
+    assert all(torch.equal(a[k], b[k]) for k in a)  # deterministic per (step, slot)
+    assert not torch.equal(a["view_q"], a["view_k"])  # two different views
     assert not torch.equal(img[(5, 3, 1)]["view_q"], a["view_q"])
 
 
 def test_frame_pairs_are_k_apart(tiny_cfg):
     ds = build_dataset(tiny_cfg, "frames")
-    assert len(ds) == 4                                                  # 2 sequences x 2 chunks
+    assert len(ds) == 4  # 2 sequences x 2 chunks
     for step in range(30):
         s = ds[(step % 4, step, 0)]
         i, j = s["frame_pair"].tolist()
@@ -54,14 +55,14 @@ def test_frame_pairs_are_k_apart(tiny_cfg):
         assert j - i >= tiny_cfg.video.pair_gap and chunk.start <= i < j < chunk.start + chunk.length
     grid = FramePairDataset(ds.chunks, 32, 0, k=3, pair_mode="grid")
     seen = {tuple(grid[(0, s, 0)]["frame_pair"].tolist()) for s in range(20)}
-    assert seen <= {(0, 3), (3, 6)} and len(seen) == 2                  # V_pairs of an 8-frame chunk
+    assert seen <= {(0, 3), (3, 6)} and len(seen) == 2  # V_pairs of an 8-frame chunk
 
 
 def test_an_epoch_of_video_pairs_visits_each_chunk_pairs_per_chunk_times(tiny_cfg):
     one, three = build_dataset(tiny_cfg, "frames"), build_dataset(tiny_cfg.replace(pairs_per_chunk=3), "frames")
     assert len(three) == 3 * len(one) == 12
     items = [three[(i, 0, i)] for i in range(12)]
-    assert [int(x["index"]) for x in items] == [i % 4 for i in range(12)]          # the chunk, not the item
+    assert [int(x["index"]) for x in items] == [i % 4 for i in range(12)]  # the chunk, not the item
     for x in items:
         chunk = three.chunks[int(x["index"])]
         i, j = x["frame_pair"].tolist()
@@ -78,22 +79,25 @@ def test_tracked_patches_stay_on_the_tracked_square(tiny_cfg, box_of):
         s = ds[(step % len(ds), step, 0)]
         i, j = s["frame_pair"].tolist()
         tc = ds.chunks[step % len(ds)]
-        assert any((p == [i, j]).all() for p in tc.pairs)                # a pair that has tracks
+        assert any((p == [i, j]).all() for p in tc.pairs)  # a pair that has tracks
         for img, box in ((s["patch_q"], s["box_q"]), (s["patch_k"], s["box_k"])):
             x1, y1, x2, y2 = box.tolist()
             assert 0 <= x1 < x2 <= 32 and 0 <= y1 < y2 <= 32
             cx, cy = int((x1 + x2) / 2), int((y1 + y2) / 2)
             r, g, b = img[:, min(cy, 31), min(cx, 31)].tolist()
-            on_square += r > 200 and g < 60 and b < 60                   # the red square's pixel
+            on_square += r > 200 and g < 60 and b < 60  # the red square's pixel
     # half the tracks are the square, the others a background box: the square is found about half the time,
     # and at its box centre, never elsewhere
     assert 25 <= on_square <= 55
 
 
 def test_tracked_chunk_groups_by_pair():
-    tracks = {"pairs": np.array([[0, 4], [1, 5], [2, 6]]), "pair_index": np.array([0, 0, 2]),
-              "boxes_i": np.arange(12, dtype=np.float32).reshape(3, 4),
-              "boxes_j": np.arange(12, 24, dtype=np.float32).reshape(3, 4)}
+    tracks = {
+        "pairs": np.array([[0, 4], [1, 5], [2, 6]]),
+        "pair_index": np.array([0, 0, 2]),
+        "boxes_i": np.arange(12, dtype=np.float32).reshape(3, 4),
+        "boxes_j": np.arange(12, 24, dtype=np.float32).reshape(3, 4),
+    }
     tc = tracked_chunk("chunk", tracks)
     assert tc.pairs.tolist() == [[0, 4], [2, 6]]
     assert [len(b) for b in tc.boxes_i] == [2, 1] and tc.boxes_j[1][0].tolist() == [20, 21, 22, 23]
@@ -101,6 +105,6 @@ def test_tracked_chunk_groups_by_pair():
 
 
 def test_missing_tracks_is_a_clear_error(tiny_cfg):
-    cfg = tiny_cfg.replace(track_quantile=0.5)                          # another tracks key: none there
+    cfg = tiny_cfg.replace(track_quantile=0.5)  # another tracks key: none there
     with pytest.raises(MissingArtifactError, match="repro tracks"):
         build_dataset(cfg, "frames+tracks")

@@ -1,5 +1,6 @@
 """DistributedDataParallel with 2 CPU processes (gloo) under torchrun: gradients are averaged, keys are
 gathered into one queue in rank order, shuffled BN unshuffles the keys, and the training loop runs."""
+
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ import pytest
 
 from repro.paths import REPO_ROOT
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, sys
     import torch, torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
@@ -70,21 +71,36 @@ SCRIPT = textwrap.dedent('''
     if rank == 0:
         print("DDP-OK", r.steps_run, r.total_steps)
     dist.destroy_process_group()
-''')
+""")
 
 
 @pytest.mark.slow
 def test_two_cpu_processes_with_gloo(tiny_cfg, tmp_path):
     import torch
+
     cfg = tiny_cfg.replace(train_steps=2, checkpoint_every=2)
     script = tmp_path / "ddp_check.py"
     script.write_text(SCRIPT)
     overrides = {k: (list(v) if isinstance(v, tuple) else v) for k, v in cfg.flat().items()}
     env = {**os.environ, "REPRO_PROGRESS": "0", "PYTHONPATH": str(REPO_ROOT)}
     out = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                           str(script), json.dumps(overrides), str(out)], env=env, cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(script),
+            json.dumps(overrides),
+            str(out),
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert "DDP-OK 2 2" in proc.stdout
     ck = torch.load(out / "checkpoint.pt", weights_only=False)

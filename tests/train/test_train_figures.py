@@ -1,5 +1,6 @@
 """The loss summaries, printed lines, recorded numbers and closing text of the training chapter
 (``repro.train.figures``), on hand-made logs."""
+
 import math
 from types import SimpleNamespace
 
@@ -12,13 +13,19 @@ from repro.train import figures as F
 
 def _log(n=60, loss=2.0):
     step = np.arange(n)
-    return {"step": step, "loss": loss + 0.01 * step, "acc": np.full(n, 0.5), "queue_age": np.full(n, 3.0),
-            "loss_patch": np.full(n, 1.5), "loss_frame": np.full(n, 2.5)}
+    return {
+        "step": step,
+        "loss": loss + 0.01 * step,
+        "acc": np.full(n, 0.5),
+        "queue_age": np.full(n, 3.0),
+        "loss_patch": np.full(n, 1.5),
+        "loss_frame": np.full(n, 2.5),
+    }
 
 
 def test_loss_summary_finds_when_the_queue_first_holds_only_real_keys():
     s = F.loss_summary("frames+tracks", _log(), queue_size=64, batch_size=8)
-    assert s["full_step"] == 4                                 # 64 keys / (8 frame + 8 patch keys per step)
+    assert s["full_step"] == 4  # 64 keys / (8 frame + 8 patch keys per step)
     assert s["full"] == pytest.approx(2.0 + 0.01 * np.arange(4, 14).mean())
     assert s["first"] == pytest.approx(2.0 + 0.01 * 4.5) and s["age"] == 3.0
     assert "full" not in F.loss_summary("supervised", _log(), 64, 8)
@@ -28,8 +35,9 @@ def test_headline_leaves_out_the_step():
     summaries = {m: F.loss_summary(m, _log(), 64, 8) for m in ("images", "supervised")}
     h = F.headline(summaries)
     assert "images.full_step" not in h and h["images.full"] == summaries["images"]["full"]
-    assert set(h) == {f"images.{k}" for k in ("first", "last", "acc", "full", "age")} | \
-        {f"supervised.{k}" for k in ("first", "last", "acc")}
+    assert set(h) == {f"images.{k}" for k in ("first", "last", "acc", "full", "age")} | {
+        f"supervised.{k}" for k in ("first", "last", "acc")
+    }
 
 
 def test_printed_lines():
@@ -37,11 +45,15 @@ def test_printed_lines():
     text = F.datasets_text({"images": [0] * 5, "frames": [0] * 3}, cfg)
     assert text.splitlines()[:2] == ["        images: 5 images", "        frames: 3 chunks"]
     assert text.splitlines()[2].startswith(f"pair gap k = {cfg.video.pair_gap}")
-    assert F.results_text({"images": SimpleNamespace(total_steps=80)}) == \
-        "        images: 80 steps -> checkpoints/images/checkpoint.pt"
+    assert (
+        F.results_text({"images": SimpleNamespace(total_steps=80)})
+        == "        images: 80 steps -> checkpoints/images/checkpoint.pt"
+    )
     ex = {"frames": {"sim_positive": [0.912, 0.5], "sim_negative": [0.1, 0.777], "positive_rank": np.array([0, 2])}}
-    assert F.hardest_text(ex, 32) == ("        frames: positive similarity [0.91, 0.5], hardest negative [0.1, 0.78], "
-                                      "keys above the positive [0, 2] of 31")
+    assert F.hardest_text(ex, 32) == (
+        "        frames: positive similarity [0.91, 0.5], hardest negative [0.1, 0.78], "
+        "keys above the positive [0, 2] of 31"
+    )
 
 
 def test_summary_names_every_mode_and_the_chance_levels():

@@ -1,4 +1,5 @@
 """The kNN monitor and the linear probe against naive references and data whose answer is known."""
+
 import numpy as np
 import pytest
 import torch
@@ -20,7 +21,7 @@ def _naive_knn(bank, bank_labels, queries, k, temperature):
         for i in order:
             w = np.exp(sims[i] / temperature) if temperature > 0 else 1.0
             votes[int(bank_labels[i])] = votes.get(int(bank_labels[i]), 0.0) + w
-        out.append(max(sorted(votes), key=votes.get))     # ties: the lowest label, as argmax
+        out.append(max(sorted(votes), key=votes.get))  # ties: the lowest label, as argmax
     return np.array(out)
 
 
@@ -40,8 +41,12 @@ def test_knn_is_perfect_on_separated_clusters_and_at_chance_on_noise():
     bank = centres[labels] + torch.randn(200, 5, generator=g)
     queries = centres[labels[:100]] + torch.randn(100, 5, generator=g)
     assert monitor.knn_top1(bank, labels, queries, labels[:100]) == 1.0
-    noise = monitor.knn_top1(torch.randn(2000, 5, generator=g), torch.arange(2000) % 5,
-                             torch.randn(1000, 5, generator=g), torch.arange(1000) % 5)
+    noise = monitor.knn_top1(
+        torch.randn(2000, 5, generator=g),
+        torch.arange(2000) % 5,
+        torch.randn(1000, 5, generator=g),
+        torch.arange(1000) % 5,
+    )
     assert abs(noise - 0.2) < 0.05
 
 
@@ -53,7 +58,7 @@ def test_knn_refuses_a_k_larger_than_the_bank():
 def test_linear_probe_separates_linearly_separable_classes_and_not_noise():
     g = torch.Generator().manual_seed(1)
     x = torch.randn(300, 6, generator=g)
-    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long() + 2 * (x[:, 2] > 0).long()       # 4 classes, linear boundaries
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).long() + 2 * (x[:, 2] > 0).long()  # 4 classes, linear boundaries
     assert monitor.linear_top1(x[:200], y[:200], x[200:], y[200:]) >= 0.9
     labels = torch.randint(0, 4, (300,), generator=g)
     assert monitor.linear_top1(x[:200], labels[:200], x[200:], labels[200:]) < 0.45
@@ -61,8 +66,8 @@ def test_linear_probe_separates_linearly_separable_classes_and_not_noise():
 
 def test_colour_histograms_count_every_pixel_once():
     img = np.zeros((2, 4, 4, 3), np.uint8)
-    img[0, :2] = 255                                                # half white, half black
-    img[1] = [200, 10, 10]                                         # all red
+    img[0, :2] = 255  # half white, half black
+    img[1] = [200, 10, 10]  # all red
     h = monitor.colour_histogram(img, bins=4).numpy()
     assert h.shape == (2, 64) and np.allclose(h.sum(1), 1)
     assert h[0, 0] == 0.5 and h[0, 63] == 0.5
@@ -77,8 +82,13 @@ def test_embed_returns_pooled_features_resizes_and_restores_the_mode():
     assert f.shape == (5, 128) and net.training
     net.eval()
     with torch.no_grad():
-        x = F.interpolate(torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255, size=(32, 32),
-                          mode="bilinear", antialias=True, align_corners=False)
+        x = F.interpolate(
+            torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255,
+            size=(32, 32),
+            mode="bilinear",
+            antialias=True,
+            align_corners=False,
+        )
         assert torch.allclose(f, net(normalize(x)), atol=1e-5)
 
 

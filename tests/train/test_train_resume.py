@@ -1,4 +1,5 @@
 """A run killed with SIGKILL mid-way and resumed ends with the same weights as an uninterrupted run."""
+
 import os
 import signal
 import subprocess
@@ -11,14 +12,23 @@ import torch
 from repro.config import Config
 from repro.paths import REPO_ROOT
 
-MODE = "frames+tracks"      # the most state: two enqueues per step, patch path
+MODE = "frames+tracks"  # the most state: two enqueues per step, patch path
 
 
 def command(cfg, out):
     smoke = Config.smoke().flat()
     params = [f"{k}={v}" for k, v in cfg.flat().items() if v != smoke[k]]
-    return [sys.executable, "-m", "repro.train.cli", "--mode", MODE, "--out", str(out), "--no-tensorboard",
-            *sum((["-p", p] for p in params), [])]
+    return [
+        sys.executable,
+        "-m",
+        "repro.train.cli",
+        "--mode",
+        MODE,
+        "--out",
+        str(out),
+        "--no-tensorboard",
+        *sum((["-p", p] for p in params), []),
+    ]
 
 
 def rows(path):
@@ -33,7 +43,7 @@ def test_sigkill_and_resume_gives_identical_weights(tiny_cfg, tmp_path):
     p_whole = subprocess.Popen(command(cfg, whole), env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE)
     p_kill = subprocess.Popen(command(cfg, killed), env=env, cwd=REPO_ROOT, stderr=subprocess.PIPE)
     deadline = time.time() + 300
-    while rows(killed / "log.csv") < 3:              # step 3 logged: the step-2 checkpoint exists
+    while rows(killed / "log.csv") < 3:  # step 3 logged: the step-2 checkpoint exists
         assert p_kill.poll() is None, p_kill.stderr.read().decode()[-2000:]
         assert time.time() < deadline
         time.sleep(0.02)
@@ -51,7 +61,7 @@ def test_sigkill_and_resume_gives_identical_weights(tiny_cfg, tmp_path):
     assert a["step"] == b["step"] == 8
     assert a["model"].keys() == b["model"].keys()
     for k in a["model"]:
-        assert torch.equal(a["model"][k], b["model"][k]), k          # encoders, BN statistics, queue, ptr
+        assert torch.equal(a["model"][k], b["model"][k]), k  # encoders, BN statistics, queue, ptr
     assert torch.equal(a["queue_step"], b["queue_step"])
     for sa, sb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
         assert torch.equal(sa["momentum_buffer"], sb["momentum_buffer"])

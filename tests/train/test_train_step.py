@@ -1,4 +1,5 @@
 """One Algorithm 1 step: queue pointer and contents with and without tracks; a few steps lower the loss."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,7 @@ def batches(cfg, mode, n):
 
 class Recorder:
     """Calls the model and keeps its outputs (to compare the queue with the keys)."""
+
     def __init__(self, model):
         self.model, self.outs = model, []
 
@@ -40,20 +42,20 @@ def test_queue_after_steps(tiny_cfg, mode):
         row = moco_step(rec, model, opt, b, CPU, step)
         assert int(model.queue_ptr) == (step + 1) * enqueues * B % K
         assert ("loss_patch" in row) == (mode == "frames+tracks")
-    keys = []                                  # the order of enqueues: frame keys, then patch keys
+    keys = []  # the order of enqueues: frame keys, then patch keys
     for out in rec.outs:
         keys += [out["k"]] + ([out["k_patch"]] if enqueues == 2 else [])
     # ring buffer of K=32 columns, B=8 per enqueue: the last 4 enqueues (or fewer) are in the queue
     for n, k in enumerate(keys):
         col = n * B % K
         if n >= len(keys) - K // B:
-            assert torch.equal(model.queue[:, col:col + B], k.T)
+            assert torch.equal(model.queue[:, col : col + B], k.T)
     if len(keys) < K // B:
-        assert torch.equal(model.queue[:, len(keys) * B:], initial[:, len(keys) * B:])
+        assert torch.equal(model.queue[:, len(keys) * B :], initial[:, len(keys) * B :])
     assert torch.allclose(model.queue.norm(dim=0), torch.ones(K), atol=1e-5)
-    if enqueues == 2:   # patch keys differ from frame keys of the same step
+    if enqueues == 2:  # patch keys differ from frame keys of the same step
         assert not torch.allclose(rec.outs[0]["k"], rec.outs[0]["k_patch"])
-    expected_steps = [s for s in range(3) for _ in range(enqueues)][-K // B:]
+    expected_steps = [s for s in range(3) for _ in range(enqueues)][-K // B :]
     expected = sum(([s] * B for s in expected_steps), [])
     assert sorted(model.queue_step.tolist()) == sorted(expected + [-1] * (K - len(expected)))
 
@@ -80,10 +82,11 @@ def test_few_steps_lower_the_loss_on_a_fixed_batch(tiny_cfg, mode):
     queue = F.normalize(torch.randn_like(model.queue), dim=0)
     x_q, x_k = color_augment(b["view_q"], b["color_q"]), color_augment(b["view_k"], b["color_k"])
 
-    def loss_now():   # BN with batch statistics, as in training
+    def loss_now():  # BN with batch statistics, as in training
         with torch.no_grad():
             q, k = model.embed(model.encoder_q, x_q), model.embed(model.encoder_k, x_k)
             return contrastive_loss(q, k, queue, model.T)[0].item()
+
     before = loss_now()
     for step in range(6):
         moco_step(model, model, opt, b, CPU, step)
@@ -97,8 +100,8 @@ def test_cosine_schedule():
     assert learning_rate(by_step, 50) == pytest.approx(0.015)
     assert learning_rate(by_step, 100) == pytest.approx(0.0, abs=1e-12)
     by_epoch = {"base_lr": 0.03, "cosine": True, "by_epoch": True, "steps_per_epoch": 10.0, "epochs": 200}
-    assert learning_rate(by_epoch, 9) == learning_rate(by_epoch, 0) == pytest.approx(0.03)   # per epoch
-    assert learning_rate(by_epoch, 1000) == pytest.approx(0.015)                              # epoch 100
+    assert learning_rate(by_epoch, 9) == learning_rate(by_epoch, 0) == pytest.approx(0.03)  # per epoch
+    assert learning_rate(by_epoch, 1000) == pytest.approx(0.015)  # epoch 100
     assert learning_rate({**by_step, "cosine": False}, 77) == 0.03
 
 
