@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TEST_CACHE := $(CURDIR)/cache-test
 
-.PHONY: all help setup lock main samples notebooks book test test-fast clean
+.PHONY: all help setup lock main samples notebooks book rehearse test test-fast clean
 
 all: main
 
@@ -17,6 +17,8 @@ help:
 	@echo "                a lock change means refreshing the stored outputs (make notebooks) in the same commit"
 	@echo "make notebooks  refresh notebooks/*.ipynb and results/smoke.json (commit them with the lock)"
 	@echo "make book       build the book into _build/html"
+	@echo "make rehearse   every chapter with --preset paper on tiny data in the real layouts, then the book;"
+	@echo "                refreshes the paper-scale cost table book/paper_costs.inc (about 10 minutes)"
 
 # A virtual environment in the checkout with exactly requirements.lock installed (every package, transitive
 # ones included, pinned with ==; --no-deps so pip adds nothing the lock does not name; pip-sync, from the
@@ -61,6 +63,11 @@ samples: setup
 notebooks: setup
 	$(BIN)/repro run --refresh
 	cp runs/refresh/results.json results/smoke.json
+
+# The rehearsal of the paper preset (repro/rehearse): tiny datasets in every real layout, every chapter with
+# --preset paper, the book; it times each unit of work and writes the paper-scale cost table into the book.
+rehearse: setup
+	$(BIN)/repro rehearse --write-costs
 
 book: setup
 	$(BIN)/jupyter-book build . --all --builder html -W -n --keep-going

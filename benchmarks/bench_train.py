@@ -27,6 +27,7 @@ default workers (``num_workers`` of the smoke config), against the training step
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -42,7 +43,7 @@ from repro.config import Config  # noqa: E402
 from repro.moco import MoCo  # noqa: E402
 from repro.moco.augment import sample_color_params  # noqa: E402
 from repro.moco.builder import build_encoder, encode_patches  # noqa: E402
-from repro.runtime import autocast  # noqa: E402
+from repro.runtime import autocast, channels_last  # noqa: E402
 from repro.train.loop import moco_step  # noqa: E402
 
 
@@ -136,7 +137,7 @@ def make_batch(n, size, device, generator, uint8=False):
     else:
         x = torch.randn(n, 3, size, size, generator=generator)
     x = x.to(device)
-    return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" and not uint8 else x
+    return x.contiguous(memory_format=torch.channels_last) if channels_last(device) and not uint8 else x
 
 
 def step_benchmark(args, device) -> dict[str, float]:
@@ -146,7 +147,7 @@ def step_benchmark(args, device) -> dict[str, float]:
     kw = dict(dim=128, K=args.queue, m=0.999, T=0.2, mlp=True)
     off = OfficialMoCo(args.arch, **kw).to(device)
     ours = MoCo(args.arch, roi_size=max(1, s // 16), **kw).to(device)
-    if device.type == "cuda":
+    if channels_last(device):
         off.to(memory_format=torch.channels_last)
         ours.to(memory_format=torch.channels_last)
     sgd = dict(lr=0.03, momentum=0.9, weight_decay=1e-4)
@@ -271,7 +272,8 @@ def main() -> None:
     n = args.batch
     print(
         f"## Training step: {args.arch}, {args.image_size} px, batch {n}, K {args.queue}, {device} "
-        f"({torch.get_num_threads()} threads)\n"
+        f"({torch.get_num_threads()} threads; channels_last {channels_last(device)}, "
+        f"autocast {device.type == 'cuda' and os.environ.get('REPRO_AMP') != '0'})\n"
     )
     print("| variant | median s/step | images/s | vs official | vs its floor |")
     print("|---|---|---|---|---|")

@@ -172,6 +172,6 @@ print(figures.hardest_text(examples, cfg.train.batch_size))
 classes = len(datasets["supervised"].set.categories) if "supervised" in datasets else None
 record("03_training", figures.headline(table, scores),
        headline={"knn_top1": scores["knn_top1"], "linear_top1": scores["linear_top1"]})
-summary = figures.summary(cfg, table, logs, num_classes=classes, probe=figures.probe_text(scores, differences, classes))
+summary = figures.summary(cfg, table, logs, num_classes=classes, probe=figures.probe_text(scores, differences))
 glue("training_summary", summary, display=False)
 summary

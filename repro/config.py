@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
+import os
 import sys
 import typing
 from dataclasses import dataclass, field, fields, replace
@@ -107,6 +109,8 @@ class TrackConfig:
     max_tracks_per_pair: int = 0  # cap on stored tracks per frame pair (best first); 0 = no cap
     center_features: bool = True  # subtract the chunk's mean region feature before d_cos; paper:
     # False (smoke: random-init f gives cos ~0.98 for any two regions)
+    scheduler: str = ""  # Dask scheduler address the track tasks run on (e.g. tcp://host:8786, workers
+    # started with `dask worker`); "" = a local cluster of num_workers processes (0 = in-process)
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,12 @@ class TrainConfig:
     # file, the paper's "ImageNet Supervised" row); "" = none
     compile_model: bool = False  # torch.compile the encoders (CUDA only)
     knn_every: int = 50  # steps between kNN-monitor evaluations (cosine, k = 20, on the
-    # sample stills' held-out split; not in the paper); 0 = off (paper:
-    # 0, its labelled images are ImageNet, read through image_root)
+    # probe images below; not in the paper); 0 = off (paper: 0)
+    probe_root: str = ""  # labelled images of the kNN monitor and the final kNN / linear probe: "" =
+    # the sample stills' split (held-out instances); else a folder with train/<class>/ (the bank)
+    # and val/<class>/ (the queries), e.g. ImageNet with its val images in class folders (paper)
+    probe_per_class: int = 0  # images per class read from each of probe_root's folders; 0 = all
+    # (paper: 10, so 10K bank images and 10K queries on ImageNet)
     modes: tuple[str, ...] = ("supervised", "images", "frames", "frames+tracks")
 
 
@@ -218,6 +226,7 @@ class Config:
             trackingnet_root="data/TrackingNet",
             trackingnet_splits=TRACKINGNET_TRAIN_SPLITS,
             chunk_len=60,
+            synthetic_video_frames=60,  # the track-quality videos give one 60-frame chunk each
             pair_gap=40,
             proposal_short_side=224,
             max_proposals=300,
@@ -236,6 +245,8 @@ class Config:
             checkpoint_every=1000,
             bn_splits=1,
             knn_every=0,
+            probe_root="data/ImageNet",
+            probe_per_class=10,
             patch_roi_size=14,
             image_root="data/ImageNet/train",
             supervised_lr=0.1,
@@ -459,8 +470,27 @@ def config_from_args(args) -> Config:
     return Config.preset(args.preset).replace(**dict(args.param))
 
 
+#: The run's ``-p`` overrides (JSON), set by ``repro run`` for its kernels: they apply to every chapter of
+#: the run, also to the config fields a chapter does not list in its ``parameters`` cell (chapter 03 reads
+#: the tracks that chapter 02 wrote under ``num_chunks``, ``trackingnet_root``, ...).
+OVERRIDES_ENV = "REPRO_OVERRIDES"
+
+
+def run_overrides() -> dict[str, Any]:
+    """The overrides of the ``repro run`` this kernel belongs to (``OVERRIDES_ENV``), validated."""
+    raw = os.environ.get(OVERRIDES_ENV)
+    if not raw:
+        return {}
+    values = json.loads(raw)
+    unknown = sorted(set(values) - set(leaf_sections()))
+    if unknown:
+        raise ConfigError(f"{OVERRIDES_ENV} names unknown parameter(s) {', '.join(unknown)}.\n" + describe_parameters())
+    return {k: coerce(k, v) for k, v in values.items()}
+
+
 def from_notebook_parameters(preset: str, **params: Any) -> Config:
-    """The config a notebook runs with: ``preset`` with the notebook's parameters applied on top.
+    """The config a notebook runs with: ``preset``, the run's overrides (``run_overrides``), then the
+    notebook's parameters on top.
 
     ``repro run`` injects every parameter of a notebook with the preset's values, so the literal smoke
     defaults of a ``parameters`` cell never leak into a paper run. Plain ``papermill -p preset paper``
@@ -477,4 +507,4 @@ def from_notebook_parameters(preset: str, **params: Any) -> Config:
                 f"smoke values; run the notebook with `repro run NOTEBOOK --preset {preset}`, which "
                 "injects every parameter of the preset (or pass them all with -p)"
             )
-    return base.replace(**params)
+    return base.replace(**run_overrides()).replace(**params)

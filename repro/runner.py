@@ -10,12 +10,16 @@
   (the injected cell would sync into the ``.py``). ``refresh`` is the exception by design: it executes
   with no injected cell (the smoke defaults of the cell itself) and stores the outputs in the pair.
 * Notebooks run in dependency order (``CONSUMES``/``PRODUCES``), whatever order they were named in.
+* Kernels run in the folder the runner was started from, so a relative path in a parameter (the paper
+  preset's ``data/TrackingNet``, ...) means the same as for ``repro train`` and ``repro tracks`` started
+  there, and the runner's check of every ``*_root`` looks where the chapter will read.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import json
 import os
 import sys
 import time
@@ -23,11 +27,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .config import PRESETS, CommandLineParser, Config, add_parameter_option, coerce, describe_parameters, leaf_types
+from .config import (
+    OVERRIDES_ENV,
+    PRESETS,
+    CommandLineParser,
+    Config,
+    add_parameter_option,
+    coerce,
+    describe_parameters,
+    leaf_types,
+)
 from .data.layouts import check_roots
 from .errors import ConfigError, ReproError
 from .paths import REPO_ROOT
 from .results import RESULTS_ENV, write_results
+from .runtime import environment
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 KERNEL = "python3"
@@ -162,7 +176,7 @@ def execute(nb: Notebook, output: Path, parameters: dict[str, Any] | None, progr
             language="python",
             progress_bar=progress,
             log_output=False,
-            cwd=str(nb.source.parent),
+            cwd=os.getcwd(),
         )
     except PapermillExecutionError as exc:
         raise NotebookFailed(
@@ -190,7 +204,7 @@ def run(
         check_roots(params)
     out_dir = Path(output_dir) if output_dir else REPO_ROOT / "runs" / preset
     parts = out_dir / "results.d"
-    with _recording_into(parts, [nb for nb, _ in plans]):
+    with _recording_into(parts, [nb for nb, _ in plans]), environment(OVERRIDES_ENV, json.dumps(overrides)):
         executed = [
             _timed(nb, out_dir / f"{nb.name}.ipynb", params, i, len(plans)) for i, (nb, params) in enumerate(plans)
         ]
@@ -203,27 +217,21 @@ def run(
 def _recording_into(parts: Path, nbs: list[Notebook]) -> Iterator[None]:
     """Points the kernels' ``repro.results.record`` at ``parts`` (a kernel inherits the environment) and
     removes the parts of the notebooks about to run, so a failed chapter leaves no stale numbers; parts of
-    chapters not rerun stay and are gathered too. Absolute, since kernels run in the notebooks' folder."""
+    chapters not rerun stay and are gathered too. Absolute, since a kernel may run in another folder."""
     parts = parts.resolve()
     parts.mkdir(parents=True, exist_ok=True)
     for nb in nbs:
         (parts / f"{nb.name}.json").unlink(missing_ok=True)
-    before = os.environ.get(RESULTS_ENV)
-    os.environ[RESULTS_ENV] = str(parts)
-    try:
+    with environment(RESULTS_ENV, str(parts)):
         yield
-    finally:
-        if before is None:
-            os.environ.pop(RESULTS_ENV, None)
-        else:
-            os.environ[RESULTS_ENV] = before
 
 
 def _check_overrides_used(nbs: list[Notebook], overrides: dict[str, Any]) -> None:
-    """An override must be a parameter of at least one of the notebooks being run, of the right type;
-    either error lists the valid parameters."""
-    known = set().union(*(parameters_cell(read(nb)) for nb in nbs)) if nbs else set()
-    listing = describe_parameters(sorted(known - {"preset"}))
+    """An override must be a config field, of the right type; either error lists the valid parameters. It
+    applies to the whole run: to the notebooks whose parameters cell lists it (injected there) and to the
+    config of every other one (``repro.config.run_overrides``), so that chapters agree on shared data."""
+    known = set(leaf_types())
+    listing = describe_parameters(sorted(known))
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ConfigError(

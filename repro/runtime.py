@@ -34,11 +34,18 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    """Mixed precision on CUDA (bf16 where supported, else fp16); a no-op on CPU."""
-    if device.type != "cuda":
+    """Mixed precision on CUDA (bf16 where supported, else fp16); a no-op on CPU, and in float32 with
+    ``REPRO_AMP=0`` (to compare, or to rule mixed precision out when a loss turns NaN)."""
+    if device.type != "cuda" or os.environ.get("REPRO_AMP") == "0":
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.autocast("cuda", dtype=dtype)
+
+
+def channels_last(device: torch.device) -> bool:
+    """Whether models and batches use the channels-last memory format: on CUDA (faster convolutions with
+    tensor cores), unless ``REPRO_CHANNELS_LAST=0``."""
+    return device.type == "cuda" and os.environ.get("REPRO_CHANNELS_LAST") != "0"
 
 
 def progress_enabled() -> bool:
@@ -54,3 +61,18 @@ def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, **
     from tqdm import tqdm
 
     return iter(tqdm(iterable, desc=desc, total=total, disable=not progress_enabled(), **kw))
+
+
+@contextlib.contextmanager
+def environment(name: str, value: str) -> Iterator[None]:
+    """``os.environ[name] = value`` inside the block (kernels and workers started there inherit it), the
+    previous value (or its absence) restored afterwards."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before

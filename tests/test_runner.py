@@ -1,11 +1,13 @@
 """The notebook runner: name resolution, dependency order, parameter validation, failures."""
 
+import json
 import subprocess
 import sys
 
 import pytest
 
 from repro import runner
+from repro.config import OVERRIDES_ENV, Config, from_notebook_parameters
 from repro.errors import ConfigError
 from repro.runner import Notebook
 
@@ -182,3 +184,18 @@ def test_kernels_record_results_where_the_runner_gathers_them(nb_dir, tmp_path, 
         runner.execute(Notebook("05_recording", src), tmp_path / "runs" / "x" / "05.ipynb", {"lr": 0.5})
     assert RESULTS_ENV not in os.environ
     assert collect(tmp_path / "runs" / "x" / "results.d") == {"05_recording": {"lr": 0.5}}
+
+
+def test_run_overrides_reach_every_chapter_config(monkeypatch):
+    """`repro run -p num_chunks 1` holds for the whole run: a chapter whose parameters cell does not list
+    the field (chapter 03 and num_chunks) still reads the tracks chapter 02 wrote with it; a notebook's own
+    parameter (injected with the same value) wins, and an unknown name is refused."""
+    monkeypatch.setenv(OVERRIDES_ENV, json.dumps({"num_chunks": 1, "trackingnet_root": "/elsewhere"}))
+    cfg = from_notebook_parameters("smoke", train_steps=3)
+    assert (cfg.video.num_chunks, cfg.video.trackingnet_root, cfg.train.train_steps) == (1, "/elsewhere", 3)
+    assert from_notebook_parameters("smoke", num_chunks=2).video.num_chunks == 2
+    monkeypatch.setenv(OVERRIDES_ENV, json.dumps({"nosuch": 1}))
+    with pytest.raises(ConfigError, match="unknown parameter.*nosuch"):
+        from_notebook_parameters("smoke")
+    monkeypatch.delenv(OVERRIDES_ENV)
+    assert from_notebook_parameters("smoke").video.num_chunks == Config.smoke().video.num_chunks

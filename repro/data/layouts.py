@@ -19,6 +19,13 @@ LAYOUTS = {
     frames/<seq>/0.jpg, 1.jpg, ...      frames, 0-based, not zero-padded
     anno/<seq>.txt                      one 'x,y,w,h' line per frame""",
     ),
+    "probe_root": (
+        "Labelled images of the kNN / linear probe (paper: ImageNet)",
+        """\
+<root>/train/<class>/<image>.JPEG     the bank (ImageNet's training folder)
+<root>/val/<class>/<image>.JPEG       the queries (ImageNet's val images moved into class folders, as
+                                      PyTorch's ImageNet example does with valprep.sh)""",
+    ),
     "aloi_root": (
         "ALOI (any resolution; each tar unpacked into a folder of its name)",
         """\

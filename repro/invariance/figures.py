@@ -200,12 +200,14 @@ class Comparison:
         return {m: sorted(self.models, key=lambda model: -mean[model, m]) for m in self.measures}
 
     def tau(self) -> dict[str, float]:
-        return {
-            m: np.nanmean(
-                [kendalltau(self.column("Goodfellow", name), self.column(m, name)).statistic for name in self.datasets]
-            )
-            for m in self.measures
-        }
+        """Kendall's tau of each measure's ranking with Goodfellow's, averaged over the datasets where it is
+        defined (NaN where no dataset has two models with different scores under both)."""
+        out = {}
+        for m in self.measures:
+            taus = [kendalltau(self.column("Goodfellow", n), self.column(m, n)).statistic for n in self.datasets]
+            defined = [t for t in taus if np.isfinite(t)]
+            out[m] = float(np.mean(defined)) if defined else float("nan")
+        return out
 
     def tables(self) -> dict[str, Table]:
         """One table per dataset: every model against every measure."""

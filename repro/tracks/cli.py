@@ -1,7 +1,10 @@
 """``repro tracks``: the command line of the track pipeline (``repro.tracks.pipeline``).
 
     repro tracks [--preset P] [-p NAME VALUE ...] [--source trackingnet|synthetic] [--workers N]
-                 [--shard-index I --num-shards N] [--limit N] [--reindex]
+                 [--scheduler ADDRESS] [--shard-index I --num-shards N] [--limit N] [--reindex]
+
+    dask scheduler & ; dask worker tcp://host:8786 --nthreads 1 --nworkers 32   (on each machine)
+    repro tracks --preset paper --scheduler tcp://host:8786
 
 ``--reindex`` only rebuilds ``index.json`` from the chunk files present (``repro.tracks.store``), e.g. after
 a multi-machine run.
@@ -28,7 +31,13 @@ def add_arguments(parser: CommandLineParser) -> None:
         "--workers",
         type=int,
         default=None,
-        help="worker processes (default: num_workers of the config; 0 = in-process)",
+        help="worker processes of the local Dask cluster (default: num_workers of the config; 0 = in-process)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="a Dask scheduler address (tcp://host:8786) whose workers run the tasks (default: the config's "
+        "scheduler; '' = a local cluster)",
     )
     parser.add_argument("--shard-index", type=int, default=None, help="this machine's shard (0-based)")
     parser.add_argument(
@@ -47,7 +56,9 @@ def main(args) -> int:
         index = write_index(out, track_params(cfg, args.source))
         print(f"index of {len(index['chunks'])} chunk(s) written to {out / 'index.json'}")
         return 0
-    run = run_tracks(cfg, args.source, args.shard_index, args.num_shards, args.workers, args.limit)
+    run = run_tracks(
+        cfg, args.source, args.shard_index, args.num_shards, args.workers, args.limit, scheduler=args.scheduler
+    )
     print(run.summary())
     fps = run.frames_processed / run.seconds if run.seconds else 0.0
     print(f"{run.frames_processed} frame(s) in {run.seconds:.1f} s ({fps:.1f} frames/s)")

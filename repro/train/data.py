@@ -142,6 +142,36 @@ class ImageSet:
         return read_image(self.files[i])
 
 
+def image_folder(
+    root: str | os.PathLike, what: str, per_class: int = 0, categories: Sequence[str] | None = None
+) -> ImageSet:
+    """The images of an ImageFolder directory (``<root>/<class>/<image>``), sorted, at most ``per_class`` per
+    class (0 = all); ``categories`` fixes the classes and their order (a val folder read with the classes of
+    its train folder). ``what`` names the parameter in errors."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise DatasetLayoutError(
+            f"{what} {root} does not exist; expected an ImageFolder directory "
+            "(<root>/<class>/<image>.jpg, e.g. ImageNet's train folder)"
+        )
+    classes = list(categories) if categories is not None else sorted(p.name for p in root.iterdir() if p.is_dir())
+    files, labels = [], []
+    exts = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+    for c, name in enumerate(classes):
+        found = [
+            os.path.join(dirpath, f)
+            for dirpath, _, names in sorted(os.walk(root / name))
+            for f in sorted(names)
+            if f.lower().endswith(exts)
+        ]
+        found = found[:per_class] if per_class else found
+        files += found
+        labels += [c] * len(found)
+    if not files:
+        raise DatasetLayoutError(f"{what} {root} holds no images in class folders; expected <root>/<class>/<image>.jpg")
+    return ImageSet(files=files, labels=np.array(labels), categories=classes)
+
+
 def load_image_set(cfg: Config) -> ImageSet:
     """``image_root`` as an ImageFolder directory, or the sample ``images.npz`` (train split)."""
     root = cfg.train.image_root
@@ -149,27 +179,7 @@ def load_image_set(cfg: Config) -> ImageSet:
         path = require(artifact("samples", "images.npz", cache_dir=cfg.run.cache_dir), "samples")
         with np.load(path) as z:
             return ImageSet(z["train_images"], z["train_labels"], categories=[str(c) for c in z["categories"]])
-    root = Path(root).expanduser()
-    if not root.is_dir():
-        raise DatasetLayoutError(
-            f"image_root {root} does not exist; set it to an ImageFolder directory "
-            "(<root>/<class>/<image>.jpg, e.g. ImageNet's train folder) or to '' for "
-            "the sample images"
-        )
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir())
-    files, labels = [], []
-    exts = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-    for c, name in enumerate(classes):
-        for dirpath, _, names in sorted(os.walk(root / name)):
-            for f in sorted(names):
-                if f.lower().endswith(exts):
-                    files.append(os.path.join(dirpath, f))
-                    labels.append(c)
-    if not files:
-        raise DatasetLayoutError(
-            f"image_root {root} holds no images in class folders; expected <root>/<class>/<image>.jpg"
-        )
-    return ImageSet(files=files, labels=np.array(labels), categories=classes)
+    return image_folder(root, "image_root")
 
 
 class ImageDataset(Dataset):

@@ -42,12 +42,13 @@ def smooth(y: np.ndarray, w: int = 10) -> np.ndarray:
 
 def show_curves(logs: dict, queue_size: int, w: int = 10):
     """Contrastive losses (with log(1+K), the loss of a model that cannot tell keys apart) and the
-    supervised cross-entropy, smoothed over ``w`` steps."""
+    supervised cross-entropy, smoothed over ``w`` steps (over every step of a shorter run)."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     for m, lg in logs.items():
-        axes[0 if m != "supervised" else 1].plot(lg["step"][w - 1 :], smooth(lg["loss"], w), label=m)
+        n = max(1, min(w, len(lg["step"])))
+        axes[0 if m != "supervised" else 1].plot(lg["step"][n - 1 :], smooth(lg["loss"], n), label=m)
         if m == "frames+tracks":
-            axes[0].plot(lg["step"][w - 1 :], smooth(lg["loss_patch"], w), ":", label="frames+tracks (patch loss)")
+            axes[0].plot(lg["step"][n - 1 :], smooth(lg["loss_patch"], n), ":", label="frames+tracks (patch loss)")
     axes[0].axhline(math.log(1 + queue_size), color="gray", ls="--", lw=0.8, label="log(1+K)")
     axes[0].set(title="contrastive loss", xlabel="step", ylabel="loss")
     axes[1].set(title="supervised cross-entropy", xlabel="step")
@@ -58,11 +59,14 @@ def show_curves(logs: dict, queue_size: int, w: int = 10):
 
 def loss_summary(mode: str, log: dict, queue_size: int, batch_size: int, n: int = 10) -> dict:
     """First/last-``n``-step means of loss and accuracy; for contrastive modes also the loss right after
-    the queue first holds only real keys (K / keys enqueued per step) and the mean queue age."""
+    the queue first holds only real keys (K / keys enqueued per step; left out when the run ends before)
+    and the mean queue age."""
     out = {"first": log["loss"][:n].mean(), "last": log["loss"][-n:].mean(), "acc": log["acc"][-n:].mean()}
     if mode != "supervised":
         full = queue_size // (batch_size * (2 if mode == "frames+tracks" else 1))
-        out.update(full_step=full, full=log["loss"][full : full + n].mean(), age=log["queue_age"][-n:].mean())
+        out["age"] = log["queue_age"][-n:].mean()
+        if len(log["loss"]) > full:
+            out.update(full_step=full, full=log["loss"][full : full + n].mean())
     return out
 
 
@@ -157,8 +161,13 @@ def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, pr
     ]
     for m in contrastive:
         s = summaries[m]
+        full = (
+            f"once the queue held only real keys the contrastive loss was {s['full']:.2f}, and"
+            if "full" in s
+            else f"the run ended before the queue held only real keys (after {K // B} steps); the loss was"
+        )
         parts.append(
-            f"`{m}`: once the queue held only real keys the contrastive loss was {s['full']:.2f}, and "
+            f"`{m}`: {full} "
             f"{s['last']:.2f} at the end (chance level log(1+K) = {math.log(1 + K):.2f}); in the last 10 "
             f"steps the positive key beat all {K} negatives for {100 * s['acc']:.0f}% of the queries "
             f"(chance: {100 / (K + 1):.2f}%)."
@@ -241,8 +250,10 @@ def probe_table(scores: dict, differences: dict) -> Table:
     )
 
 
-def probe_text(scores: dict, differences: dict, num_classes: int, target: float = 10.0) -> str:
-    """Whether each contrastive model's kNN top-1 is ``target`` points above the random network's."""
+def probe_text(scores: dict, differences: dict, target: float = 10.0) -> str:
+    """Whether each contrastive model's kNN top-1 is ``target`` points above the random network's; the
+    chance level from the probe's classes (``scores["num_classes"]``)."""
+    num_classes = scores["num_classes"]
     contrastive = [m for m in differences if m != "supervised"]
     met = [m for m in contrastive if differences[m][0] >= target]
     parts = [

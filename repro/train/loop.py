@@ -49,7 +49,7 @@ from ..io import atomic_path
 from ..moco import MoCo
 from ..moco.augment import color_augment
 from ..models import build_resnet, denormalize, read_checkpoint
-from ..runtime import autocast, progress, resolve_device, seed_everything
+from ..runtime import autocast, channels_last, progress, resolve_device, seed_everything
 from .checkpoint import (
     init_from_checkpoint,
     load_model_state,
@@ -148,7 +148,7 @@ def _views(batch: dict, image: str, color: str, device: torch.device) -> torch.T
     x = _to(batch, image, device)
     if x.dtype == torch.uint8:
         x = color_augment(x, _to(batch, color, device))  # x: Nx3xSxS float
-    return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
+    return x.contiguous(memory_format=torch.channels_last) if channels_last(device) else x
 
 
 def moco_step(
@@ -200,7 +200,7 @@ def supervised_step(
 ) -> dict[str, float]:
     """One cross-entropy SGD step of the ``supervised`` baseline (crop + flip, normalised)."""
     x = color_augment(_to(batch, "image", device), None)
-    if device.type == "cuda":
+    if channels_last(device):
         x = x.contiguous(memory_format=torch.channels_last)
     y = _to(batch, "label", device)
     with autocast(device):
@@ -474,7 +474,7 @@ def _place_model(run: _Run) -> tuple[nn.Module, MoCo | None]:
         for k, v in state.items():
             if torch.is_tensor(v):
                 state[k] = v.to(device)
-    if device.type == "cuda":
+    if channels_last(device):
         model.to(memory_format=torch.channels_last)
     moco = model if isinstance(model, MoCo) else None
     if moco is not None and tc.sync_bn:

@@ -19,16 +19,20 @@ the training ``image_size`` and normalised as in training.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..config import Config
+from ..data import read_image
 from ..errors import ConfigError
 from ..models import load_backbone, normalize
 from ..paths import artifact, require
+from .data import image_folder
 
 KNN_K = 20  # solo-learn / InstDisc default
 KNN_TEMPERATURE = 0.07  # solo-learn / InstDisc default
@@ -141,6 +145,21 @@ def colour_histogram(images: np.ndarray, bins: int = 8) -> torch.Tensor:
     return torch.from_numpy(counts / counts.sum(1, keepdims=True)).float()
 
 
+def _read_resized(files, size: int) -> np.ndarray:
+    """Image files as N x size x size x 3 uint8: the shorter side resized to size * 256 / 224 (antialiased),
+    then the central size x size crop (the usual evaluation transform of ImageNet models)."""
+    out = np.zeros((len(files), size, size, 3), np.uint8)
+    short = round(size * 256 / 224)
+    for n, f in enumerate(files):
+        img = read_image(f)
+        h, w = img.shape[:2]
+        s = short / min(h, w)
+        img = cv2.resize(img, (max(size, round(w * s)), max(size, round(h * s))), interpolation=cv2.INTER_AREA)
+        top, left = (img.shape[0] - size) // 2, (img.shape[1] - size) // 2
+        out[n] = img[top : top + size, left : left + size]
+    return out
+
+
 class KnnMonitor:
     """``knn_top1`` of an encoder's pooled features: bank = labelled training stills, queries = held-out
     stills. ``from_config`` reads them from the sample ``images.npz`` (``train_*``, ``val_*``)."""
@@ -161,14 +180,26 @@ class KnnMonitor:
 
     @classmethod
     def from_config(cls, cfg: Config) -> "KnnMonitor":
-        if cfg.train.image_root:
+        """The probe images of ``cfg``: ``probe_root``'s ``train``/``val`` class folders (``probe_per_class``
+        of each class, resized and centre-cropped to ``image_size``), or the sample stills' split."""
+        tc = cfg.train
+        if tc.probe_root:
+            bank = image_folder(Path(tc.probe_root) / "train", "probe_root's train folder", tc.probe_per_class)
+            queries = image_folder(
+                Path(tc.probe_root) / "val", "probe_root's val folder", tc.probe_per_class, categories=bank.categories
+            )
+            size = tc.image_size
+            return cls(
+                _read_resized(bank.files, size), bank.labels, _read_resized(queries.files, size), queries.labels, size
+            )
+        if tc.image_root:
             raise ConfigError(
-                "knn_every > 0 monitors on the sample stills' held-out split, which a run with "
-                f"image_root={cfg.train.image_root!r} does not use; set knn_every=0"
+                f"the probe of a run on image_root={tc.image_root!r} needs labelled images of the same kind: set "
+                "probe_root (a folder with train/<class>/ and val/<class>/, e.g. ImageNet), or knn_every=0"
             )
         path = require(artifact("samples", "images.npz", cache_dir=cfg.run.cache_dir), "samples")
         with np.load(path) as z:
-            return cls(z["train_images"], z["train_labels"], z["val_images"], z["val_labels"], cfg.train.image_size)
+            return cls(z["train_images"], z["train_labels"], z["val_images"], z["val_labels"], tc.image_size)
 
     def __call__(self, encoder: nn.Module) -> float:
         bank = embed(encoder, self.bank_images, self.image_size)
@@ -179,9 +210,11 @@ class KnnMonitor:
 def evaluate_models(cfg: Config, checkpoints: dict[str, str | os.PathLike | None]) -> dict:
     """kNN and linear-probe top-1 on the held-out stills for each model (``None`` = the seeded random
     initialisation), and the colour-histogram kNN: ``{"knn_top1": {model: acc}, "linear_top1": {model:
-    acc}, "knn_correct": {model: bool per query}, "colour_histogram_knn": acc}``."""
+    acc}, "knn_correct": {model: bool per query}, "colour_histogram_knn": acc, "num_classes": the probe's
+    classes}``."""
     data = KnnMonitor.from_config(cfg)
-    out: dict[str, dict] = {"knn_top1": {}, "linear_top1": {}, "knn_correct": {}}
+    out: dict = {"knn_top1": {}, "linear_top1": {}, "knn_correct": {}}
+    out["num_classes"] = int(max(data.bank_labels.max(), data.query_labels.max())) + 1
     for name, path in checkpoints.items():
         net = load_backbone(path, cfg.train.arch, seed=cfg.run.seed)
         bank, queries = embed(net, data.bank_images, data.image_size), embed(net, data.query_images, data.image_size)

@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
+from repro.rehearse.datasets import write_pascal3d_mat
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -110,47 +112,6 @@ def fake_got10k(tmp_path):
     return root
 
 
-def write_pascal3d_mat(path: Path, filename: str, objects: list[dict]) -> None:
-    """A PASCAL3D+ annotation as in the release: ``record`` struct with ``filename``, ``imgsize`` and a
-    1 x M struct array ``objects`` (``class``, ``bbox`` [x1 y1 x2 y2], ``viewpoint`` struct with
-    ``azimuth_coarse``, ``elevation_coarse``, ``azimuth``, ``elevation``, ``distance``; [] when the object
-    has no viewpoint)."""
-    from scipy.io import savemat
-
-    objs = np.zeros(
-        (1, len(objects)),
-        dtype=[
-            ("class", "O"),
-            ("bbox", "O"),
-            ("viewpoint", "O"),
-            ("truncated", "O"),
-            ("occluded", "O"),
-            ("difficult", "O"),
-        ],
-    )
-    for i, o in enumerate(objects):
-        objs[0, i]["class"] = o["class"]
-        objs[0, i]["bbox"] = np.array([o["bbox"]], dtype=float)
-        if o.get("azimuth") is None:
-            objs[0, i]["viewpoint"] = np.zeros((0, 0))
-        else:
-            objs[0, i]["viewpoint"] = {
-                "azimuth_coarse": float(o["azimuth"]),
-                "elevation_coarse": float(o["elevation"]),
-                "azimuth": float(o["azimuth"]) + 1.0,
-                "elevation": float(o["elevation"]) + 1.0,
-                "distance": 5.0,
-            }
-        objs[0, i]["truncated"] = 0
-        objs[0, i]["occluded"] = 0
-        objs[0, i]["difficult"] = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    savemat(
-        path,
-        {"record": {"filename": filename, "imgsize": np.array([[60, 40, 3]]), "database": "ImageNet", "objects": objs}},
-    )
-
-
 @pytest.fixture
 def fake_pascal3d(tmp_path):
     """PASCAL3D+_release1.1: Annotations/<cls>_{imagenet,pascal}/<name>.mat, Images/<cls>_imagenet/<name>.JPEG,
@@ -173,7 +134,9 @@ def fake_pascal3d(tmp_path):
                     continue
                 objects.append({"class": cls, "bbox": [2 + j, 3, 30, 25], "azimuth": v[0], "elevation": v[1]})
                 expected.append((cls, subset, name, v[0], v[1]))
-            write_pascal3d_mat(root / "Annotations" / f"{cls}_{subset}" / f"{name}.mat", f"{name}.{ext}", objects)
+            write_pascal3d_mat(
+                root / "Annotations" / f"{cls}_{subset}" / f"{name}.mat", f"{name}.{ext}", (60, 40), objects
+            )
             write_image(root / "Images" / f"{cls}_{subset}" / f"{name}.{ext}", len(expected), size=(40, 60))
     return root, expected
 

@@ -8,28 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-
-def write_part_mat(path: Path, imname: str, objects: list[dict]) -> None:
-    """Writes a Pascal-Part annotation: ``anno`` struct with ``imname`` and a 1 x N struct array ``objects``
-    (``class``, ``class_ind``, ``mask``, ``parts`` = 1 x P struct array of ``part_name``, ``mask``, or [] when
-    the object has no parts), as ``scipy.io.savemat`` writes MATLAB structs."""
-    from scipy.io import savemat
-
-    objs = np.zeros((1, len(objects)), dtype=[("class", "O"), ("class_ind", "O"), ("mask", "O"), ("parts", "O")])
-    for i, o in enumerate(objects):
-        objs[0, i]["class"] = o["class"]
-        objs[0, i]["class_ind"] = o["class_ind"]
-        objs[0, i]["mask"] = o["mask"].astype(np.uint8)
-        if o["parts"]:
-            parts = np.zeros((1, len(o["parts"])), dtype=[("part_name", "O"), ("mask", "O")])
-            for j, (name, m) in enumerate(o["parts"]):
-                parts[0, j]["part_name"] = name
-                parts[0, j]["mask"] = m.astype(np.uint8)
-        else:
-            parts = np.zeros((0, 0))
-        objs[0, i]["parts"] = parts
-    path.parent.mkdir(parents=True, exist_ok=True)
-    savemat(path, {"anno": {"imname": imname, "objects": objs}})
+from repro.rehearse.datasets import write_part_mat
 
 
 def box_mask(shape, y0, x0, y1, x1) -> np.ndarray:

@@ -4,9 +4,16 @@ the worker pool and the CLI."""
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
+import signal
+import threading
+import time
 
 import numpy as np
 import pytest
+from distributed import Client, LocalCluster
 
 from repro.config import CommandLineParser
 from repro.data import TrackingNet, list_chunks
@@ -135,15 +142,53 @@ def test_missing_and_corrupt_frames_are_skipped_not_fatal(small_cfg, tmp_path, m
     assert pairs == {(i, j) for i in (0, 1, 3, 5, 6, 7) for j in (0, 1, 3, 5, 6, 7) if j - i >= 2}
 
 
-@pytest.mark.slow
-def test_worker_pool_gives_the_same_tracks(small_cfg, tmp_path):
-    run_tracks(small_cfg, out_dir=tmp_path / "serial", limit=1, workers=0)
-    run_tracks(small_cfg, out_dir=tmp_path / "pool", limit=1, workers=2)
-    assert files(tmp_path / "serial") == files(tmp_path / "pool") != []
-    for f in files(tmp_path / "serial"):
-        a, b = load_tracks(tmp_path / "serial" / f), load_tracks(tmp_path / "pool" / f)
+def same_tracks(a_dir, b_dir) -> None:
+    assert files(a_dir) == files(b_dir) != []
+    for f in files(a_dir):
+        a, b = load_tracks(a_dir / f), load_tracks(b_dir / f)
         for k in ("proposals", "boxes_i", "boxes_j", "log_scores", "pairs"):
             np.testing.assert_array_equal(a[k], b[k])
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_gives_the_same_tracks_and_counts_chunks(small_cfg, tmp_path, monkeypatch, capsys):
+    run_tracks(small_cfg, out_dir=tmp_path / "serial", workers=0)
+    monkeypatch.setenv("REPRO_PROGRESS", "1")
+    run = run_tracks(small_cfg, out_dir=tmp_path / "cluster", workers=2)
+    same_tracks(tmp_path / "serial", tmp_path / "cluster")
+    assert run.chunks_written == len(files(tmp_path / "cluster")) == 4
+    assert re.search(r"tracks \(chunks\): 100%\|.*\| 4/4", capsys.readouterr().err)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_loses_nothing(small_cfg, tmp_path, make_video, write_video):
+    """Eight videos on a cluster of two workers; once the first chunk file exists one worker process is
+    killed (SIGKILL). Dask reruns its task elsewhere and the files are those of a run in one process."""
+    root = tmp_path / "many"
+    for n in range(8):
+        frames, boxes, visible = make_video(10 + n, 12)
+        write_video(root, "TRAIN_0", f"v{n}", frames, boxes, visible)
+    cfg = small_cfg.replace(trackingnet_root=str(root))
+    run_tracks(cfg, out_dir=tmp_path / "serial", workers=0)
+    out, seen_at_kill = tmp_path / "cluster", []
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR) as cluster,
+        Client(cluster) as client,
+    ):
+
+        def kill_a_worker() -> None:
+            deadline = time.monotonic() + 300
+            while not files(out) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            seen_at_kill.append(len(files(out)))
+            os.kill(next(iter(client.run(os.getpid).values())), signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_a_worker)
+        killer.start()
+        run_tracks(cfg, out_dir=out, scheduler=cluster.scheduler_address)
+        killer.join()
+    assert seen_at_kill and 0 < seen_at_kill[0] < 16, seen_at_kill  # killed mid-run
+    same_tracks(tmp_path / "serial", out)
 
 
 def test_cli(small_cfg, capsys, tmp_path):

@@ -1,11 +1,12 @@
 """The kNN monitor and the linear probe against naive references and data whose answer is known."""
 
+import cv2
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from repro.errors import ConfigError
+from repro.errors import ConfigError, DatasetLayoutError
 from repro.models import build_backbone, load_backbone, normalize
 from repro.train import monitor
 from repro.train.loop import MONITOR_FIELDS, read_log, train
@@ -113,5 +114,31 @@ def test_the_monitor_value_is_the_knn_of_the_query_encoder(tiny_cfg, tmp_path):
 
 
 def test_the_monitor_refuses_an_image_root_it_does_not_read(tiny_cfg):
-    with pytest.raises(ConfigError, match="knn_every=0"):
+    with pytest.raises(ConfigError, match="set probe_root.*or knn_every=0"):
         monitor.KnnMonitor.from_config(tiny_cfg.replace(knn_every=5, image_root="/data/ImageNet/train"))
+
+
+def test_probe_root_reads_train_and_val_class_folders(tiny_cfg, tmp_path):
+    """probe_root (the paper's ImageNet): bank = train/<class>/, queries = val/<class>/ with the bank's
+    classes, at most probe_per_class each, resized (short side x 256/224) and centre-cropped."""
+    sample = monitor.KnnMonitor.from_config(tiny_cfg)
+    size = tiny_cfg.train.image_size
+    splits = {"train": (sample.bank_images, sample.bank_labels), "val": (sample.query_images, sample.query_labels)}
+    for split, (images, labels) in splits.items():
+        for n, (img, y) in enumerate(zip(images, labels.tolist())):
+            path = tmp_path / "probe" / split / f"c{y}" / f"{n:03d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), img[..., ::-1])
+    wide = np.zeros((2 * size, 4 * size, 3), np.uint8)
+    wide[:, 2 * size - 4 : 2 * size + 4] = 255  # a white stripe in the centre survives the centre crop
+    cv2.imwrite(str(tmp_path / "probe" / "train" / "c0" / "999.png"), wide)
+    folders = monitor.KnnMonitor.from_config(tiny_cfg.replace(probe_root=str(tmp_path / "probe")))
+    assert folders.bank_labels.tolist() == sorted(sample.bank_labels.tolist() + [0])
+    assert folders.query_labels.tolist() == sorted(sample.query_labels.tolist())
+    assert folders.bank_images.shape == (len(sample.bank_labels) + 1, size, size, 3)
+    stripe = folders.bank_images[(folders.bank_labels == 0).sum() - 1]
+    assert stripe[:, size // 2].min() > 200 and stripe[:, 0].max() < 20
+    capped = monitor.KnnMonitor.from_config(tiny_cfg.replace(probe_root=str(tmp_path / "probe"), probe_per_class=1))
+    assert capped.bank_labels.tolist() == sorted(set(sample.bank_labels.tolist()))
+    with pytest.raises(DatasetLayoutError, match="probe_root's train folder .*train/train does not exist"):
+        monitor.KnnMonitor.from_config(tiny_cfg.replace(probe_root=str(tmp_path / "probe" / "train")))
