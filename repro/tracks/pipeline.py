@@ -319,13 +319,22 @@ def dask_client(workers: int, scheduler: str = "") -> Iterator[Client]:
         with Client(scheduler) as client:
             yield client
         return
-    with (
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+    before = dict(os.environ)  # a local cluster's nannies set OMP_NUM_THREADS=1 etc. in this process too,
+    try:  # which every later process (a notebook kernel, a training run) would inherit
+        with (
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
 
 
 def _run_task_cluster(

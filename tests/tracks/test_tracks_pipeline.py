@@ -154,7 +154,9 @@ def same_tracks(a_dir, b_dir) -> None:
 def test_a_local_dask_cluster_gives_the_same_tracks_and_counts_chunks(small_cfg, tmp_path, monkeypatch, capsys):
     run_tracks(small_cfg, out_dir=tmp_path / "serial", workers=0)
     monkeypatch.setenv("REPRO_PROGRESS", "1")
+    before = dict(os.environ)
     run = run_tracks(small_cfg, out_dir=tmp_path / "cluster", workers=2)
+    assert dict(os.environ) == before  # Dask's OMP_NUM_THREADS=1 must not leak into later kernels
     same_tracks(tmp_path / "serial", tmp_path / "cluster")
     assert run.chunks_written == len(files(tmp_path / "cluster")) == 4
     assert re.search(r"tracks \(chunks\): 100%\|.*\| 4/4", capsys.readouterr().err)
