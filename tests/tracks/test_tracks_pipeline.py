@@ -163,7 +163,7 @@ def test_a_local_dask_cluster_gives_the_same_tracks_and_counts_chunks(small_cfg,
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_run_loses_nothing(small_cfg, tmp_path, make_video, write_video):
+def test_a_worker_killed_mid_run_loses_nothing(small_cfg, tmp_path, make_video, write_video, monkeypatch):
     """Eight videos on a cluster of two workers; once the first chunk file exists one worker process is
     killed (SIGKILL). Dask reruns its task elsewhere and the files are those of a run in one process."""
     root = tmp_path / "many"
@@ -173,6 +173,7 @@ def test_a_worker_killed_mid_run_loses_nothing(small_cfg, tmp_path, make_video, 
     cfg = small_cfg.replace(trackingnet_root=str(root))
     run_tracks(cfg, out_dir=tmp_path / "serial", workers=0)
     out, seen_at_kill = tmp_path / "cluster", []
+    monkeypatch.setattr(os, "environ", os.environ.copy())  # the cluster sets OMP_NUM_THREADS=1 in this process
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR) as cluster,
         Client(cluster) as client,
