@@ -4,7 +4,6 @@ the worker pool and the CLI."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import signal
@@ -13,7 +12,6 @@ import time
 
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
 
 from repro.config import CommandLineParser
 from repro.data import TrackingNet, list_chunks
@@ -163,7 +161,7 @@ def test_a_local_dask_cluster_gives_the_same_tracks_and_counts_chunks(small_cfg,
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_run_loses_nothing(small_cfg, tmp_path, make_video, write_video, monkeypatch):
+def test_a_worker_killed_mid_run_loses_nothing(small_cfg, tmp_path, make_video, write_video):
     """Eight videos on a cluster of two workers; once the first chunk file exists one worker process is
     killed (SIGKILL). Dask reruns its task elsewhere and the files are those of a run in one process."""
     root = tmp_path / "many"
@@ -173,11 +171,7 @@ def test_a_worker_killed_mid_run_loses_nothing(small_cfg, tmp_path, make_video, 
     cfg = small_cfg.replace(trackingnet_root=str(root))
     run_tracks(cfg, out_dir=tmp_path / "serial", workers=0)
     out, seen_at_kill = tmp_path / "cluster", []
-    monkeypatch.setattr(os, "environ", os.environ.copy())  # the cluster sets OMP_NUM_THREADS=1 in this process
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR) as cluster,
-        Client(cluster) as client,
-    ):
+    with pipeline.dask_client(2) as client:  # the pipeline's own local cluster (it restores os.environ)
 
         def kill_a_worker() -> None:
             deadline = time.monotonic() + 300
@@ -188,7 +182,7 @@ def test_a_worker_killed_mid_run_loses_nothing(small_cfg, tmp_path, make_video, 
 
         killer = threading.Thread(target=kill_a_worker)
         killer.start()
-        run_tracks(cfg, out_dir=out, scheduler=cluster.scheduler_address)
+        run_tracks(cfg, out_dir=out, scheduler=client.scheduler.address)
         killer.join()
     assert seen_at_kill and 0 < seen_at_kill[0] < 16, seen_at_kill  # killed mid-run
     same_tracks(tmp_path / "serial", out)
