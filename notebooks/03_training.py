@@ -108,7 +108,10 @@ print(figures.results_text(results))
 # %% [markdown]
 # The loss curves (moving average over 10 steps). For the MoCo modes the chance level of the contrastive
 # loss is log(1+K), the loss when the positive is no closer to the query than the K negatives; the
-# positive-logit accuracy is the fraction of queries whose positive key beats every negative.
+# positive-logit accuracy is the fraction of queries whose positive key beats every negative. The third
+# panel shows what the loss is made of: a query's mean cosine with its positive key (solid) and with the
+# queue's negatives (dashed). The loss depends only on their gap divided by T; both rising towards 1 means
+# that the features are collapsing into a narrow cone, where every image looks like every other.
 
 # %%
 figures.show_curves(logs, cfg.train.queue_size)

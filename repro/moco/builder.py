@@ -59,7 +59,7 @@ from torchvision.ops import roi_align
 
 from ..errors import ConfigError
 from ..models import build_resnet
-from .loss import contrastive_loss, positive_accuracy
+from .loss import contrastive_loss, positive_accuracy, view_cosines
 from .split_bn import split_batchnorm
 
 LAYER3_STRIDE = 16  # conv1 (2) * maxpool (2) * layer2 (2) * layer3 (2)
@@ -202,7 +202,8 @@ class MoCo(nn.Module):
             patch_q, patch_k, boxes_q, boxes_k: with tracks, the frames augmented again together with the
                 tracked boxes (Nx3xHxW and Nx4 x1,y1,x2,y2 pixels); None without tracks.
         Returns a dict: ``loss`` (0.5*loss + 0.5*loss_patch with tracks), ``loss_frame``, ``logits``,
-        ``k``, ``acc`` and, with tracks, ``loss_patch``, ``logits_patch``, ``k_patch``, ``acc_patch``.
+        ``k``, ``acc``, ``pos_cos`` and ``neg_cos`` (``loss.view_cosines`` of the frame
+            path) and, with tracks, ``loss_patch``, ``logits_patch``, ``k_patch``, ``acc_patch``.
         """
         loss, logits, k = self.get_loss_and_keys(x_q, x_k)
         out = {
@@ -211,6 +212,7 @@ class MoCo(nn.Module):
             "k": k,
             "acc": positive_accuracy(logits.detach()),
         }
+        out["pos_cos"], out["neg_cos"] = view_cosines(logits, self.T)
         if patch_q is not None:
             if patch_k is None or boxes_q is None or boxes_k is None:
                 raise ValueError("the patch path needs patch_q, patch_k, boxes_q and boxes_k")

@@ -48,3 +48,16 @@ def contrastive_loss(q: Tensor, k: Tensor, queue: Tensor, temperature: float) ->
 def positive_accuracy(logits: Tensor) -> Tensor:
     """Fraction of queries whose positive logit (column 0) is the largest: MoCo's "acc@1"."""
     return (logits.argmax(dim=1) == 0).float().mean()
+
+
+def view_cosines(logits: Tensor, temperature: float) -> tuple[Tensor, Tensor]:
+    """(mean cosine of a query with its positive key, mean cosine of a query with the queue's negatives)
+    from the temperature-scaled logits Nx(1+K) of ``contrastive_loss``.
+
+    Not in the paper: they read a run as alignment and uniformity do (Wang & Isola, ICML 2020). The loss
+    sees only their gap divided by the temperature; both near 1 means the features have collapsed into a
+    narrow cone (every image looks alike), which a falling ``acc`` alone does not distinguish from hard
+    negatives.
+    """
+    cos = logits.detach().float() * temperature  # cos: Nx(1+K)
+    return cos[:, 0].mean(), cos[:, 1:].mean()

@@ -41,32 +41,44 @@ def smooth(y: np.ndarray, w: int = 10) -> np.ndarray:
 
 
 def show_curves(logs: dict, queue_size: int, w: int = 10):
-    """Contrastive losses (with log(1+K), the loss of a model that cannot tell keys apart) and the
-    supervised cross-entropy, smoothed over ``w`` steps (over every step of a shorter run)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-    for m, lg in logs.items():
+    """Contrastive losses (with log(1+K), the loss of a model that cannot tell keys apart), the supervised
+    cross-entropy, and the mean cosine of a query with its positive key (solid) and with the negatives
+    (dashed) of each contrastive mode, smoothed over ``w`` steps (over every step of a shorter run)."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.4))
+    for j, (m, lg) in enumerate(logs.items()):
         n = max(1, min(w, len(lg["step"])))
-        axes[0 if m != "supervised" else 1].plot(lg["step"][n - 1 :], smooth(lg["loss"], n), label=m)
+        steps = lg["step"][n - 1 :]
+        axes[0 if m != "supervised" else 1].plot(steps, smooth(lg["loss"], n), label=m)
         if m == "frames+tracks":
-            axes[0].plot(lg["step"][n - 1 :], smooth(lg["loss_patch"], n), ":", label="frames+tracks (patch loss)")
+            axes[0].plot(steps, smooth(lg["loss_patch"], n), ":", label="frames+tracks (patch loss)")
+        if m != "supervised":
+            axes[2].plot(steps, smooth(lg["pos_cos"], n), color=f"C{j}", label=f"{m} positive")
+            axes[2].plot(steps, smooth(lg["neg_cos"], n), "--", color=f"C{j}", label=f"{m} negatives")
     axes[0].axhline(math.log(1 + queue_size), color="gray", ls="--", lw=0.8, label="log(1+K)")
     axes[0].set(title="contrastive loss", xlabel="step", ylabel="loss")
     axes[1].set(title="supervised cross-entropy", xlabel="step")
-    axes[0].legend(fontsize=7)
-    axes[1].legend(fontsize=7)
+    axes[2].set(title="query cosine with its key / the negatives", xlabel="step", ylim=(-0.05, 1.05))
+    for ax in axes:
+        ax.legend(fontsize=7)
     return finish(fig)
 
 
 def loss_summary(mode: str, log: dict, queue_size: int, batch_size: int, n: int = 10) -> dict:
     """First/last-``n``-step means of loss and accuracy; for contrastive modes also the loss right after
-    the queue first holds only real keys (K / keys enqueued per step; left out when the run ends before)
-    and the mean queue age."""
+    the queue first holds only real keys (K / keys enqueued per step; left out when the run ends before),
+    the mean queue age and the last-``n``-step cosines of a query with its key and with the negatives
+    (``pos_cos``, ``neg_cos``; ``neg_cos_full`` right after the queue filled)."""
     out = {"first": log["loss"][:n].mean(), "last": log["loss"][-n:].mean(), "acc": log["acc"][-n:].mean()}
     if mode != "supervised":
         full = queue_size // (batch_size * (2 if mode == "frames+tracks" else 1))
         out["age"] = log["queue_age"][-n:].mean()
+        out.update(pos_cos=log["pos_cos"][-n:].mean(), neg_cos=log["neg_cos"][-n:].mean())
         if len(log["loss"]) > full:
-            out.update(full_step=full, full=log["loss"][full : full + n].mean())
+            out.update(
+                full_step=full,
+                full=log["loss"][full : full + n].mean(),
+                neg_cos_full=log["neg_cos"][full : full + n].mean(),
+            )
     return out
 
 
@@ -170,7 +182,9 @@ def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, pr
             f"`{m}`: {full} "
             f"{s['last']:.2f} at the end (chance level log(1+K) = {math.log(1 + K):.2f}); in the last 10 "
             f"steps the positive key beat all {K} negatives for {100 * s['acc']:.0f}% of the queries "
-            f"(chance: {100 / (K + 1):.2f}%)."
+            f"(chance: {100 / (K + 1):.2f}%). A query's mean cosine with its positive key was "
+            f"{s['pos_cos']:.2f} and with the negatives {s['neg_cos']:.2f}"
+            + (f" ({s['neg_cos_full']:.2f} once the queue was full)." if "neg_cos_full" in s else ".")
         )
     if "frames+tracks" in summaries:
         lg = logs["frames+tracks"]
@@ -187,6 +201,11 @@ def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, pr
             f"(training accuracy {100 * s['acc']:.0f}% in the last 10 steps; chance "
             f"{100 / num_classes:.0f}%)."
         )
+    parts.append(
+        "The loss sees only the gap between these two cosines (divided by T); both close to 1 mean that "
+        "every image's features lie in a narrow cone, the features collapsing rather than telling images "
+        "apart (Wang & Isola's alignment and uniformity read the same way)."
+    )
     if probe:
         parts.append(probe)
     parts.append(

@@ -63,7 +63,19 @@ from .monitor import KnnMonitor
 
 log = logging.getLogger("repro.train")
 
-LOG_FIELDS = ("step", "epoch", "lr", "loss", "loss_frame", "loss_patch", "acc", "acc_patch", "queue_age")
+LOG_FIELDS = (
+    "step",
+    "epoch",
+    "lr",
+    "loss",
+    "loss_frame",
+    "loss_patch",
+    "acc",
+    "acc_patch",
+    "queue_age",
+    "pos_cos",
+    "neg_cos",
+)
 MONITOR_FIELDS = ("step", "knn_top1")
 
 
@@ -189,7 +201,8 @@ def moco_step(
     moco.enqueue(out["k"], step)  # enqueue the current minibatch, dequeue the earliest
     if tracks:
         moco.enqueue(out["k_patch"], step)  # second enqueue: the patch keys
-    stats = {"loss": out["loss"].detach(), "loss_frame": out["loss_frame"], "acc": out["acc"]}
+    stats = {k: out[k] for k in ("loss_frame", "acc", "pos_cos", "neg_cos")}
+    stats["loss"] = out["loss"].detach()
     if tracks:
         stats.update(loss_patch=out["loss_patch"], acc_patch=out["acc_patch"])
     return {k: float(v) for k, v in stats.items()}

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from repro.moco import contrastive_loss, positive_accuracy
+from repro.moco import contrastive_loss, positive_accuracy, view_cosines
 
 
 def naive_loss(q, k, queue, t):
@@ -63,3 +63,23 @@ def test_shape_errors_are_clear():
 def test_positive_accuracy():
     logits = torch.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
     assert positive_accuracy(logits).item() == pytest.approx(0.5)
+
+
+def test_view_cosines_against_a_loop():
+    g = torch.Generator().manual_seed(3)
+    q, k = F.normalize(torch.randn(5, 8, generator=g), dim=1), F.normalize(torch.randn(5, 8, generator=g), dim=1)
+    queue = F.normalize(torch.randn(8, 7, generator=g), dim=0)
+    _, logits = contrastive_loss(q, k, queue, 0.2)
+    pos, neg = view_cosines(logits, 0.2)
+    naive_pos = sum(float(q[n] @ k[n]) for n in range(5)) / 5
+    naive_neg = sum(float(q[n] @ queue[:, j]) for n in range(5) for j in range(7)) / 35
+    assert pos.item() == pytest.approx(naive_pos, abs=1e-6)
+    assert neg.item() == pytest.approx(naive_neg, abs=1e-6)
+
+
+def test_view_cosines_of_collapsed_features_are_one():
+    """Every image mapped to one vector: the loss is log(1 + K) and both cosines are exactly 1."""
+    v = F.normalize(torch.ones(1, 4), dim=1)
+    loss, logits = contrastive_loss(v.expand(3, 4), v.expand(3, 4), v.T.expand(4, 6).contiguous(), 0.2)
+    assert loss.item() == pytest.approx(math.log(7), abs=1e-5)
+    assert [c.item() for c in view_cosines(logits, 0.2)] == pytest.approx([1.0, 1.0], abs=1e-6)

@@ -3,6 +3,7 @@ checkpoints load in repro.models.load_backbone; corrupt or mismatched checkpoint
 
 import shutil
 
+import numpy as np
 import pytest
 import torch
 import torchvision
@@ -11,6 +12,7 @@ from repro.errors import CheckpointError
 from repro.moco import MoCo
 from repro.models import load_backbone
 from repro.train import init_from_checkpoint, load_official_moco, load_torchvision_resnet, train
+from repro.train.loop import read_log
 
 
 def tiny_moco(seed):
@@ -83,6 +85,9 @@ def trained(tiny_cfg, tmp_path):
 def test_checkpoint_contents_and_backbone_loading(trained, tiny_cfg, tmp_path):
     cfg, out, r = trained
     assert r.steps_run == 2 and (out / "log.csv").is_file()
+    log = read_log(out / "log.csv")
+    assert np.all((log["pos_cos"] >= -1) & (log["pos_cos"] <= 1) & (log["neg_cos"] >= -1) & (log["neg_cos"] <= 1))
+    assert r.last["pos_cos"] == pytest.approx(log["pos_cos"][-1], abs=1e-5)
     ck = torch.load(out / "checkpoint.pt", weights_only=False)
     for key in ("format", "arch", "mode", "model", "optimizer", "schedule", "step", "rng", "config", "queue_step"):
         assert key in ck

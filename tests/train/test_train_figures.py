@@ -20,6 +20,8 @@ def _log(n=60, loss=2.0):
         "queue_age": np.full(n, 3.0),
         "loss_patch": np.full(n, 1.5),
         "loss_frame": np.full(n, 2.5),
+        "pos_cos": np.full(n, 0.9),
+        "neg_cos": np.linspace(0.1, 0.7, n),
     }
 
 
@@ -28,6 +30,8 @@ def test_loss_summary_finds_when_the_queue_first_holds_only_real_keys():
     assert s["full_step"] == 4  # 64 keys / (8 frame + 8 patch keys per step)
     assert s["full"] == pytest.approx(2.0 + 0.01 * np.arange(4, 14).mean())
     assert s["first"] == pytest.approx(2.0 + 0.01 * 4.5) and s["age"] == 3.0
+    assert s["pos_cos"] == pytest.approx(0.9) and s["neg_cos"] == pytest.approx(np.linspace(0.1, 0.7, 60)[-10:].mean())
+    assert s["neg_cos_full"] == pytest.approx(np.linspace(0.1, 0.7, 60)[4:14].mean())
     assert "full" not in F.loss_summary("supervised", _log(), 64, 8)
 
 
@@ -35,9 +39,9 @@ def test_headline_leaves_out_the_step():
     summaries = {m: F.loss_summary(m, _log(), 64, 8) for m in ("images", "supervised")}
     h = F.headline(summaries)
     assert "images.full_step" not in h and h["images.full"] == summaries["images"]["full"]
-    assert set(h) == {f"images.{k}" for k in ("first", "last", "acc", "full", "age")} | {
-        f"supervised.{k}" for k in ("first", "last", "acc")
-    }
+    assert set(h) == {
+        f"images.{k}" for k in ("first", "last", "acc", "full", "age", "pos_cos", "neg_cos", "neg_cos_full")
+    } | {f"supervised.{k}" for k in ("first", "last", "acc")}
 
 
 def test_printed_lines():
