@@ -36,6 +36,7 @@ from repro.results import record
 from repro.train import build_dataset, example_views, hardest_negatives, model_checkpoints, read_log, train_modes
 from repro.train import figures
 from repro.train.monitor import evaluate_models
+from repro.train.spread import augmentation_spread
 
 # %% tags=["parameters"]
 preset = "smoke"
@@ -141,6 +142,17 @@ figures.loss_table(table)
 # its key would share batch statistics, which MoCo reports lets the model "cheat" the task. The default
 # scale therefore uses MoCo's one-GPU recipe (`bn_splits = 8`: BatchNorm over 8 sub-batches, the key batch
 # shuffled across them); the paper preset trains on several GPUs with shuffled BatchNorm (`bn_splits = 1`).
+#
+# **Can this data teach it?** Instance discrimination asks the two augmented views of an image to be closer
+# to each other than to any other image. Where MoCo v2's augmentation moves an image's features further than
+# the training images are apart, invariance serves the objective better than telling images apart, and
+# contrastive features collapse (Jing et al., ICLR 2022). The check below needs no training: the random
+# network's spread of the training images against its spread of two views of one image
+# (`repro.train.spread`), with MoCo v2's augmentation and with its crops and flips alone.
+
+# %% tags=["nbval-ignore-output"]
+spread = {"MoCo v2 augmentation": augmentation_spread(cfg), "crops and flips only": augmentation_spread(cfg, colour=False)}
+print(figures.spread_text(spread))
 
 # %%
 knn_logs = figures.monitor_logs(results)
@@ -173,8 +185,9 @@ print(figures.hardest_text(examples, cfg.train.batch_size))
 
 # %% tags=["nbval-ignore-output"]
 classes = len(datasets["supervised"].set.categories) if "supervised" in datasets else None
-record("03_training", figures.headline(table, scores),
+record("03_training", figures.headline(table, scores, spread),
        headline={"knn_top1": scores["knn_top1"], "linear_top1": scores["linear_top1"]})
-summary = figures.summary(cfg, table, logs, num_classes=classes, probe=figures.probe_text(scores, differences))
+summary = figures.summary(cfg, table, logs, num_classes=classes, probe=figures.probe_text(scores, differences),
+                          spread=spread)
 glue("training_summary", summary, display=False)
 summary

@@ -4,6 +4,7 @@
     repro run [NB ...]       execute notebooks headless (papermill), in dependency order
     repro tracks             proposals -> features -> Eq. 4-5 scores -> tracks, per chunk, resumable
     repro train              Algorithm 1 / MoCo v2 / supervised training, resumable, torchrun-ready
+    repro seeds              retrain with other training seeds: the spread of every comparison
     repro results A [B]      compare two runs' headline numbers within the stated tolerances
     repro config             print a preset's configuration
 
@@ -28,6 +29,7 @@ COMMANDS = {
     "train": ("repro.train.cli", "train a model (Algorithm 1, MoCo v2 on images, supervised)"),
     "results": ("repro.results", "compare a run's results.json with another (default: results/smoke.json)"),
     "config": ("repro.cli", "print the configuration of a preset"),
+    "seeds": ("repro.seeds", "retrain every mode with other training seeds: the seed-to-seed spread"),
     "rehearse": (
         "repro.rehearse.cli",
         "every chapter with the paper preset on tiny data in the real layouts, then the book",

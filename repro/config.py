@@ -163,6 +163,9 @@ class TrainConfig:
     probe_per_class: int = 0  # images per class read from each of probe_root's folders; 0 = all
     # (paper: 10, so 10K bank images and 10K queries on ImageNet)
     modes: tuple[str, ...] = ("supervised", "images", "frames", "frames+tracks")
+    train_seed: int = 0  # added to seed for what training draws (initial weights, batch order,
+    # augmentation) and for the random-init row; the world, its tracks and the evaluation data keep
+    # seed. 0 = the main run; `repro seeds` retrains with others (<cache>/checkpoints/train_seed<N>/)
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,10 @@ class Config:
     def flat(self) -> dict[str, Any]:
         """Leaf name -> value over all sections (names are unique, see ``leaf_sections``)."""
         return {f.name: getattr(getattr(self, s), f.name) for s, f in _leaves()}
+
+    def training_seed(self) -> int:
+        """The seed of everything a training run draws, and of the random-init model: ``seed + train_seed``."""
+        return self.run.seed + self.train.train_seed
 
     def replace(self, **overrides: Any) -> "Config":
         """A copy with leaf fields replaced by name, each value checked against its declared type."""

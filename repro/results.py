@@ -216,6 +216,20 @@ TOLERANCES: tuple[Tolerance, ...] = (
         "all-SSE4 path; the seed-to-seed spread of the probe benchmark is up to 0.1)",
     ),
     Tolerance("03_training/*.acc", 0.2, 0.0, "share of 320 queries; training diverges; seen 0.09"),
+    Tolerance(
+        "03_training/*_cos*",
+        0.1,
+        0.0,
+        "mean cosine of 10 steps; training diverges like a change of seed (bound as for the losses, not yet "
+        "measured on the all-SSE4 path)",
+    ),
+    Tolerance(
+        "03_training/spread.*",
+        0.0,
+        1e-3,
+        "seeded random network on seeded views, float32 (bound as for the random network's invariance scores, "
+        "not yet measured on the all-SSE4 path)",
+    ),
     *(
         Tolerance(f"03_training/*.{k}", 0.1, 0.0, "mean loss of 10 steps; training diverges; seen 0.042")
         for k in ("first", "full", "last")

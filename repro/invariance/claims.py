@@ -90,7 +90,7 @@ def test_claims(cfg: Config, datasets: dict[str, TrajectoryDataset], models: dic
                 cfg.train.arch,
                 input_size(cfg, ds),
                 device=cfg.run.device,
-                seed=cfg.run.seed,
+                seed=cfg.training_seed(),  # of the random-init model
                 cache_dir=cfg.run.cache_dir,
             )
             for m in (better, worse)

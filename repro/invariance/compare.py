@@ -33,7 +33,7 @@ def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset], models: 
                 cfg.train.arch,
                 input_size(cfg, ds),
                 device=cfg.run.device,
-                seed=cfg.run.seed,
+                seed=cfg.training_seed(),  # of the random-init model
                 cache_dir=cfg.run.cache_dir,
             )
             scores = measure_variants(

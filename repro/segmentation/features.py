@@ -70,14 +70,14 @@ def cached_representations(
     with the checkpoint's fingerprint (a changed checkpoint recomputes them). ``frozen`` is (encoder, its
     snapshot taken before extraction) when the encoder was run, for ``assert_frozen`` afterwards; None when
     the vectors came from the cache."""
-    fp = fingerprint(path, cfg.train.arch, cfg.run.seed)
+    fp = fingerprint(path, cfg.train.arch, cfg.training_seed())
     file = artifact("features", _safe(name), f"parts-{crops_key(cfg)}.pt", cache_dir=cfg.run.cache_dir)
     if file.is_file():
         obj = torch.load(file, map_location="cpu", weights_only=True)
         if obj.get("fingerprint") == fp and len(obj["train"]) == len(train) and len(obj["val"]) == len(val):
             return obj["train"], obj["val"], None
     device = resolve_device(cfg.run.device)
-    encoder = (encoder_fn or (lambda: load_backbone(path, cfg.train.arch, cfg.run.seed)))().to(device)
+    encoder = (encoder_fn or (lambda: load_backbone(path, cfg.train.arch, cfg.training_seed())))().to(device)
     snapshot = frozen_snapshot(encoder)
     z_train = representations(encoder, train.images, EXTRACT_BATCH, device)
     z_val = representations(encoder, val.images, EXTRACT_BATCH, device)

@@ -64,6 +64,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ this repo's
+ADDED_LATER = {"train_seed": 0}  # settings newer than some checkpoints: the value those were written with
+
+
 def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
     """The settings a checkpoint must share with the run that resumes it."""
     flat = cfg.flat()
@@ -133,7 +136,7 @@ def load_training_checkpoint(path: str | os.PathLike, cfg: Config, mode: str) ->
     saved = obj["config"]
     differ = []
     for k, v in resume_keys(cfg, mode).items():
-        old = saved.get(k, "<absent>")
+        old = saved.get(k, ADDED_LATER.get(k, "<absent>"))
         old = tuple(old) if isinstance(old, list) else old
         if old != v:
             differ.append(f"{k}: checkpoint {old!r}, now {v!r}")
@@ -235,8 +238,10 @@ def init_from_checkpoint(path: str | os.PathLike, model: nn.Module, mode: str) -
 
 
 def mode_dir(cfg: Config, mode: str) -> Path:
-    """Where training mode ``mode`` writes its checkpoints and logs: ``<cache>/checkpoints/<mode>``."""
-    return artifact("checkpoints", mode, cache_dir=cfg.run.cache_dir)
+    """Where training mode ``mode`` writes its checkpoints and logs: ``<cache>/checkpoints/<mode>``, or
+    ``<cache>/checkpoints/train_seed<N>/<mode>`` for a retraining with ``train_seed`` N (``repro seeds``)."""
+    seed = cfg.train.train_seed
+    return artifact("checkpoints", *([f"train_seed{seed}"] if seed else []), mode, cache_dir=cfg.run.cache_dir)
 
 
 def model_checkpoints(cfg: Config) -> dict[str, Path | None]:

@@ -356,7 +356,7 @@ class FramePairDataset(Dataset):
 def build_dataset(cfg: Config, mode: str) -> Dataset:
     """The dataset of a training mode (see the module docstring)."""
     check_mode(mode)
-    tc, seed = cfg.train, cfg.run.seed
+    tc, seed = cfg.train, cfg.training_seed()
     if mode in ("images", "supervised"):
         return ImageDataset(load_image_set(cfg), mode, tc.image_size, seed)
     chunks = list_chunks(cfg)

@@ -355,7 +355,9 @@ def _train(cfg, mode, device, procs: ProcessGroup, out_dir, resume, tensorboard,
         return result
     end = run.steps if stop_after is None else min(run.steps, start + stop_after)
     net, moco = _place_model(run)
-    sampler = StepSampler(len(run.dataset), cfg.train.batch_size, cfg.run.seed, end, start, procs.rank, procs.world)
+    sampler = StepSampler(
+        len(run.dataset), cfg.train.batch_size, cfg.training_seed(), end, start, procs.rank, procs.world
+    )
     loader = build_loader(run.dataset, sampler, cfg.run.num_workers, pin_memory=run.device.type == "cuda")
     logger = ScalarLog(run.out_dir, start, tensorboard) if procs.main else None
     monitor, knn_log = _knn_monitor(run, start, tensorboard)
@@ -396,7 +398,7 @@ def _set_up(cfg: Config, mode: str, device: torch.device, procs: ProcessGroup, o
         )
     out_dir = Path(out_dir) if out_dir else mode_dir(cfg, mode)
 
-    seed_everything(cfg.run.seed)  # same initial weights in every process
+    seed_everything(cfg.training_seed())  # same initial weights in every process
     dataset = build_dataset(cfg, mode)
     n_classes = len(dataset.set.categories) if mode == "supervised" else 0
     steps, per_epoch = total_steps(cfg, len(dataset))
@@ -548,7 +550,7 @@ def batch_at(cfg: Config, mode: str, step: int = 0) -> dict:
     """The (loaded, not yet colour-augmented) batch that step ``step`` of a run trains on (keys: see
     ``repro.train.data``)."""
     dataset = build_dataset(cfg, mode)
-    sampler = StepSampler(len(dataset), cfg.train.batch_size, cfg.run.seed, step + 1, step)
+    sampler = StepSampler(len(dataset), cfg.train.batch_size, cfg.training_seed(), step + 1, step)
     return next(iter(build_loader(dataset, sampler)))
 
 

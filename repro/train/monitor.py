@@ -216,7 +216,7 @@ def evaluate_models(cfg: Config, checkpoints: dict[str, str | os.PathLike | None
     out: dict = {"knn_top1": {}, "linear_top1": {}, "knn_correct": {}}
     out["num_classes"] = int(max(data.bank_labels.max(), data.query_labels.max())) + 1
     for name, path in checkpoints.items():
-        net = load_backbone(path, cfg.train.arch, seed=cfg.run.seed)
+        net = load_backbone(path, cfg.train.arch, seed=cfg.training_seed())
         bank, queries = embed(net, data.bank_images, data.image_size), embed(net, data.query_images, data.image_size)
         out["knn_correct"][name] = knn_correct(
             bank, data.bank_labels, queries, data.query_labels, data.k, data.temperature

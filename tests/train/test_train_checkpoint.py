@@ -125,3 +125,14 @@ def test_mismatched_checkpoint_is_an_error(trained, tmp_path):
     torch.save({"format": "repro", "arch": "resnet18"}, tmp_path / "frames" / "checkpoint.pt")
     with pytest.raises(CheckpointError, match="incomplete"):
         train(cfg, "frames", tmp_path / "frames", tensorboard=False)
+
+
+def test_a_checkpoint_older_than_train_seed_still_resumes(trained):
+    """Checkpoints written before ``train_seed`` existed were trained with what is now train_seed 0."""
+    cfg, out, _ = trained
+    ck = torch.load(out / "checkpoint.pt", weights_only=False)
+    del ck["config"]["train_seed"]
+    torch.save(ck, out / "checkpoint.pt")
+    assert train(cfg, "images", out, tensorboard=False).steps_run == 0
+    with pytest.raises(CheckpointError, match="train_seed: checkpoint 0, now 1"):
+        train(cfg.replace(train_seed=1), "images", out, tensorboard=False)

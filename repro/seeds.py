@@ -1,0 +1,142 @@
+"""``repro seeds``: the seed-to-seed spread of the training comparisons, outside the main job.
+
+The main job trains every model once (``train_seed`` 0), so a difference between two of its models could
+be the luck of one initialisation, batch order and augmentation stream. This command retrains every mode
+of ``cfg.train.modes`` with other training seeds (``train_seed``: initial weights, batch order,
+augmentation and the random-init row; the world, its tracks and every evaluation set keep ``seed``),
+evaluates each seed's models exactly as the chapters do, and writes
+
+    runs/<preset>/seeds.json     {"seeds": {seed: {"knn_top1": {model: v}, "linear_top1": ..., "invariance":
+                                 {transformation: {model: v}}, "table5_avg": {model: v}}}, "lock_sha256": ...}
+    book/seed_spread.inc         (``--write-book``) the per-seed values with their mean and standard deviation,
+                                 included by the results page
+
+Seed 0 is the main run's checkpoints (trained here if missing); other seeds go to
+``<cache>/checkpoints/train_seed<N>/<mode>``. The JSON is written atomically after each seed and a rerun
+skips the seeds it holds, so an interrupted spread resumes (training itself resumes from its checkpoints).
+
+    repro seeds                          seeds 0 1 2 of the smoke preset (~20 min on 2 CPU cores)
+    repro seeds --seeds 0 3 4 --write-book
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .config import CommandLineParser, add_parameter_option, config_from_args
+from .invariance import compare_models, measurement_datasets
+from .invariance.figures import Comparison
+from .io import save_json
+from .lockfile import lock_sha256
+from .paths import REPO_ROOT
+from .report import Table
+from .segmentation.checkpoints import table5_models
+from .segmentation.evaluate import run_table5
+from .train import model_checkpoints, train_modes
+from .train.monitor import evaluate_models
+
+METRICS = ("knn_top1", "linear_top1", "invariance", "table5_avg")  # the results.json keys of issue 11
+BOOK_INCLUDE = REPO_ROOT / "book" / "seed_spread.inc"
+
+
+def evaluate_seed(cfg) -> dict:
+    """The headline numbers of one training seed's models, computed as chapters 03, 04 and 05 compute them."""
+    models = model_checkpoints(cfg)
+    scores = evaluate_models(cfg, models)
+    datasets = measurement_datasets(cfg)
+    top_k = max(cfg.invariance.invariance_top_ks)
+    comparison = Comparison(compare_models(cfg, datasets, models), datasets, models, top_k=top_k)
+    return {
+        "knn_top1": scores["knn_top1"],
+        "linear_top1": scores["linear_top1"],
+        "invariance": comparison.invariance_by_transformation(),
+        "table5_avg": run_table5(cfg, table5_models(cfg)).avg_by_model(),
+    }
+
+
+def seed_spread(cfg, seeds: Sequence[int], path: Path, preset: str = "smoke") -> dict:
+    """Trains and evaluates every seed of ``seeds`` missing from ``path`` (seeds.json), saving after each."""
+    done = json.loads(path.read_text()) if path.is_file() else {}
+    lock = lock_sha256()
+    if done and done.get("lock_sha256") != lock:
+        done = {}  # another environment: its numbers are not comparable, start over
+    out = {"preset": preset, "lock_sha256": lock, "seeds": done.get("seeds", {})}
+    for seed in seeds:
+        if str(seed) in out["seeds"]:
+            continue
+        c = cfg.replace(train_seed=seed)
+        train_modes(c)
+        out["seeds"][str(seed)] = evaluate_seed(c)
+        save_json(out, path)
+    return out
+
+
+def spread_rows(per_seed: dict[str, dict]) -> list[tuple[str, list[float]]]:
+    """(what, the value of every seed in order) for every number the seeds share: ``metric model`` or
+    ``invariance transformation model``."""
+    seeds = list(per_seed)
+    first = per_seed[seeds[0]]
+    keys = []
+    for metric in METRICS:
+        if metric == "invariance":
+            keys += [(metric, t, m) for t in first[metric] for m in first[metric][t]]
+        else:
+            keys += [(metric, m) for m in first[metric]]
+
+    def value(res: dict, key: tuple) -> float:
+        for k in key:
+            res = res.get(k, {}) if isinstance(res, dict) else {}
+        return float(res) if not isinstance(res, dict) else math.nan
+
+    return [(" ".join(key), [value(per_seed[s], key) for s in seeds]) for key in keys]
+
+
+def spread_table(per_seed: dict[str, dict]) -> Table:
+    """Every shared number per seed with its mean and sample standard deviation over the seeds."""
+    seeds = list(per_seed)
+    rows = []
+    for what, values in spread_rows(per_seed):
+        v = np.array(values)
+        sd = float(v.std(ddof=1)) if len(v) > 1 else math.nan
+        rows.append([what, *values, float(v.mean()), sd])
+    return Table(
+        ["number", *(f"seed {s}" for s in seeds), "mean", "sd"],
+        rows,
+        caption=f"Seed-to-seed spread over {len(seeds)} training seeds",
+        digits=3,
+    )
+
+
+def book_text(spread: dict) -> str:
+    table = spread_table(spread["seeds"])
+    return (
+        "<!-- written by `repro seeds --write-book` (repro/seeds.py); do not edit by hand -->\n\n"
+        f"Preset `{spread['preset']}`, environment lock `{spread['lock_sha256'][:12]}`. "
+        "Accuracies are fractions of the held-out images, invariance the class-conditional score at K = 25, "
+        "Table 5 the average pixel accuracy in percent.\n\n" + table._repr_markdown_() + "\n"
+    )
+
+
+def add_arguments(parser: CommandLineParser) -> None:
+    parser.add_argument("--preset", default="smoke", help="config preset (smoke or paper)")
+    add_parameter_option(parser, ("train_steps", "500"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (train_seed)")
+    parser.add_argument("--out", default=None, help="the JSON file (default runs/<preset>/seeds.json)")
+    parser.add_argument("--write-book", action="store_true", help=f"write the table to {BOOK_INCLUDE.name}")
+
+
+def main(args) -> int:
+    cfg = config_from_args(args)
+    path = Path(args.out) if args.out else Path("runs") / args.preset / "seeds.json"
+    spread = seed_spread(cfg, args.seeds, path, args.preset)
+    print(repr(spread_table(spread["seeds"])))
+    print(f"-> {path}")
+    if args.write_book:
+        BOOK_INCLUDE.write_text(book_text(spread))
+        print(f"-> {BOOK_INCLUDE}")
+    return 0
