@@ -323,5 +323,6 @@ def spread_sentence(spread: dict[str, dict[str, float]]) -> str:
         f"Before any training, the random network puts two views of a training image made by {name} "
         f"{s['across_augmentations']:.4f} apart and the images {s['across_images']:.4f} apart, a ratio of "
         f"{s['ratio']:.2f}" + (f" ({others})" if others else "") + f": two views of one image are {side} two "
-        "images, and below 1 is where contrastive features collapse (Jing et al. 2022)."
+        "images. Augmentation that changes an image more than the data varies is what Jing et al. (2022) find "
+        "makes contrastive features collapse; the threshold 1 is our reading, not theirs."
     )
