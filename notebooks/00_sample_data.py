@@ -32,7 +32,12 @@
 # outline under its own smooth deformation and proportions, with a texture family and a colour drawn
 # from small pools shared by every category, so texture and colour say nothing about the category and
 # little about the instance, while the outline, which survives MoCo's crops and colour jitter, is
-# organised by category. Backgrounds come from a shared pool too. The paper's transformations happen in
+# organised by category. Objects stand before a plain black backdrop, as in a studio: a first version of
+# the world drew each still on a random window of a shared background texture, and issue 11's probes
+# (`benchmarks/RESULTS.md`; MoCo on `images` alone, judged only against its own random initialisation)
+# showed that instance discrimination then learns the backdrop, whose pattern and light gradient tell
+# every still apart through any crop and colour jitter, and never the category; on the plain backdrop
+# the same training learns it. Occluders keep textures of their own. The paper's transformations happen in
 # it: *viewpoint* as an out-of-plane turn (the object is squashed along a turning axis and shaded, so
 # its appearance changes, not only its position), *illumination* (brightness, colour temperature and a
 # directional gradient), *occlusion* (a passing bar) and *scale*. A still shows an instance at a random
@@ -69,7 +74,7 @@ images_per_instance = 32
 heldout_images_per_instance = 20
 synthetic_image_size = 64
 world_videos = 48
-world_video_frames = 64
+world_video_frames = 96
 world_video_size = 96
 part_objects_per_category = 60
 trajectories_per_category = 12

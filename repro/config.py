@@ -68,7 +68,8 @@ class SampleConfig:
     heldout_images_per_instance: int = 20  # (b) held-out stills per held-out instance (kNN monitor, probe)
     synthetic_image_size: int = 64
     world_videos: int = 48  # world videos (one training instance each) in the TrackingNet
-    world_video_frames: int = 64  # sample root beside the real clips: frames / frames+tracks data
+    world_video_frames: int = 96  # sample root beside the real clips: frames / frames+tracks data
+    # (96 = 4 x chunk_len: the 4 chunks of a video are disjoint, as in the paper's long videos)
     world_video_size: int = 96
     part_objects_per_category: int = 60  # (c) part-annotated objects
     trajectories_per_category: int = 12  # (d) transformation trajectories (held-out instances of the world)
@@ -120,10 +121,12 @@ class TrainConfig:
 
     arch: str = "resnet18_w16"  # paper: resnet50 (smoke: ResNet-18 at a quarter of every width,
     # torchvision's layer names; ~4x the steps of a ResNet-18 per minute)
-    image_size: int = 64  # paper: 224
+    image_size: int = 32  # paper: 224 (smoke: 32 px, CIFAR's size, buys the 1,500 steps in which MoCo
+    # learns the world's categories on this CPU; issue 11's probes in benchmarks/RESULTS.md)
     feature_dim: int = 128  # MoCo v2: 128
     mlp: bool = True  # MoCo v2 MLP head
-    queue_size: int = 1024  # K; paper: 65536
+    queue_size: int = 128  # K; paper: 65536, 5% of ImageNet's images and 55% of TrackingNet's 120,528
+    # chunks (smoke: 128 keeps both shares: 6% of the 2,304 stills, 63% of the ~204 chunks)
     moco_momentum: float = 0.99  # m; paper: 0.999 (smoke: few steps, faster key encoder)
     temperature: float = 0.2  # T; paper: 0.2
     lr: float = 0.03  # paper: 0.03 for batch 256
@@ -136,15 +139,15 @@ class TrainConfig:
     # "each chunk is considered a separate video" (TrackingNet: 120,528
     # chunks, 470 steps an epoch at batch 256, 94 K steps for 200 epochs);
     # 11 gives about ImageNet MoCo v2's 1.0 M (5,178 vs 5,004 an epoch)
-    train_steps: int = 500  # smoke: fixed number of steps (4 modes within ~6 min); 0 = epochs
+    train_steps: int = 1500  # smoke: fixed number of steps (4 modes within ~9 min); 0 = epochs
     checkpoint_every: int = 100  # steps between atomic checkpoints
     shuffle_bn: bool = True  # MoCo's shuffled BatchNorm (across processes, or across bn_splits)
     bn_splits: int = 8  # BatchNorm over this many sub-batches, key batch shuffled across
     # them: MoCo's one-GPU recipe, 8 as in its demo (paper: 8 GPUs with
     # shuffled BN, so the paper preset sets 1 and runs under torchrun)
     sync_bn: bool = False  # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
-    patch_roi_size: int = 4  # layer3 ROI-align output of patches; paper: unstated, 14 = the
-    # layer3 map of a 224-px frame (smoke: 64/16 = 4)
+    patch_roi_size: int = 2  # layer3 ROI-align output of patches; paper: unstated, 14 = the
+    # layer3 map of a 224-px frame (smoke: 32/16 = 2)
     patch_min_visible: float = 0.5  # a patch crop keeping less of its box is resampled (our choice)
     supervised_lr: float = 0.025  # "supervised" mode: torchvision's ResNet recipe, lr 0.1 at batch
     # 256 (smoke: linearly scaled to batch 64; 0.1 diverges early)

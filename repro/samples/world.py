@@ -13,8 +13,12 @@ Design (written from the paper's hypotheses before any model was compared on it;
   them: they can tell two images apart only weakly and the category not at all. What tells instances
   apart, and survives MoCo's crops and colour jitter, is the outline, which is organised by category.
   That is the condition under which instance discrimination can learn categories.
-* **Nuisances.** Backgrounds come from a pool of ``BACKGROUNDS`` textures (a random window of one, per
-  image or video), independent of the category; position, in-plane angle and scale are drawn per image.
+* **Nuisances.** Objects stand before a plain backdrop (``BACKDROP``, black: a studio, as product photos
+  and many of ImageNet's object-centric images show them); position, in-plane angle and scale are drawn per
+  image. A backdrop with any pattern or light gradient tells every still apart through every crop and
+  colour jitter, so instance discrimination learns the backdrop instead of the object: issue 11's probes
+  (``benchmarks/RESULTS.md``) found exactly that with the first world's textured backgrounds. Occluders
+  keep textures of their own (``occluder_pool``).
 * **The paper's transformations occur**: *viewpoint* is an out-of-plane turn (a squash by cos(phi) along
   an axis of the object, phi up to ``MAX_TILT``, with matching shading, so the appearance changes, not
   only the position), plus in-plane turns; *illumination* is brightness, colour temperature and a
@@ -55,12 +59,13 @@ WORLD_CATEGORIES = (
 PALETTE_HUES = (0.0, 0.3, 0.55, 0.8)  # shared colour palette (hues) of object textures
 OBJECT_KINDS = ("stripes", "dots", "checker")  # shared texture families of objects
 MAX_ROLL = np.radians(25)  # stills and trajectories: objects roughly upright
-BACKGROUNDS = 4  # shared pool of background textures
-BACKGROUND_KINDS = ("blobs", "gradient", "waves", "stripes")  # low-contrast, coarse: scenery, not identity
+BACKDROP = 0.0  # grey level of the plain backdrop (0-255): black, so no relighting shows on it
+OCCLUDERS = 4  # shared pool of occluder textures
+OCCLUDER_KINDS = ("blobs", "gradient", "waves", "stripes")  # coarse: a passing thing, not an identity
 DEFORM = 0.12  # max amplitude of an instance's radial harmonics
 PROPORTION = (0.75, 1.3)  # an instance's stretch along its local x axis
 TEXTURE_CONTRAST = 0.25  # two-tone contrast of object textures
-BACKGROUND_CONTRAST = 0.12  # and of background textures
+OCCLUDER_CONTRAST = 0.12  # and of occluder textures
 STILL_LIGHTING = True  # stills under a random illumination each
 MAX_TILT = np.radians(70)  # largest out-of-plane turn (viewpoint)
 WORLD_TRANSFORMATIONS = ("viewpoint", "illumination", "occlusion", "instance")
@@ -151,18 +156,24 @@ def world_instances(seed: int, num_categories: int, per_category: int, sprite_si
 
 
 def background_pool(seed: int, size: int) -> list[np.ndarray]:
-    """``BACKGROUNDS`` shared background textures of side ``size`` (float32 RGB)."""
+    """The backgrounds of the world (float32 RGB, side ``size``): the plain ``BACKDROP`` alone. ``seed`` is
+    kept so that a world with a pool of textured backgrounds (``occluder_pool``) is a one-line change."""
+    return [np.full((size, size, 3), BACKDROP, np.float32)]
+
+
+def occluder_pool(seed: int, size: int) -> list[np.ndarray]:
+    """``OCCLUDERS`` shared occluder textures of side ``size`` (float32 RGB)."""
     rng = np.random.default_rng([seed, 0xB6])
     out = []
-    for i in range(BACKGROUNDS):
+    for i in range(OCCLUDERS):
         base = tx.random_color(rng, (0.05, 0.4), (0.3, 0.8))
-        kind = BACKGROUND_KINDS[i % len(BACKGROUND_KINDS)]
+        kind = OCCLUDER_KINDS[i % len(OCCLUDER_KINDS)]
         out.append(
             tx.make_texture(
                 rng,
                 size,
                 size,
-                (base, tx.companion(rng, base, BACKGROUND_CONTRAST)),
+                (base, tx.companion(rng, base, OCCLUDER_CONTRAST)),
                 kind,
                 period=rng.uniform(0.25, 0.5) * size,
                 grain=3.0,
@@ -320,10 +331,10 @@ def _video_views(rng: np.random.Generator, u: np.ndarray, size: int) -> tuple[li
     return views, center
 
 
-def _video_occluder(rng: np.random.Generator, pool: list[np.ndarray], u: np.ndarray, size: int):
+def _video_occluder(rng: np.random.Generator, occluders: list[np.ndarray], u: np.ndarray, size: int):
     """The occluder of a world video: its texture (size x size x 3) and the bar it covers in every frame (a
     list of size x size bool masks, empty outside the half of the video in which it crosses the frame)."""
-    occ = background_window(rng, pool, size)
+    occ = background_window(rng, occluders, size)
     beta = rng.uniform(0, 2 * np.pi)
     width = rng.uniform(0.18, 0.28) * size
     t0 = rng.uniform(0, 0.5)
@@ -337,7 +348,14 @@ def _video_occluder(rng: np.random.Generator, pool: list[np.ndarray], u: np.ndar
     return occ, bars
 
 
-def world_video(seed: int, inst: Instance, pool: list[np.ndarray], num_frames: int, size: int) -> sy.SyntheticVideo:
+def world_video(
+    seed: int,
+    inst: Instance,
+    pool: list[np.ndarray],
+    num_frames: int,
+    size: int,
+    occluders: list[np.ndarray] | None = None,
+) -> sy.SyntheticVideo:
     """A video of one instance (TrackingNet shows one target per video) undergoing the transformations
     of Section A over time, with its ground truth (``synthetic.SyntheticVideo`` with M = 1):
 
@@ -346,9 +364,9 @@ def world_video(seed: int, inst: Instance, pool: list[np.ndarray], num_frames: i
       * illumination: brightness b0 -> b1 (0.6-1.3), colour temperature tau -> -tau (|tau| <= 0.2) and a
         gradient whose direction turns by 90-180 degrees;
       * scale: x0.75-1.3 and back; position: a slow drift inside the middle of the frame;
-      * occlusion: a bar of another background texture, 18-28% of the frame wide, crosses the whole frame
-        once, in a random direction, during a random half of the video;
-      * the background window pans by up to 8% of the frame.
+      * occlusion: a bar of an occluder texture (default ``occluder_pool(seed, 2 * size)``), 18-28% of the
+        frame wide, crosses the whole frame once, in a random direction, during a random half of the video;
+      * the background window pans by up to 8% of the frame (unseen on the plain backdrop).
 
     ``masks[t, 0]`` is the object's full (amodal) shape, ``labels[t]`` 0 where it is seen (not under the
     bar), ``visible_fraction`` their ratio, boxes the masks' extents (x, y, w, h).
@@ -360,7 +378,7 @@ def world_video(seed: int, inst: Instance, pool: list[np.ndarray], num_frames: i
     pad = int(np.ceil(0.08 * size))
     bg_full = background_window(rng, pool, size + 2 * pad)
     pan = rng.uniform(0, 2 * pad, 2)
-    occ, bars = _video_occluder(rng, pool, u, size)
+    occ, bars = _video_occluder(rng, occluder_pool(seed, 2 * size) if occluders is None else occluders, u, size)
     frames = np.zeros((T, size, size, 3), np.uint8)
     backgrounds = np.zeros_like(frames)
     masks = np.zeros((T, 1, size, size), bool)
@@ -484,11 +502,11 @@ def write_world_videos(
     check_world(categories, instances, train_instances)
     insts = world_instances(seed, categories, instances, 2 * size)
     train = [insts[c * instances + i] for i in range(train_instances) for c in range(categories)]
-    pool = background_pool(seed + 1, 2 * size)
+    pool, occluders = background_pool(seed + 1, 2 * size), occluder_pool(seed + 1, 2 * size)
     written = {}
     for v in range(n):
         inst = train[v % len(train)]
-        video = world_video(seed * 1000 + v, inst, pool, frames, size)
+        video = world_video(seed * 1000 + v, inst, pool, frames, size, occluders)
         seq = f"world_{v:03d}"
         write_trackingnet_sequence(root, split, seq, video.frames, video.boxes[:, 0])
         save_npz(

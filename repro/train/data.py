@@ -312,7 +312,7 @@ class FramePairDataset(Dataset):
         return chunk.start + i, chunk.start + j
 
     def _read(self, chunk, i: int) -> np.ndarray:
-        return read_image(chunk.frame_paths[i - chunk.start])
+        return read_image(chunk.frame_path(i))  # absolute frame i (not frame_paths: it builds every path)
 
     def __getitem__(self, spec: tuple[int, int, int]) -> dict[str, Any]:
         idx, step, slot = spec

@@ -152,24 +152,18 @@ def hardest_text(examples: dict, batch_size: int) -> str:
     return "\n".join(lines)
 
 
-def headline(summaries: dict, scores: dict | None = None, spread: dict | None = None) -> dict:
+def headline(summaries: dict, scores: dict | None = None) -> dict:
     """The chapter's recorded numbers: every ``loss_summary`` value but the step at which the queue filled,
-    the colour-histogram kNN of ``evaluate_models`` (its per-model accuracies are headline results) and
-    the ratio of each ``augmentation_spread`` (``spread.ratio``, ``spread.ratio_no_colour``)."""
+    and the colour-histogram kNN of ``evaluate_models`` (its per-model accuracies are headline results)."""
     out = {f"{m}.{k}": v for m, s in summaries.items() for k, v in s.items() if k != "full_step"}
     if scores is not None:
         out["colour_histogram_knn"] = scores["colour_histogram_knn"]
-    for key, s in zip(("spread.ratio", "spread.ratio_no_colour"), (spread or {}).values()):
-        out[key] = s["ratio"]
     return out
 
 
-def summary(
-    cfg, summaries: dict, logs: dict, num_classes: int | None = None, probe: str = "", spread: dict | None = None
-) -> Text:
+def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, probe: str = "") -> Text:
     """The chapter's "What we saw", from ``loss_summary`` per mode and the logs (``read_log``);
-    ``num_classes``: classes of the supervised set (its chance level); ``probe``: ``probe_text``;
-    ``spread``: ``augmentation_spread`` per augmentation (``spread_sentence``)."""
+    ``num_classes``: classes of the supervised set (its chance level); ``probe``: ``probe_text``."""
     K, B = cfg.train.queue_size, cfg.train.batch_size
     contrastive = [m for m in summaries if m != "supervised"]
     parts = [
@@ -212,8 +206,6 @@ def summary(
         "every image's features lie in a narrow cone, the features collapsing rather than telling images "
         "apart (Wang & Isola's alignment and uniformity read the same way)."
     )
-    if spread:
-        parts.append(spread_sentence(spread))
     if probe:
         parts.append(probe)
     parts.append(
@@ -303,26 +295,3 @@ def probe_text(scores: dict, differences: dict, target: float = 10.0) -> str:
         )
     )
     return " ".join(parts)
-
-
-def spread_text(spread: dict[str, dict[str, float]]) -> str:
-    """One line per augmentation of ``spread.augmentation_spread``: the two spreads and their ratio."""
-    return "\n".join(
-        f"{name:>22}: across images {s['across_images']:.4f}, across augmentations "
-        f"{s['across_augmentations']:.4f}, ratio {s['ratio']:.2f}"
-        for name, s in spread.items()
-    )
-
-
-def spread_sentence(spread: dict[str, dict[str, float]]) -> str:
-    """The "What we saw" sentence on ``augmentation_spread`` (MoCo v2's augmentation first)."""
-    (name, s), *rest = spread.items()
-    others = "; ".join(f"{s2['ratio']:.2f} with {n2}" for n2, s2 in rest)
-    side = "further apart than" if s["ratio"] < 1 else "closer than"
-    return (
-        f"Before any training, the random network puts two views of a training image made by {name} "
-        f"{s['across_augmentations']:.4f} apart and the images {s['across_images']:.4f} apart, a ratio of "
-        f"{s['ratio']:.2f}" + (f" ({others})" if others else "") + f": two views of one image are {side} two "
-        "images. Augmentation that changes an image more than the data varies is what Jing et al. (2022) find "
-        "makes contrastive features collapse; the threshold 1 is our reading, not theirs."
-    )

@@ -11,6 +11,7 @@ import pytest
 
 from repro.config import Config
 from repro.data import list_chunks
+from repro.samples import world
 from repro.tracks.store import chunk_file, tracks_dir
 
 SEQS, FRAMES, H, W, SIDE = 2, 12, 48, 64, 14
@@ -134,3 +135,19 @@ def box_of():
 @pytest.fixture(autouse=True)
 def _tiny_models_on_one_thread(one_torch_thread):
     """Every test here runs tiny models: on one torch thread (see ``one_torch_thread`` in tests/conftest.py)."""
+
+
+def write_world_slice(path, seed: int = 2, categories: int = 4, size: int = 64) -> None:
+    """A small slice of the world (``repro.samples.world``) as the sample ``images.npz``: 4 categories, 6
+    training instances of 16 stills each, 2 held-out instances of 20 stills each; never the main run's world
+    (seed 0)."""
+    split = world.world_image_split(seed, categories, 8, 6, 16, 20, size)
+    np.savez(path, **{k: split[k] for k in ("train_images", "train_labels", "val_images", "val_labels", "categories")})
+
+
+@pytest.fixture(scope="session")
+def world_slice_cache(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("world_slice")
+    (cache / "samples").mkdir()
+    write_world_slice(cache / "samples" / "images.npz")
+    return cache
