@@ -15,7 +15,7 @@ Seed 0 is the main run's checkpoints (trained here if missing); other seeds go t
 ``<cache>/checkpoints/train_seed<N>/<mode>``. The JSON is written atomically after each seed and a rerun
 skips the seeds it holds, so an interrupted spread resumes (training itself resumes from its checkpoints).
 
-    repro seeds                          seeds 0 1 2 of the smoke preset (~20 min on 2 CPU cores)
+    repro seeds                          seeds 0 1 2 of the smoke preset (~25 min on 2 CPU cores)
     repro seeds --seeds 0 3 4 --write-book
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 from .config import CommandLineParser, add_parameter_option, config_from_args
 from .invariance import compare_models, measurement_datasets
 from .invariance.figures import Comparison
-from .io import save_json
+from .io import atomic_path, save_json, settings_digest
 from .lockfile import lock_sha256
 from .paths import REPO_ROOT
 from .report import Table
@@ -42,6 +42,12 @@ from .train.monitor import evaluate_models
 
 METRICS = ("knn_top1", "linear_top1", "invariance", "table5_avg")  # the results.json keys of issue 11
 BOOK_INCLUDE = REPO_ROOT / "book" / "seed_spread.inc"
+NOT_SETTINGS = ("cache_dir", "num_workers", "device", "train_seed")  # where and how a run goes, not what it is
+
+
+def config_digest(cfg) -> str:
+    """What makes two spreads comparable: every setting but ``NOT_SETTINGS`` (12 hex digits of SHA-256)."""
+    return settings_digest({k: v for k, v in cfg.flat().items() if k not in NOT_SETTINGS}, 12)
 
 
 def evaluate_seed(cfg) -> dict:
@@ -60,12 +66,13 @@ def evaluate_seed(cfg) -> dict:
 
 
 def seed_spread(cfg, seeds: Sequence[int], path: Path, preset: str = "smoke") -> dict:
-    """Trains and evaluates every seed of ``seeds`` missing from ``path`` (seeds.json), saving after each."""
+    """Trains and evaluates every seed of ``seeds`` missing from ``path`` (seeds.json), saving after each;
+    the seeds of another environment or other settings are dropped, not reused."""
     done = json.loads(path.read_text()) if path.is_file() else {}
-    lock = lock_sha256()
-    if done and done.get("lock_sha256") != lock:
-        done = {}  # another environment: its numbers are not comparable, start over
-    out = {"preset": preset, "lock_sha256": lock, "seeds": done.get("seeds", {})}
+    lock, digest = lock_sha256(), config_digest(cfg)
+    if done and (done.get("lock_sha256"), done.get("config_digest")) != (lock, digest):
+        done = {}  # another environment or other settings: its numbers are not comparable, start over
+    out = {"preset": preset, "lock_sha256": lock, "config_digest": digest, "seeds": done.get("seeds", {})}
     for seed in seeds:
         if str(seed) in out["seeds"]:
             continue
@@ -112,19 +119,21 @@ def spread_table(per_seed: dict[str, dict]) -> Table:
     )
 
 
-def book_text(spread: dict) -> str:
+def book_text(spread: dict, top_k: int) -> str:
+    """The results page's include: the table of ``spread_table`` (``top_k``: K of the invariance scores)."""
     table = spread_table(spread["seeds"])
     return (
         "<!-- written by `repro seeds --write-book` (repro/seeds.py); do not edit by hand -->\n\n"
-        f"Preset `{spread['preset']}`, environment lock `{spread['lock_sha256'][:12]}`. "
-        "Accuracies are fractions of the held-out images, invariance the class-conditional score at K = 25, "
+        f"Preset `{spread['preset']}`, environment lock `{spread['lock_sha256'][:12]}`, settings "
+        f"`{spread.get('config_digest', '?')}`. Accuracies are fractions of the held-out images, invariance "
+        f"the class-conditional score at K = {top_k}, "
         "Table 5 the average pixel accuracy in percent.\n\n" + table._repr_markdown_() + "\n"
     )
 
 
 def add_arguments(parser: CommandLineParser) -> None:
     parser.add_argument("--preset", default="smoke", help="config preset (smoke or paper)")
-    add_parameter_option(parser, ("train_steps", "500"))
+    add_parameter_option(parser, ("train_steps", "1500"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (train_seed)")
     parser.add_argument("--out", default=None, help="the JSON file (default runs/<preset>/seeds.json)")
     parser.add_argument("--write-book", action="store_true", help=f"write the table to {BOOK_INCLUDE.name}")
@@ -137,6 +146,7 @@ def main(args) -> int:
     print(repr(spread_table(spread["seeds"])))
     print(f"-> {path}")
     if args.write_book:
-        BOOK_INCLUDE.write_text(book_text(spread))
+        with atomic_path(BOOK_INCLUDE) as tmp:
+            tmp.write_text(book_text(spread, max(cfg.invariance.invariance_top_ks)))
         print(f"-> {BOOK_INCLUDE}")
     return 0

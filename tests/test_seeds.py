@@ -44,7 +44,7 @@ def test_a_number_missing_from_one_seed_is_nan_not_a_crash():
     assert row[1] == 0.3 and math.isnan(row[2]) and math.isnan(row[-2])
 
 
-def test_seeds_resume_and_restart_when_the_environment_changed(tmp_path, monkeypatch):
+def test_seeds_resume_and_restart_when_the_environment_or_the_settings_changed(tmp_path, monkeypatch):
     trained, evaluated = [], []
     monkeypatch.setattr(seeds, "train_modes", lambda c: trained.append(c.train.train_seed))
     monkeypatch.setattr(
@@ -56,9 +56,13 @@ def test_seeds_resume_and_restart_when_the_environment_changed(tmp_path, monkeyp
     seeds.seed_spread(cfg, [0, 1, 2], path)  # only the new seed runs
     assert trained == [0, 1, 2]
     assert set(json.loads(path.read_text())["seeds"]) == {"0", "1", "2"}
-    monkeypatch.setattr(seeds, "lock_sha256", lambda: "another environment")
-    seeds.seed_spread(cfg, [0], path)  # numbers of another environment are not reused
+    seeds.seed_spread(cfg.replace(cache_dir="/elsewhere", num_workers=3), [0, 1, 2], path)  # where, not what
+    assert trained == [0, 1, 2]
+    seeds.seed_spread(cfg.replace(train_steps=7), [0], path)  # numbers of other settings are not reused
     assert trained == [0, 1, 2, 0] and set(json.loads(path.read_text())["seeds"]) == {"0"}
+    monkeypatch.setattr(seeds, "lock_sha256", lambda: "another environment")
+    seeds.seed_spread(cfg.replace(train_steps=7), [0], path)  # nor numbers of another environment
+    assert trained == [0, 1, 2, 0, 0] and set(json.loads(path.read_text())["seeds"]) == {"0"}
 
 
 def test_train_seed_moves_training_not_the_world():
@@ -92,4 +96,5 @@ def test_two_seeds_of_a_tiny_run_differ_and_are_written_to_the_book(tiny_samples
     assert s0["knn_top1"].keys() == s1["knn_top1"].keys()
     text = (tmp_path / "seed_spread.inc").read_text()
     assert "| knn_top1 images |" in text and "seed 1" in text
+    assert f"K = {max(cfg.invariance.invariance_top_ks)}," in text and spread["config_digest"] in text
     assert (tmp_cache / "checkpoints" / "train_seed1" / "images" / "checkpoint.pt").is_file()
