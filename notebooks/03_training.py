@@ -108,8 +108,8 @@ figures.show_views(views, contrastive)
 # older keys as negatives). m = 0.99 instead of 0.999, since a key encoder that averages over 1,000 steps
 # would still be the random network when training ends. These were fixed on a development world (world
 # seed 1) by training `images` alone and comparing it only with its own random initialisation
-# (`benchmarks/RESULTS.md`, issue 11): there, its kNN rose from 0.40 to 0.52 in 1,500 steps and had not
-# moved after 500. The world's backdrop matters more than any of these: on the first world's textured
+# (`benchmarks/RESULTS.md`, issue 11): there, its kNN rose from 0.40 to 0.45 in 500 steps and to 0.52 in
+# 1,500. The world's backdrop matters more than any of these: on the first world's textured
 # backdrops the same training never rose above its random initialisation (see chapter 00).
 
 # %%
