@@ -125,7 +125,7 @@ def book_text(spread: dict, top_k: int) -> str:
     return (
         "<!-- written by `repro seeds --write-book` (repro/seeds.py); do not edit by hand -->\n\n"
         f"Preset `{spread['preset']}`, environment lock `{spread['lock_sha256'][:12]}`, settings "
-        f"`{spread.get('config_digest', '?')}`. Accuracies are fractions of the held-out images, invariance "
+        f"`{spread['config_digest']}`. Accuracies are fractions of the held-out images, invariance "
         f"the class-conditional score at K = {top_k}, "
         "Table 5 the average pixel accuracy in percent.\n\n" + table._repr_markdown_() + "\n"
     )

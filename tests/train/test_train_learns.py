@@ -11,10 +11,8 @@ CPU's arithmetic; a training bug that stops learning leaves the kNN where it sta
 
 from __future__ import annotations
 
-import csv
-
 from repro.config import Config
-from repro.train.loop import train
+from repro.train.loop import MONITOR_FIELDS, read_log, train
 
 STEPS = 400
 MARGIN = 0.08  # eight points over the random initialisation; chance is 0.25
@@ -26,7 +24,7 @@ def test_a_few_hundred_images_steps_raise_knn_above_the_random_network(world_sli
     )
     result = train(cfg, "images", out_dir=tmp_path, tensorboard=False)
     assert result.steps_run == STEPS
-    with open(tmp_path / "knn.csv") as f:
-        knn = {int(r["step"]): float(r["knn_top1"]) for r in csv.DictReader(f)}
+    log = read_log(tmp_path / "knn.csv", MONITOR_FIELDS)
+    knn = dict(zip(log["step"].astype(int).tolist(), log["knn_top1"].tolist()))
     assert set(knn) == {0, STEPS}
     assert knn[STEPS] >= knn[0] + MARGIN, f"kNN top-1 {knn[0]:.3f} at step 0 -> {knn[STEPS]:.3f} after {STEPS} steps"
