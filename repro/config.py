@@ -71,6 +71,8 @@ class SampleConfig:
     world_video_frames: int = 96  # sample root beside the real clips: frames / frames+tracks data
     # (96 = 4 x chunk_len: the 4 chunks of a video are disjoint, as in the paper's long videos)
     world_video_size: int = 96
+    world_video_pace: float = 0.5  # share of a view trajectory one world video shows: every view factor
+    # (tilt, turn, scale, drift, light) changes at half the first world's rates (chapter 00); 1.0 = those
     part_objects_per_category: int = 60  # (c) part-annotated objects
     trajectories_per_category: int = 12  # (d) transformation trajectories (held-out instances of the world)
     trajectory_len: int = 8

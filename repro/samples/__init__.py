@@ -51,6 +51,7 @@ def _parts(cfg: Config) -> dict[str, dict]:
             n=s.world_videos,
             frames=s.world_video_frames,
             size=s.world_video_size,
+            pace=s.world_video_pace,
         ),
         "parts": dict(
             seed=seed,

@@ -28,6 +28,10 @@ Design (written from the paper's hypotheses before any model was compared on it;
   instance under a changing viewpoint, illumination, scale and occlusion. This is the contrast the paper
   draws between ``images`` and ``frames`` (Section B): only the videos *show* viewpoint and illumination
   change to the contrastive objective.
+* **Pace** (set after a measurement, see chapter 00 and ``benchmarks/RESULTS.md``): a video shows the share
+  ``pace`` of its view trajectory (``world_video``); at the first pace (1.0) the two frames of a positive
+  pair often showed the object from very different sides and ``frames`` did not learn; the smoke world
+  uses 0.5 (``world_video_pace``).
 * **Splits.** Of each category's instances, the first ``train_instances`` appear in training stills and
   in videos; the rest are held out: the held-out stills (the kNN and linear-probe test set) and the
   trajectories of Section A show only held-out instances, so every measure is of generalisation to new
@@ -355,9 +359,12 @@ def world_video(
     num_frames: int,
     size: int,
     occluders: list[np.ndarray] | None = None,
+    pace: float = 1.0,
 ) -> sy.SyntheticVideo:
     """A video of one instance (TrackingNet shows one target per video) undergoing the transformations
-    of Section A over time, with its ground truth (``synthetic.SyntheticVideo`` with M = 1):
+    of Section A over time, with its ground truth (``synthetic.SyntheticVideo`` with M = 1). The view changes
+    below are those of a whole view trajectory; the video shows its first share ``pace`` (0.5: every view
+    factor changes at half these rates; the occluder is unaffected):
 
       * viewpoint: the tilt phi goes 0 -> ``MAX_TILT`` and back 0.75-1.5 times about an axis that turns
         by up to 90 degrees, and the in-plane angle drifts within +-``MAX_ROLL``;
@@ -372,9 +379,11 @@ def world_video(
     bar), ``visible_fraction`` their ratio, boxes the masks' extents (x, y, w, h).
     """
     T = sy._check_int("num_frames", num_frames, 2)
+    if not pace > 0:
+        raise ConfigError(f"world_video_pace must be > 0 (1.0 = the whole view trajectory), got {pace}")
     rng = np.random.default_rng([seed, 0x71DE0])
     u = np.arange(T) / (T - 1)
-    views, center = _video_views(rng, u, size)
+    views, center = _video_views(rng, pace * u, size)
     pad = int(np.ceil(0.08 * size))
     bg_full = background_window(rng, pool, size + 2 * pad)
     pan = rng.uniform(0, 2 * pad, 2)
@@ -493,10 +502,20 @@ def world_trajectories(
 
 
 def write_world_videos(
-    root, split: str, seed: int, categories: int, instances: int, train_instances: int, n: int, frames: int, size: int
+    root,
+    split: str,
+    seed: int,
+    categories: int,
+    instances: int,
+    train_instances: int,
+    n: int,
+    frames: int,
+    size: int,
+    pace: float,
 ) -> dict[str, int]:
     """``n`` world videos (video v shows training instance v mod (categories x train_instances), in an order
-    that cycles through the categories) in the TrackingNet layout under ``root/split`` (``frames/``,
+    that cycles through the categories; ``pace``: see ``world_video``) in the TrackingNet layout under
+    ``root/split`` (``frames/``,
     ``anno/`` with the object's box), with the ground truth in ``objects/<seq>.npz`` (boxes, visible,
     category). Returns {sequence: frames}."""
     check_world(categories, instances, train_instances)
@@ -506,7 +525,7 @@ def write_world_videos(
     written = {}
     for v in range(n):
         inst = train[v % len(train)]
-        video = world_video(seed * 1000 + v, inst, pool, frames, size, occluders)
+        video = world_video(seed * 1000 + v, inst, pool, frames, size, occluders, pace)
         seq = f"world_{v:03d}"
         write_trackingnet_sequence(root, split, seq, video.frames, video.boxes[:, 0])
         save_npz(

@@ -90,6 +90,23 @@ def test_a_world_video_turns_the_object_out_of_plane_and_passes_an_occluder(vide
     assert video.visible_fraction.min() < 0.95 and video.visible_fraction.max() == pytest.approx(1.0, abs=0.02)
 
 
+def test_a_video_at_pace_one_half_shows_the_first_half_of_the_view_trajectory():
+    """``pace`` scales the time of the view trajectory only: T frames at pace 0.5 show the object exactly as the
+    first T of 2T - 1 frames at pace 1 (same tilt, turn, scale, drift; its amodal mask does not see the bar)."""
+    (inst,) = world.world_instances(3, 1, 1, 128)
+    pool = world.background_pool(0, 192)
+    half = world.world_video(5, inst, pool, 12, 96, pace=0.5)
+    whole = world.world_video(5, inst, pool, 23, 96, pace=1.0)
+    assert np.array_equal(half.masks, whole.masks[:12]) and np.array_equal(half.boxes, whole.boxes[:12])
+    assert not np.array_equal(half.masks[-1], whole.masks[-1])
+
+
+def test_a_pace_that_does_not_move_forward_is_refused():
+    (inst,) = world.world_instances(3, 1, 1, 64)
+    with pytest.raises(ConfigError, match="world_video_pace"):
+        world.world_video(5, inst, world.background_pool(0, 96), 4, 48, pace=0.0)
+
+
 @pytest.fixture(scope="module")
 def trajectories():
     return world.world_trajectories(0, 3, 2, 5, 48)
