@@ -43,7 +43,17 @@
 # directional gradient), *occlusion* (a passing bar) and *scale*. A still shows an instance at a random
 # viewpoint and light, so two augmentations of one still share them; a video shows one instance while
 # its viewpoint, light, scale and occlusion change — the contrast the paper draws between learning from
-# images and from frames. Of each category's instances, the training stills and the videos show the
+# images and from frames. How fast a video changes is the one part of this design set after a measurement
+# (issue 11, disclosed in `benchmarks/RESULTS.md`): at the first world's pace an object turned out of plane
+# by up to 70° and back every 64–128 frames, so the two frames of a positive pair (8–23 frames apart) often
+# showed it from very different sides, and `frames` ended below its own random initialisation. Probes on a
+# development world (another seed), each judged only against its own initialisation, found that frames
+# *can* be learned (the same frame twice: kNN 0.36 → 0.54) and that both the speed of the view change
+# (half the pace: 0.36 → 0.48) and the occluder bar (none: 0.36 → 0.48) held learning back. The issue asks
+# for occlusion in the videos, so the bar stays, and the videos show half of each view trajectory
+# (`world_video_pace` = 0.5; 1.0 is the first pace): an out-of-plane turn and back takes 128–256 frames.
+# The paper does not say how fast TrackingNet's objects change; its positives are 40 frames (1.3 s) apart.
+# Of each category's instances, the training stills and the videos show the
 # first `train_instances`; the held-out stills (the test set of the kNN monitor and the linear probe)
 # and the trajectories show other instances only, so every measurement is of new instances of known
 # categories. Section C keeps its own part-annotated objects (c), drawn with the same texture families.
@@ -76,6 +86,7 @@ synthetic_image_size = 64
 world_videos = 48
 world_video_frames = 96
 world_video_size = 96
+world_video_pace = 0.5
 part_objects_per_category = 60
 trajectories_per_category = 12
 trajectory_len = 8
@@ -88,7 +99,7 @@ cfg = from_notebook_parameters(
     instances_per_category=instances_per_category, train_instances=train_instances,
     images_per_instance=images_per_instance, heldout_images_per_instance=heldout_images_per_instance,
     synthetic_image_size=synthetic_image_size, world_videos=world_videos, world_video_frames=world_video_frames,
-    world_video_size=world_video_size,
+    world_video_size=world_video_size, world_video_pace=world_video_pace,
     part_objects_per_category=part_objects_per_category, trajectories_per_category=trajectories_per_category,
     trajectory_len=trajectory_len)
 manifest = build_samples(cfg)

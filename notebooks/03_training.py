@@ -109,8 +109,9 @@ figures.show_views(views, contrastive)
 # would still be the random network when training ends. These were fixed on a development world (world
 # seed 1) by training `images` alone and comparing it only with its own random initialisation
 # (`benchmarks/RESULTS.md`, issue 11): there, its kNN rose from 0.40 to 0.45 in 500 steps and to 0.52 in
-# 1,500. The world's backdrop matters more than any of these: on the first world's textured
-# backdrops the same training never rose above its random initialisation (see chapter 00).
+# 1,500. The world matters more than any of these: on the first world's textured backdrops the same
+# training never rose above its random initialisation, and on videos that changed twice as fast as now
+# `frames` ended below its own (the world's `world_video_pace`, chapter 00).
 
 # %%
 results = train_modes(cfg)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from repro.invariance import claims
 from repro.invariance.claims import Claim, paired_trajectory_bootstrap
 from repro.invariance.measures import class_conditional_invariance
 
@@ -35,3 +36,21 @@ def test_the_interval_is_reproducible_and_the_verdict_follows_it(trajectories):
     assert Claim("viewpoint", "a", "b", 0.2, 0.1, 0.3).verdict == "holds"
     assert Claim("viewpoint", "a", "b", -0.2, -0.3, -0.1).verdict == "reversed"
     assert Claim("viewpoint", "a", "b", 0.1, -0.1, 0.3).verdict == "not resolved"
+
+
+@pytest.mark.parametrize("stratify", [True, False])
+def test_a_stratified_draw_keeps_the_trajectories_of_every_class(trajectories, monkeypatch, stratify):
+    """The design fixes the trajectories per class (and with them P(y) and Eq. 3's thresholds); a stratified
+    draw resamples within each class and keeps those counts, an unstratified one lets them vary."""
+    invariant, noise, tids, labels = trajectories
+    seen = []
+
+    def spy(acts, new_ids, new_labels, top_k):
+        first = np.unique(new_ids, return_index=True)[1]
+        seen.append(tuple(np.bincount(new_labels[first], minlength=4)))
+        return class_conditional_invariance(acts, new_ids, new_labels, top_k)
+
+    monkeypatch.setattr(claims, "class_conditional_invariance", spy)
+    claims.paired_trajectory_bootstrap(invariant, noise, tids, labels, 5, draws=10, stratify=stratify)
+    assert len(seen) == 2 * 11 and seen[0] == (10, 10, 10, 10)
+    assert (set(seen) == {(10, 10, 10, 10)}) == stratify
