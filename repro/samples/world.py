@@ -361,22 +361,20 @@ def world_video(
     occluders: list[np.ndarray] | None = None,
     pace: float = 1.0,
 ) -> sy.SyntheticVideo:
-    """A video of one instance (TrackingNet shows one target per video) undergoing the transformations
-    of Section A over time, with its ground truth (``synthetic.SyntheticVideo`` with M = 1). The view changes
-    below are those of a whole view trajectory; the video shows its first share ``pace`` (0.5: every view
-    factor changes at half these rates; the occluder is unaffected):
+    """A video of one instance (TrackingNet shows one target per video) undergoing Section A's transformations
+    over time, with its ground truth (``synthetic.SyntheticVideo``, M = 1). Over a whole view trajectory:
 
       * viewpoint: the tilt phi goes 0 -> ``MAX_TILT`` and back 0.75-1.5 times about an axis that turns
         by up to 90 degrees, and the in-plane angle drifts within +-``MAX_ROLL``;
       * illumination: brightness b0 -> b1 (0.6-1.3), colour temperature tau -> -tau (|tau| <= 0.2) and a
-        gradient whose direction turns by 90-180 degrees;
-      * scale: x0.75-1.3 and back; position: a slow drift inside the middle of the frame;
+        gradient whose direction turns by 90-180 degrees; scale: x0.75-1.3 and back; a slow drift;
       * occlusion: a bar of an occluder texture (default ``occluder_pool(seed, 2 * size)``), 18-28% of the
-        frame wide, crosses the whole frame once, in a random direction, during a random half of the video;
-      * the background window pans by up to 8% of the frame (unseen on the plain backdrop).
+        frame wide, crosses the whole frame once, in a random direction, during a random half of the video.
 
-    ``masks[t, 0]`` is the object's full (amodal) shape, ``labels[t]`` 0 where it is seen (not under the
-    bar), ``visible_fraction`` their ratio, boxes the masks' extents (x, y, w, h).
+    The video shows the first share ``pace`` of the view trajectory (0.5: every view factor at half these
+    rates; the occluder unaffected). ``masks[t, 0]`` is the object's full (amodal) shape, ``labels[t]`` 0
+    where it is seen, ``visible_fraction`` their ratio, boxes the masks' extents (x, y, w, h); the backdrop
+    window pans by up to 8% of the frame (unseen on the plain backdrop).
     """
     T = sy._check_int("num_frames", num_frames, 2)
     if not pace > 0:
@@ -406,17 +404,8 @@ def world_video(
         masks[t, 0], labels[t][seen] = mask, 0
         frac[t, 0] = seen.sum() / max(full, 1)
         boxes[t, 0] = sy.mask_box(mask)
-    return sy.SyntheticVideo(
-        frames,
-        boxes,
-        frac >= sy.VISIBLE_MIN_FRACTION,
-        frac,
-        masks,
-        labels,
-        backgrounds,
-        [WORLD_CATEGORIES[inst.category]],
-        np.zeros(1, np.int64),
-    )
+    visible, names = frac >= sy.VISIBLE_MIN_FRACTION, [WORLD_CATEGORIES[inst.category]]
+    return sy.SyntheticVideo(frames, boxes, visible, frac, masks, labels, backgrounds, names, np.zeros(1, np.int64))
 
 
 def _trajectory_items(
