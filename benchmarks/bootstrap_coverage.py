@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
+from repro.invariance.claims import bootstrap_draws, difference_on
 from repro.invariance.measures import class_conditional_invariance
 
 LEVEL = 0.95
@@ -56,27 +57,14 @@ def score(acts, tids, labels, top_k):
     return class_conditional_invariance(acts, tids, labels, top_k).score
 
 
-def diff_on(a, b, tids, labels, groups, pick, top_k):
-    idx = np.concatenate([groups[p] for p in pick])
-    new = np.repeat(np.arange(len(pick)), [len(groups[p]) for p in pick])
-    return score(a[idx], new, labels[idx], top_k) - score(b[idx], new, labels[idx], top_k)
-
-
-def intervals(a, b, tids, labels, top_k, draws, rng) -> tuple[float, dict]:
+def intervals(a, b, tids, labels, top_k, draws, seed) -> tuple[float, dict]:
     """Point estimate and every candidate interval: percentile, basic, BCa, jackknife (normal), and the
-    percentile bootstrap stratified by class."""
+    percentile bootstrap stratified by class (chapter 04's ``bootstrap_draws``)."""
+    point, boot = bootstrap_draws(a, b, tids, labels, top_k, draws, seed, stratify=False)
+    _, strat = bootstrap_draws(a, b, tids, labels, top_k, draws, seed + 1, stratify=True)
     groups = [np.flatnonzero(tids == t) for t in np.unique(tids)]
-    g_label = np.array([labels[g[0]] for g in groups])
     n = len(groups)
-    point = diff_on(a, b, tids, labels, groups, np.arange(n), top_k)
-    boot = np.array([diff_on(a, b, tids, labels, groups, rng.integers(0, n, n), top_k) for _ in range(draws)])
-    strat = []
-    for _ in range(draws):
-        pick = np.concatenate(
-            [rng.choice(np.flatnonzero(g_label == y), (g_label == y).sum()) for y in np.unique(g_label)]
-        )
-        strat.append(diff_on(a, b, tids, labels, groups, pick, top_k))
-    jack = np.array([diff_on(a, b, tids, labels, groups, np.delete(np.arange(n), i), top_k) for i in range(n)])
+    jack = np.array([difference_on(a, b, labels, groups, np.delete(np.arange(n), i), top_k) for i in range(n)])
     lo_q, hi_q = (1 - LEVEL) / 2, (1 + LEVEL) / 2
     q_lo, q_hi = np.quantile(boot, [lo_q, hi_q])
     out = {
@@ -128,7 +116,7 @@ def main() -> None:
     cover, holds_point, width, points = {}, {}, {}, []
     for r in range(args.reps):
         (a, b), tids, labels = sample(rng, mu, reps, args.classes, args.per_class, args.length, args.shift)
-        point, ivs = intervals(a, b, tids, labels, args.top_k, args.draws, rng)
+        point, ivs = intervals(a, b, tids, labels, args.top_k, args.draws, 2 * r)
         points.append(point)
         for name, (lo, hi) in ivs.items():
             cover[name] = cover.get(name, 0) + int(lo <= truth <= hi)

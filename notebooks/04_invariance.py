@@ -175,7 +175,7 @@ comparison.ranking_table()
 # transformation's trajectories, with a 95% paired bootstrap interval over trajectories, resampled within
 # each class so that every draw keeps the design's trajectories per class (and with them the class
 # thresholds of Eq. 3); it holds when the interval is above zero. On synthetic activations whose answer is
-# known, this interval covered the answer 91-97% of the time, and resampling all trajectories together
+# known, this interval covered the answer 95-99% of the time, and resampling all trajectories together
 # (the first method here) gave intervals about 1.6 times too wide (`benchmarks/RESULTS.md`).
 
 # %% tags=["nbval-ignore-output"]

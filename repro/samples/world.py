@@ -504,9 +504,8 @@ def write_world_videos(
 ) -> dict[str, int]:
     """``n`` world videos (video v shows training instance v mod (categories x train_instances), in an order
     that cycles through the categories; ``pace``: see ``world_video``) in the TrackingNet layout under
-    ``root/split`` (``frames/``,
-    ``anno/`` with the object's box), with the ground truth in ``objects/<seq>.npz`` (boxes, visible,
-    category). Returns {sequence: frames}."""
+    ``root/split`` (``frames/``, ``anno/`` with the object's box), with the ground truth in
+    ``objects/<seq>.npz`` (boxes, visible, category). Returns {sequence: frames}."""
     check_world(categories, instances, train_instances)
     insts = world_instances(seed, categories, instances, 2 * size)
     train = [insts[c * instances + i] for i in range(train_instances) for c in range(categories)]
