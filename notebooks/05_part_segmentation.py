@@ -24,8 +24,9 @@
 # the repository trains (plus a random-init baseline): each object crop goes once through the frozen
 # encoder, its pooled vector is cached, and per object class a `PartDecoder` (four `ConvTranspose2d`)
 # learns to paint the part map from that single vector. We then set our Table 5 beside the paper's.
-# At the default scale the objects are the synthetic part-annotated drawings of the sample data, not
-# Pascal-Part, and the table says so.
+# At the default scale the objects are part-annotated objects of the sample data's world (chapter 00):
+# fresh instances of the categories the encoders were trained on, with three parts each (the top, middle
+# and bottom thirds of the object in its own frame), not Pascal-Part, and the table says so.
 
 # %%
 from IPython.display import display
@@ -70,7 +71,7 @@ cfg = from_notebook_parameters(
 
 # %%
 train, val, skips = load_part_crops(cfg)
-source = "synthetic part-annotated objects (sample data)" if not cfg.segmentation.pascal_parts_root else "Pascal-Part"
+source = "part-annotated objects of the world (sample data)" if not cfg.segmentation.pascal_parts_root else "Pascal-Part"
 print(f"{source}: {len(train)} train / {len(val)} val crops of {len(train.classes)} classes, "
       f"{train.images.shape[1]} px crops, {train.targets.shape[1]} px part maps")
 for c, cls in enumerate(train.classes):

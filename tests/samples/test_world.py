@@ -132,3 +132,42 @@ def test_world_trajectories_vary_one_factor_each(trajectories):
 def test_unknown_world_transformations_are_refused():
     with pytest.raises(ConfigError, match="instance"):
         world.world_trajectories(0, 1, 1, 3, 32, transformations=("pose",))
+
+
+@pytest.fixture(scope="module")
+def part_objects():
+    return world.world_part_objects(0, 8, 6, 48)
+
+
+def test_world_part_objects_have_every_band_on_every_object_and_exact_ground_truth(part_objects):
+    po = part_objects
+    assert po.images.shape == (48, 48, 48, 3) and po.masks.shape == (48, 48, 48)
+    assert np.array_equal(po.labels, np.arange(48) % 8) and po.categories == list(world.WORLD_CATEGORIES)
+    assert po.part_names == [list(world.PART_BANDS)] * 8
+    for img, mask, bg in zip(po.images, po.masks, po.backgrounds):
+        assert set(np.unique(mask)) == {0, 1, 2, 3}  # background and all three bands
+        assert np.array_equal(img[mask == 0], bg[mask == 0]) and not mask[0].any() and not mask[-1].any()
+
+
+def test_part_bands_are_the_thirds_of_the_objects_own_height():
+    (inst,) = world.world_instances(3, 1, 1, 32)  # a disk
+    ys = world.sy._outline(inst.ops)[:, 1]
+    A = world.view_pose((32, 32), world.View(scale=20.0))  # upright, untilted: local y = (row - 32) / 20
+    mask = world.sy.raster(inst.ops, A, 64, 64)
+    bands = world.part_bands(inst, A, mask)
+    rows = np.arange(64)[:, None].repeat(64, 1)
+    cut1, cut2 = 32 + 20 * (ys.min() + (ys.max() - ys.min()) * np.array([1 / 3, 2 / 3]))
+    assert np.all(bands[mask & (rows < cut1)] == 1) and np.all(bands[mask & (rows > cut2)] == 3)
+    assert np.all(bands[mask & (rows > cut1) & (rows < cut2)] == 2) and np.all(bands[~mask] == 0)
+    turned = world.view_pose((32, 32), world.View(scale=20.0, angle=np.pi / 2))  # a quarter turn: bands run
+    tb = world.part_bands(inst, turned, world.sy.raster(inst.ops, turned, 64, 64))  # across the columns
+    cols = rows.T
+    assert np.all(tb[(tb > 0) & (cols > 64 - cut1)] == 1) and np.all(tb[(tb > 0) & (cols < 64 - cut2)] == 3)
+
+
+def test_world_part_objects_show_instances_no_other_split_shows(part_objects):
+    train = world.world_instances(0, 8, 12, 96)
+    trajectories = world.world_instances(0 + 7919, 8, 12 + 8, 96)
+    parts = world.world_instances(0 + 104_729, 8, 6, 96)
+    seen = {inst.sprite.tobytes() for inst in train + trajectories}
+    assert not any(inst.sprite.tobytes() in seen for inst in parts)
