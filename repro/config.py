@@ -48,6 +48,8 @@ class RunConfig:
     seed: int = 0  # every random choice in a run derives from this seed
     device: str = "cpu"  # "cpu", "cuda", or "auto" (CUDA with AMP when present)
     num_workers: int = 0  # DataLoader / process-pool workers
+    frame_cache_mb: int = 512  # decoded video frames kept in memory by each training loader (process or
+    # worker): the sample videos' ~200 MB fit, so each frame is decoded once (paper: 0, TrackingNet does not fit)
     cache_dir: str = ""  # "" = $REPRO_CACHE or <repo>/cache (see repro.paths)
 
 
@@ -235,6 +237,7 @@ class Config:
         return c.replace(
             device="auto",
             num_workers=8,
+            frame_cache_mb=0,
             trackingnet_root="data/TrackingNet",
             trackingnet_splits=TRACKINGNET_TRAIN_SPLITS,
             chunk_len=60,

@@ -42,7 +42,13 @@ from .train.monitor import evaluate_models
 
 METRICS = ("knn_top1", "linear_top1", "invariance", "table5_avg")  # the results.json keys of issue 11
 BOOK_INCLUDE = REPO_ROOT / "book" / "seed_spread.inc"
-NOT_SETTINGS = ("cache_dir", "num_workers", "device", "train_seed")  # where and how a run goes, not what it is
+NOT_SETTINGS = (
+    "cache_dir",
+    "num_workers",
+    "frame_cache_mb",
+    "device",
+    "train_seed",
+)  # where and how a run goes, not what it is
 
 
 def config_digest(cfg) -> str:

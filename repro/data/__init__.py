@@ -11,10 +11,21 @@ from .chunks import (
     sequence_chunks,
     track_pairs,
 )
-from .trackingnet import LAYOUT, TRACKINGNET_SPLITS, FrameError, Sequence, SkipLog, TrackingNet, open_videos, read_image
+from .trackingnet import (
+    LAYOUT,
+    TRACKINGNET_SPLITS,
+    FrameCache,
+    FrameError,
+    Sequence,
+    SkipLog,
+    TrackingNet,
+    open_videos,
+    read_image,
+)
 
 __all__ = [
     "Chunk",
+    "FrameCache",
     "FrameError",
     "LAYOUT",
     "PAIR_MODES",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -101,6 +102,36 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if img is None:
         raise FrameError(f"corrupt: {path} cannot be decoded as an image")
     return np.ascontiguousarray(img[..., ::-1])
+
+
+class FrameCache:
+    """Decoded frames kept in memory, least recently used first out, at most ``max_bytes`` of them (0 = keep
+    none). ``read`` returns exactly what ``read_image`` returns (a missing or corrupt file is a FrameError and
+    is not kept), so a cache changes the speed of a reader, never its output. Callers must not modify the
+    arrays it returns."""
+
+    def __init__(self, max_bytes: int):
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+        self.max_bytes, self.nbytes = int(max_bytes), 0
+        self._frames: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def read(self, path: str | os.PathLike) -> np.ndarray:
+        key = os.fspath(path)
+        img = self._frames.get(key)
+        if img is not None:
+            self._frames.move_to_end(key)
+            return img
+        img = read_image(key)
+        if img.nbytes <= self.max_bytes:
+            self._frames[key] = img
+            self.nbytes += img.nbytes
+            while self.nbytes > self.max_bytes:
+                self.nbytes -= self._frames.popitem(last=False)[1].nbytes
+        return img
 
 
 def _frame_indices(frame_dir: Path) -> list[int]:

@@ -44,7 +44,7 @@ FORMAT = "repro"
 VERSION = 1
 REQUIRED = ("format", "version", "arch", "mode", "model", "optimizer", "schedule", "step", "rng", "config")
 # settings that may change between a run and its resumption (they do not change what is computed)
-RESUME_FREE = {"checkpoint_every", "modes", "compile_model", "num_workers", "device", "cache_dir"}
+RESUME_FREE = {"checkpoint_every", "modes", "compile_model", "num_workers", "frame_cache_mb", "device", "cache_dir"}
 
 
 # ------------------------------------------------------------------------------------------ RNG states

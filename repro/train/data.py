@@ -45,7 +45,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..config import Config
-from ..data import frame_pairs, list_chunks, read_image, sample_frame_pair
+from ..data import FrameCache, frame_pairs, list_chunks, read_image, sample_frame_pair
 from ..data.trackingnet import FrameError
 from ..errors import ConfigError, DatasetLayoutError, MissingArtifactError
 from ..moco.augment import MOCO_SCALE, geometric_augment, sample_color_params
@@ -276,6 +276,7 @@ class FramePairDataset(Dataset):
         chunks: ``repro.data.Chunk`` list (``frames``) or ``TrackedChunk`` list (``frames+tracks``).
         k: minimum frame gap (``pair_gap``; paper: 40). pair_mode: "random" (>= k apart) or "grid" (V_pairs).
         min_visible: ``patch_min_visible`` of the box-aware augmentation.
+        cache_bytes: decoded frames kept in memory (``frame_cache_mb``; the same samples, read faster).
     """
 
     def __init__(
@@ -287,12 +288,14 @@ class FramePairDataset(Dataset):
         pair_mode: str = "random",
         min_visible: float = 0.5,
         pairs_per_chunk: int = 1,
+        cache_bytes: int = 0,
     ):
         if pairs_per_chunk < 1:
             raise ConfigError(f"pairs_per_chunk must be >= 1, got {pairs_per_chunk}")
         self.chunks, self.size, self.seed, self.k = chunks, image_size, seed, k
         self.pair_mode, self.min_visible, self.pairs_per_chunk = pair_mode, min_visible, pairs_per_chunk
         self.tracks = bool(chunks) and isinstance(chunks[0], TrackedChunk)
+        self.cache = FrameCache(cache_bytes)  # decoded frames (each loader worker keeps its own)
 
     def __len__(self) -> int:
         """Items of an epoch: each chunk ``pairs_per_chunk`` times (each time a new random pair)."""
@@ -312,7 +315,7 @@ class FramePairDataset(Dataset):
         return chunk.start + i, chunk.start + j
 
     def _read(self, chunk, i: int) -> np.ndarray:
-        return read_image(chunk.frame_path(i))  # absolute frame i (not frame_paths: it builds every path)
+        return self.cache.read(chunk.frame_path(i))  # absolute frame i (not frame_paths: it builds every path)
 
     def __getitem__(self, spec: tuple[int, int, int]) -> dict[str, Any]:
         idx, step, slot = spec
@@ -367,7 +370,14 @@ def build_dataset(cfg: Config, mode: str) -> Dataset:
     if mode == "frames+tracks":
         chunks = load_tracked_chunks(cfg, chunks)
     return FramePairDataset(
-        chunks, tc.image_size, seed, cfg.video.pair_gap, cfg.video.pair_mode, tc.patch_min_visible, tc.pairs_per_chunk
+        chunks,
+        tc.image_size,
+        seed,
+        cfg.video.pair_gap,
+        cfg.video.pair_mode,
+        tc.patch_min_visible,
+        tc.pairs_per_chunk,
+        cfg.run.frame_cache_mb << 20,
     )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from repro.config import Config
-from repro.data import LAYOUT, FrameError, Sequence, SkipLog, TrackingNet, open_videos
+from repro.data import LAYOUT, FrameCache, FrameError, Sequence, SkipLog, TrackingNet, open_videos, read_image
 from repro.errors import DatasetLayoutError, MissingArtifactError
 
 
@@ -48,6 +48,19 @@ def test_missing_and_corrupt_frames_are_skipped_and_counted(tn_root, caplog):
     assert skips.summary().startswith("3 frame(s) skipped (1 corrupt, 2 missing)")
     assert caplog.text.count("skipping frame") == 1 and "only counted" in caplog.text
     assert SkipLog().summary() == "no frame was skipped"
+
+
+def test_a_frame_cache_returns_what_read_image_returns_and_keeps_within_its_bytes(tn_root):
+    frames = [tn_root / "TRAIN_0" / "frames" / "long" / f"{i}.jpg" for i in range(4)]
+    size = read_image(frames[0]).nbytes  # every frame of "long" has the same shape
+    cache = FrameCache(2 * size)
+    for path in frames + frames[2:]:  # the last two are read twice: the second time from memory
+        assert np.array_equal(cache.read(path), read_image(path))
+    assert len(cache) == 2 and cache.nbytes == 2 * size
+    assert cache.read(frames[3]) is cache.read(frames[3])  # held, not decoded again
+    with pytest.raises(FrameError, match="corrupt"):
+        cache.read(tn_root / "TRAIN_0" / "frames" / "gappy" / "9.jpg")
+    assert len(cache) == 2 and len(FrameCache(0)) == 0 and FrameCache(0).read(frames[0]).shape == (24, 32, 3)
 
 
 def test_layout_errors_show_the_expected_layout(tmp_path, tn_root):

@@ -58,6 +58,15 @@ def test_frame_pairs_are_k_apart(tiny_cfg):
     assert seen <= {(0, 3), (3, 6)} and len(seen) == 2  # V_pairs of an 8-frame chunk
 
 
+def test_the_frame_cache_changes_no_sample(tiny_cfg):
+    cached, plain = build_dataset(tiny_cfg, "frames"), build_dataset(tiny_cfg.replace(frame_cache_mb=0), "frames")
+    assert cached.cache.max_bytes == tiny_cfg.run.frame_cache_mb << 20 and plain.cache.max_bytes == 0
+    for step in range(12):
+        a, b = cached[(step % 4, step, 1)], plain[(step % 4, step, 1)]
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    assert len(cached.cache) > 0 and len(plain.cache) == 0
+
+
 def test_an_epoch_of_video_pairs_visits_each_chunk_pairs_per_chunk_times(tiny_cfg):
     one, three = build_dataset(tiny_cfg, "frames"), build_dataset(tiny_cfg.replace(pairs_per_chunk=3), "frames")
     assert len(three) == 3 * len(one) == 12
