@@ -4,7 +4,7 @@ any checkpoint on them (``features``); the comparison of models (``compare``); a
 answers for the analytic cases (``analytic``); the chapter's experiments, tables, figures and summary
 (``figures``)."""
 
-from .compare import compare_models
+from .compare import compare_models, rate_readings
 from .datasets import (
     TrajectoryDataset,
     aloi_trajectories,
@@ -29,6 +29,7 @@ __all__ = [
     "class_conditional_invariance",
     "released_code_invariance",
     "measure_variants",
+    "rate_readings",
     "TrajectoryDataset",
     "synthetic_trajectories",
     "video_trajectories",

@@ -18,9 +18,8 @@ import numpy as np
 
 from ..config import Config
 from ..models import RANDOM_INIT
-from .compare import input_size
+from .compare import model_features
 from .datasets import TrajectoryDataset
-from .features import extract_features
 from .measures import class_conditional_invariance
 
 DRAWS = 300
@@ -115,18 +114,7 @@ def test_claims(cfg: Config, datasets: dict[str, TrajectoryDataset], models: dic
         ds = datasets.get(transformation)
         if ds is None or better not in models or worse not in models:
             continue
-        a, b = (
-            extract_features(
-                ds,
-                models[m],
-                cfg.train.arch,
-                input_size(cfg, ds),
-                device=cfg.run.device,
-                seed=cfg.training_seed(),  # of the random-init model
-                cache_dir=cfg.run.cache_dir,
-            )
-            for m in (better, worse)
-        )
+        a, b = (model_features(cfg, ds, models[m]) for m in (better, worse))
         diff = paired_trajectory_bootstrap(
             np.asarray(a.acts), np.asarray(b.acts), a.trajectory_ids, a.labels, top_k, draws, seed=cfg.run.seed
         )

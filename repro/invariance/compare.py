@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from ..config import Config
 from .datasets import TrajectoryDataset
 from .features import extract_features
-from .measures import measure_variants
+from .measures import class_conditional_invariance, measure_variants
 
 
 def input_size(cfg: Config, dataset: TrajectoryDataset) -> int:
@@ -21,21 +23,26 @@ def input_size(cfg: Config, dataset: TrajectoryDataset) -> int:
     return next((v for prefix, v in sizes.items() if dataset.name.startswith(prefix)), cfg.train.image_size)
 
 
+def model_features(cfg: Config, dataset: TrajectoryDataset, checkpoint: Path | None):
+    """The features of one model on one dataset (``extract_features``, cached)."""
+    return extract_features(
+        dataset,
+        checkpoint,
+        cfg.train.arch,
+        input_size(cfg, dataset),
+        device=cfg.run.device,
+        seed=cfg.training_seed(),  # of the random-init model
+        cache_dir=cfg.run.cache_dir,
+    )
+
+
 def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset], models: dict[str, Path | None]) -> list[dict]:
     """Every measure variant (``measure_variants``) for every model on every dataset: rows of
     {"model", "dataset", "measure", "value"}. Features come from the cache when present."""
     inv, rows = cfg.invariance, []
     for model, checkpoint in models.items():
         for name, ds in datasets.items():
-            f = extract_features(
-                ds,
-                checkpoint,
-                cfg.train.arch,
-                input_size(cfg, ds),
-                device=cfg.run.device,
-                seed=cfg.training_seed(),  # of the random-init model
-                cache_dir=cfg.run.cache_dir,
-            )
+            f = model_features(cfg, ds, checkpoint)
             scores = measure_variants(
                 f.acts,
                 f.trajectory_ids,
@@ -48,4 +55,25 @@ def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset], models: 
     return rows
 
 
-__all__ = ["compare_models", "input_size"]
+def rate_readings(
+    cfg: Config, datasets: dict[str, TrajectoryDataset], models: dict[str, Path | None], top_k: int
+) -> list[dict]:
+    """The class-conditional score (K = ``top_k``) under both readings of G_y (``global_rate``), and the share
+    of the realised reading's top units that fire on fewer than half of P(y)'s samples (ties at the
+    threshold): rows of {"model", "dataset", "realised", "nominal", "sparse"}."""
+    rows = []
+    for model, checkpoint in models.items():
+        for name, ds in datasets.items():
+            f = model_features(cfg, ds, checkpoint)
+            ours = class_conditional_invariance(f.acts, f.trajectory_ids, f.labels, top_k)
+            nominal = class_conditional_invariance(f.acts, f.trajectory_ids, f.labels, top_k, global_rate="nominal")
+            prior = torch.bincount(torch.as_tensor(f.labels)).to(torch.float64) / len(f.labels)  # P(y): C
+            G = torch.gather(ours.global_rates, 1, ours.top_units)  # realised G_y of the top units: C x K
+            sparse = float((G < prior[torch.as_tensor(ours.classes)][:, None] / 2).to(torch.float64).mean())
+            rows.append(
+                {"model": model, "dataset": name, "realised": ours.score, "nominal": nominal.score, "sparse": sparse}
+            )
+    return rows
+
+
+__all__ = ["compare_models", "input_size", "model_features", "rate_readings"]

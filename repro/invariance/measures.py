@@ -29,6 +29,11 @@ Choices the texts leave open (each is a parameter where an alternative reading e
   the fraction of class-y samples that fire (trajectories cancel out): it measures discrimination, not
   invariance, and makes Goodfellow's I(i) identically 1 (the chapter shows this).
 * I(i) = 0 where G(i) = 0 (a unit constant over the data never fires).
+* The G in I = L / G (``global_rate``): "realised" (the default), the share of samples that do fire, or
+  "nominal", the rate the threshold aims at (rho, or P(y): "we choose the threshold such that the global
+  firing rate is G_y(i) = P(y)", which the supplement takes as met). They differ only where ties at the
+  threshold keep a unit from firing on m samples: after a ReLU, a unit that is zero on all but a few samples
+  has its threshold at 0 and fires on fewer, so its realised G is small and its realised I large.
 * ``signed=True``: "the better of s_i = +1 and -1" per unit (and per class for the class-conditional
   measure), ties going to +1.
 
@@ -47,6 +52,7 @@ import numpy as np
 import torch
 
 LOCAL_RATES = ("firing", "all")
+GLOBAL_RATES = ("realised", "nominal")
 
 # Temporaries hold at most about this many elements per block of units (sample count x block width).
 _BLOCK_ELEMENTS_CPU = 1 << 22
@@ -86,6 +92,7 @@ def goodfellow_invariance(
     top_fraction: float = 0.2,
     local_rate: str = "firing",
     signed: bool = False,
+    global_rate: str = "realised",
 ) -> InvarianceResult:
     """The invariance measure of Goodfellow et al. [28] as the supplement describes it.
 
@@ -101,6 +108,7 @@ def goodfellow_invariance(
                     (Goodfellow et al.: 0.2)
     local_rate:     "firing" (Z = firing samples, Goodfellow's definition) or "all" (see module doc)
     signed:         per unit the better of s_i = +1 and -1 (the main paper allows either sign)
+    global_rate:    the G of I = L / G: "realised" (default) or "nominal" (see module doc)
     """
     acts_t = _activations(acts)
     N, n = acts_t.shape
@@ -113,11 +121,11 @@ def goodfellow_invariance(
         raise ValueError(
             f"top_fraction must lie in (0, 1], got {top_fraction}; Goodfellow et al. use 0.2 (the top 20% of units)"
         )
-    _check_local_rate(local_rate)
+    _check_rates(local_rate, global_rate)
     groups = _groups(acts_t, trajectory_ids, labels=None)
     K = max(1, math.ceil(float(top_fraction) * n - 1e-9))  # ceil, robust to 0.7*10 = 7.0000001
     ranks = torch.tensor([max(1, round(float(firing_rate) * N))], device=acts_t.device)
-    stats = _firing_statistics(acts_t, groups, ranks, local_rate, signed)
+    stats = _firing_statistics(acts_t, groups, ranks, local_rate, signed, global_rate)
     top = torch.topk(stats.I[0], K).indices  # top units: K
     return InvarianceResult(
         score=float(stats.I[0, top].mean()),
@@ -132,7 +140,13 @@ def goodfellow_invariance(
 
 
 def class_conditional_invariance(
-    acts: Any, trajectory_ids: Any, labels: Any, top_k: int, local_rate: str = "firing", signed: bool = False
+    acts: Any,
+    trajectory_ids: Any,
+    labels: Any,
+    top_k: int,
+    local_rate: str = "firing",
+    signed: bool = False,
+    global_rate: str = "realised",
 ) -> InvarianceResult:
     """The supplement's measure (Section A, Eq. 3): class-dependent thresholds and local firing rates.
 
@@ -149,11 +163,12 @@ def class_conditional_invariance(
     top_k:          K of Eq. 3, 1 <= K <= n (the released script reports K = 10 and 25)
     local_rate:     "firing" (default) or "all" (see module doc)
     signed:         per class and unit the better of s = +1 and -1
+    global_rate:    the G_y of I_y = L_y / G_y: "realised" (default) or "nominal", P(y) (see module doc)
     """
     acts_t = _activations(acts)
     N, n = acts_t.shape
     _check_top_k(top_k, n, "top_k")
-    _check_local_rate(local_rate)
+    _check_rates(local_rate, global_rate)
     groups = _groups(acts_t, trajectory_ids, labels=labels)
     if groups.num_classes < 2:
         raise ValueError(
@@ -162,7 +177,7 @@ def class_conditional_invariance(
             "use goodfellow_invariance"
         )
     ranks = groups.class_size.clamp(min=1)  # m_y = round(P(y)·N) = N_y
-    stats = _firing_statistics(acts_t, groups, ranks, local_rate, signed)
+    stats = _firing_statistics(acts_t, groups, ranks, local_rate, signed, global_rate)
     top = torch.topk(stats.I, int(top_k), dim=1)  # per class: C x K
     return InvarianceResult(
         score=float(top.values.mean(dim=1).mean()),
@@ -287,8 +302,11 @@ class _Stats:
     I: torch.Tensor
 
 
-def _firing_statistics(acts: torch.Tensor, g: _Groups, ranks: torch.Tensor, local_rate: str, signed: bool) -> _Stats:
-    """Thresholds, G, L and I for every class (row) and unit (column).
+def _firing_statistics(
+    acts: torch.Tensor, g: _Groups, ranks: torch.Tensor, local_rate: str, signed: bool, global_rate: str = "realised"
+) -> _Stats:
+    """Thresholds, G (realised), L and I = L / G for every class (row) and unit (column); with
+    ``global_rate="nominal"`` I divides by the aimed-at rate m_c / N instead.
 
     Class c's threshold is the (m_c+1)-th most extreme activation of a unit over *all* samples (m_c =
     ``ranks[c]``); each sample is compared with the threshold of its own class; c_T counts firing members
@@ -326,7 +344,8 @@ def _firing_statistics(acts: torch.Tensor, g: _Groups, ranks: torch.Tensor, loca
             t_out[:, j0:j1] = sign * t.to(torch.float64)
             G_out[:, j0:j1] = G
             L_out[:, j0:j1] = L
-            I_out[:, j0:j1] = torch.where(G > 0, L / G.clamp(min=1e-300), torch.zeros_like(L))
+            D = G if global_rate == "realised" else (ranks.clamp(max=N).to(torch.float64) / N)[:, None].expand_as(G)
+            I_out[:, j0:j1] = torch.where(G > 0, L / D.clamp(min=1e-300), torch.zeros_like(L))
     t, G, L, I = out[1]
     s = torch.ones(C, n, dtype=torch.int8, device=acts.device)
     if signed:
@@ -477,9 +496,14 @@ def _check_top_k(k: Any, n: int, name: str) -> None:
         )
 
 
-def _check_local_rate(local_rate: str) -> None:
+def _check_rates(local_rate: str, global_rate: str = "realised") -> None:
     if local_rate not in LOCAL_RATES:
         raise ValueError(
             f"local_rate must be one of {LOCAL_RATES}, got {local_rate!r}: 'firing' averages "
             "over the firing samples (Goodfellow et al.), 'all' over every sample of the class"
+        )
+    if global_rate not in GLOBAL_RATES:
+        raise ValueError(
+            f"global_rate must be one of {GLOBAL_RATES}, got {global_rate!r}: 'realised' divides by the "
+            "share of samples that fire, 'nominal' by the share the threshold aims at (rho or P(y))"
         )

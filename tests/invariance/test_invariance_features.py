@@ -136,3 +136,15 @@ def test_each_real_dataset_is_resized_as_the_released_configs_do(dataset):
         "synthetic-viewpoint": cfg.train.image_size,
     }
     assert C.input_size(cfg.replace(aloi_image_size=96), type(dataset)(**{**vars(dataset), "name": "aloi-x"})) == 96
+
+
+def test_rate_readings_set_the_realised_reading_beside_p_y(dataset, weights, tmp_cache, fake_trajectories_npz):
+    _, paths = weights
+    cfg = Config.smoke().replace(arch="resnet18", image_size=SIZE, invariance_top_ks=(5, 10))
+    models = {"random init": None, "images": paths["repro"]}
+    rows = C.rate_readings(cfg, {"viewpoint": dataset}, models, 10)
+    assert [r["model"] for r in rows] == ["random init", "images"]
+    for r in rows:  # a tie only ever lowers the realised rate, so the realised score is never the smaller
+        assert r["realised"] >= r["nominal"] > 0 and 0 <= r["sparse"] <= 1
+    cc = [r for r in C.compare_models(cfg, {"viewpoint": dataset}, models) if r["measure"] == "class-conditional K=10"]
+    assert [r["realised"] for r in rows] == [r["value"] for r in cc]

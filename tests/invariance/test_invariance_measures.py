@@ -331,3 +331,21 @@ def test_cuda_matches_cpu(make_trajectories):
         goodfellow_invariance(acts, traj).score,
         rel_tol=1e-12,
     )
+
+
+def test_the_nominal_global_rate_divides_by_p_y_where_ties_keep_a_unit_from_firing():
+    # 8 samples, 2 classes of 2 trajectories of 2; unit 0 is positive on trajectory 0 only (2 samples), so at
+    # class 0's threshold (m = 4: the 5th largest activation, 0) it fires on 2 samples: realised G = 2/8.
+    acts = np.zeros((8, 2))
+    acts[:2, 0] = [1.0, 2.0]
+    acts[:, 1] = np.arange(8.0)  # no ties: both readings agree
+    traj, labels = np.repeat(np.arange(4), 2), np.repeat([0, 1], 4)
+    realised = class_conditional_invariance(acts, traj, labels, 1)
+    nominal = class_conditional_invariance(acts, traj, labels, 1, global_rate="nominal")
+    assert realised.global_rates[0, 0] == 0.25 and realised.local_rates[0, 0] == 1.0
+    assert realised.unit_scores[0, 0] == 4.0 and nominal.unit_scores[0, 0] == 2.0  # L / 0.25 and L / P(y)
+    assert torch.equal(realised.unit_scores[:, 1], nominal.unit_scores[:, 1])
+    g = goodfellow_invariance(acts, traj, 0.5, 1.0, global_rate="nominal")
+    assert g.unit_scores[0] == goodfellow_invariance(acts, traj, 0.5, 1.0).unit_scores[0] / 2
+    with pytest.raises(ValueError, match="global_rate must be one of"):
+        class_conditional_invariance(acts, traj, labels, 1, global_rate="aimed")
