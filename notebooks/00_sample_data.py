@@ -175,21 +175,6 @@ figures.show_trajectories(trajectories)
 # ## What we saw
 
 # %%
-gt = [np.load(root / "synthetic_videos" / "TRAIN_0" / "objects" / f"{s}.npz") for s in sorted(videos)]
-occluded = np.mean([1 - g["visible"].mean() for g in gt])
-part_counts = [sum(1 for p in row if p) for row in parts["part_names"]]
-record("00_sample_data", {"clip_frames": sum(clips.values()), "synthetic_videos": len(videos),
-                          "occluded_percent": 100 * occluded, "world_videos": len(world_videos),
-                          "images_train": len(images["train_labels"]),
-                          "images_val": len(images["val_labels"]), "parts_train": len(parts["train_labels"]),
-                          "trajectories": len(np.unique(trajectories["trajectory_ids"]))})
-display(Markdown(
-    f"The cache now holds {len(clips)} real clips ({sum(clips.values())} frames) in the TrackingNet layout; "
-    f"{len(videos)} synthetic videos in which objects are hidden in {100 * occluded:.1f}% of "
-    f"object-frames, so a tracker meets real occlusions; a world of {len(images['categories'])} object "
-    f"categories with {len(images['train_labels'])} training stills, {len(images['val_labels'])} held-out stills "
-    f"of other instances and {len(world_videos)} videos of {sum(world_videos.values())} frames beside the clips; "
-    f"part-annotated objects of {len(parts['categories'])} categories with {min(part_counts)} to "
-    f"{max(part_counts)} parts each; and {len(np.unique(trajectories['trajectory_ids']))} trajectories over "
-    f"{len(set(trajectories['transformations'].tolist()))} kinds of transformation. "
-    "Every later chapter reads these files from the cache."))
+numbers, text = figures.closing(root, manifest)
+record("00_sample_data", numbers)
+display(Markdown(text))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from repro.errors import DatasetLayoutError, ReproError
-from repro.samples import build_samples, clips, samples_root
+from repro.samples import build_samples, clips, figures, samples_root
 
 
 def test_clip_path_finds_the_wheel_clips_and_rejects_unknown():
@@ -58,6 +58,9 @@ def test_build_samples_writes_every_part_and_reuses_it(tmp_cache, tiny_samples_c
     assert images["val_images"].shape[0] == 6
     parts = np.load(root / "parts.npz")
     assert parts["train_masks"].shape == (24, 32, 32) and parts["part_names"].shape[0] == 6
+    numbers, text = figures.closing(root, manifest)
+    assert numbers["parts_train"] == 24 and numbers["world_videos"] == 2 and numbers["trajectories"] == 6 * 4
+    assert "24 part-annotated objects of 6 categories with 3 parts each" in text
     traj = np.load(root / "trajectories.npz")
     assert set(traj["transformations"].tolist()) == {"viewpoint", "illumination", "occlusion", "instance"}
     assert json.loads((root / "MANIFEST.json").read_text()) == manifest

@@ -104,3 +104,39 @@ def summary(manifest: dict) -> Table:
             text = ", ".join(f"{k}: {v}" for k, v in s.items())
         rows.append([part, text])
     return Table(["part", "contents"], rows, caption="Sample data in the cache")
+
+
+def closing(root: Path, manifest: dict) -> tuple[dict[str, float], str]:
+    """The chapter's "What we saw": the numbers it records and its paragraph, computed from the cache."""
+    clips = manifest["clips"]["summary"]["sequences"]
+    videos = manifest["synthetic_videos"]["summary"]["sequences"]
+    world_videos = manifest["world_videos"]["summary"]["sequences"]
+    gt = [np.load(root / "synthetic_videos" / "TRAIN_0" / "objects" / f"{s}.npz") for s in sorted(videos)]
+    occluded = float(np.mean([1 - g["visible"].mean() for g in gt]))
+    with np.load(root / "images.npz") as images, np.load(root / "parts.npz") as parts:
+        categories, n_train, n_val = len(images["categories"]), len(images["train_labels"]), len(images["val_labels"])
+        part_counts = sorted({sum(1 for p in row if p) for row in parts["part_names"]})
+        part_categories, parts_train = len(parts["categories"]), len(parts["train_labels"])
+    with np.load(root / "trajectories.npz") as t:
+        n_traj, kinds = len(np.unique(t["trajectory_ids"])), len(set(t["transformations"].tolist()))
+    numbers = {
+        "clip_frames": sum(clips.values()),
+        "synthetic_videos": len(videos),
+        "occluded_percent": 100 * occluded,
+        "world_videos": len(world_videos),
+        "images_train": n_train,
+        "images_val": n_val,
+        "parts_train": parts_train,
+        "trajectories": n_traj,
+    }
+    counts = f"{part_counts[0]}" if len(part_counts) == 1 else f"{part_counts[0]} to {part_counts[-1]}"
+    text = (
+        f"The cache now holds {len(clips)} real clips ({sum(clips.values())} frames) in the TrackingNet layout; "
+        f"{len(videos)} synthetic videos in which objects are hidden in {100 * occluded:.1f}% of object-frames, so "
+        f"a tracker meets real occlusions; a world of {categories} object categories with {n_train} training "
+        f"stills, {n_val} held-out stills of other instances and {len(world_videos)} videos of "
+        f"{sum(world_videos.values())} frames beside the clips; {parts_train} part-annotated objects of "
+        f"{part_categories} categories with {counts} parts each; and {n_traj} trajectories over {kinds} kinds of "
+        "transformation. Every later chapter reads these files from the cache."
+    )
+    return numbers, text
