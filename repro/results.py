@@ -181,7 +181,10 @@ def write_results(path: str | os.PathLike, preset: str, parts: str | os.PathLike
 # (counts, configuration, the closed-form cases of chapter 04, queue ages) did not move and are exact.
 # Training turns last-digit differences into a different trajectory, so at the smoke scale everything
 # downstream of it (losses, accuracies, invariance of the trained models, Table 5) moves like a change of
-# seed, not in the last digits: those bounds are wide, and say so.
+# seed, not in the last digits: those bounds are wide, and say so. The all-SSE4 run predates the learning
+# default scale (80 steps then, 1,500 now), so where the seed-to-seed spread of the current scale is larger
+# (`repro seeds`, book/seed_spread.inc) the bound is twice that instead. On the machine that wrote
+# results/smoke.json a fresh run is expected to reproduce these numbers far more closely than the bounds.
 TOLERANCES: tuple[Tolerance, ...] = (
     Tolerance(
         "02_generating_tracks/proposal_recall",
@@ -209,11 +212,10 @@ TOLERANCES: tuple[Tolerance, ...] = (
     ),
     Tolerance(
         "03_training/*_top1.*",
-        0.15,
+        0.5,
         0.0,
-        "share of the held-out images for trained models: a different "
-        "CPU path changes the training trajectory like a change of seed (bound not yet measured on the "
-        "all-SSE4 path; the seed-to-seed spread of the probe benchmark is up to 0.1)",
+        "share of the held-out images for trained models: a different CPU path changes the training trajectory "
+        "like a change of seed; between 3 training seeds it moved by up to 0.25 (frames, book/seed_spread.inc)",
     ),
     Tolerance("03_training/*.acc", 0.2, 0.0, "share of 320 queries; training diverges; seen 0.09"),
     Tolerance(
@@ -236,16 +238,31 @@ TOLERANCES: tuple[Tolerance, ...] = (
     ),
     Tolerance("04_invariance/*.random init.*", 0.0, 1e-3, "seeded random network, float32; seen 5.3e-5"),
     Tolerance("04_invariance/invariance.*.random init", 0.0, 1e-3, "seeded random network, float32; seen 5.3e-5"),
-    Tolerance("04_invariance/invariance.*", 0.0, 0.25, "class-conditional K=25 of trained models; seen 12%"),
+    Tolerance(
+        "04_invariance/invariance.*",
+        0.0,
+        0.4,
+        "class-conditional K=25 of trained models; all-SSE4 path 12%, 3 training seeds up to 19% (instance, frames)",
+    ),
     Tolerance(
         "04_invariance/*.Goodfellow",
         0.0,
         0.6,
         "trained models, fixed-rate threshold on 576 samples; seen 43% (49.7 -> 71.2)",
     ),
-    Tolerance("04_invariance/*.class-conditional K=*", 0.0, 0.25, "trained models; seen 12%"),
+    Tolerance(
+        "04_invariance/*.class-conditional K=*", 0.0, 0.4, "trained models; all-SSE4 12%, 3 training seeds 19% (K=25)"
+    ),
     Tolerance("04_invariance/*.released K=*", 0.0, 0.12, "trained models; seen 5.1%"),
-    Tolerance("05_part_segmentation/*", 0.6, 0.0, "pixel accuracy (%) of decoders on trained encoders; seen 0.28"),
+    Tolerance("05_part_segmentation/Random init.avg", 0.6, 0.0, "decoders on the seeded random network; all-SSE4 0.28"),
+    Tolerance("05_part_segmentation/Per-pixel prior*", 0.6, 0.0, "counts of part labels; not seen to move"),
+    Tolerance(
+        "05_part_segmentation/*",
+        5.5,
+        0.0,
+        "pixel accuracy (%) on trained encoders, which a different CPU path changes like a change of seed: "
+        "3 training seeds moved it by up to 2.6 points (frames+tracks, book/seed_spread.inc)",
+    ),
 )
 
 
