@@ -217,16 +217,16 @@ TOLERANCES: tuple[Tolerance, ...] = (
         "share of the held-out images for trained models: a different CPU path changes the training trajectory "
         "like a change of seed; between 3 training seeds it moved by up to 0.25 (frames, book/seed_spread.inc)",
     ),
-    Tolerance("03_training/*.acc", 0.2, 0.0, "share of 320 queries; training diverges; seen 0.09"),
+    Tolerance("03_training/*.acc", 0.2, 0.0, "share of 320 queries; training diverges; seen 0.09 (80 steps), 0.033"),
     Tolerance(
         "03_training/*_cos*",
-        0.1,
+        0.25,
         0.0,
-        "mean cosine of 10 steps; training diverges like a change of seed (bound as for the losses, not yet "
-        "measured on the all-SSE4 path)",
+        "mean cosine of 10 steps; training diverges like a change of seed (all-SSE4 path at 1,500 steps: 0.12, "
+        "images' negatives)",
     ),
     *(
-        Tolerance(f"03_training/*.{k}", 0.1, 0.0, "mean loss of 10 steps; training diverges; seen 0.042")
+        Tolerance(f"03_training/*.{k}", 0.5, 0.0, "mean loss of 10 steps; training diverges; all-SSE4 0.24")
         for k in ("first", "full", "last")
     ),
     Tolerance(
@@ -253,7 +253,7 @@ TOLERANCES: tuple[Tolerance, ...] = (
     Tolerance(
         "04_invariance/*.class-conditional K=*", 0.0, 0.4, "trained models; all-SSE4 12%, 3 training seeds 19% (K=25)"
     ),
-    Tolerance("04_invariance/*.released K=*", 0.0, 0.12, "trained models; seen 5.1%"),
+    Tolerance("04_invariance/*.released K=*", 0.0, 0.3, "trained models; all-SSE4 path 14% (instance, frames)"),
     Tolerance("05_part_segmentation/Random init.avg", 0.6, 0.0, "decoders on the seeded random network; all-SSE4 0.28"),
     Tolerance("05_part_segmentation/Per-pixel prior*", 0.6, 0.0, "counts of part labels; not seen to move"),
     Tolerance(
