@@ -61,7 +61,7 @@ from repro.results import record
 preset = "smoke"
 seed = 0
 device = "cpu"
-num_workers = 0
+track_workers = 2
 trackingnet_root = ""
 trackingnet_splits = ("TRAIN_0",)
 num_chunks = 4
@@ -82,7 +82,7 @@ center_features = True
 
 # %%
 cfg = from_notebook_parameters(
-    preset, seed=seed, device=device, num_workers=num_workers, trackingnet_root=trackingnet_root,
+    preset, seed=seed, device=device, track_workers=track_workers, trackingnet_root=trackingnet_root,
     trackingnet_splits=trackingnet_splits, num_chunks=num_chunks, chunk_len=chunk_len, pair_gap=pair_gap,
     pair_mode=pair_mode, proposal_mode=proposal_mode, proposal_short_side=proposal_short_side,
     max_proposals=max_proposals, min_box_side=min_box_side, track_checkpoint=track_checkpoint,
@@ -93,7 +93,7 @@ cfg = from_notebook_parameters(
 # ## The job: tracks for every chunk
 #
 # `run_tracks` (the `repro tracks` command) goes over every chunk of the dataset: selective search
-# proposals (in worker processes when `num_workers > 0`), layer-3 ROI features, the scores of Eq. 4-5 for
+# proposals (in worker processes when `track_workers > 0`), layer-3 ROI features, the scores of Eq. 4-5 for
 # the chunk's frame pairs, and the tracks above the threshold. Each chunk is written atomically to
 # `<cache>/tracks/<key>/<split>/<seq>__c<chunk>.npz`, where the key hashes every parameter that changes
 # tracks; a rerun skips finished chunks. The threshold is a quantile of each pair's own scores

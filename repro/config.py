@@ -50,6 +50,11 @@ class RunConfig:
     num_workers: int = 0  # DataLoader / process-pool workers
     frame_cache_mb: int = 512  # decoded video frames kept in memory by each training loader (process or
     # worker): the sample videos' ~200 MB fit, so each frame is decoded once (paper: 0, TrackingNet does not fit)
+    train_procs: int = 2  # models that train_modes trains at once, each in a process of its own (smoke:
+    # the 2 cores; at this model size 2 one-thread processes train 1.6-1.9x the steps of one two-thread
+    # process, benchmarks/RESULTS.md; paper: 1, each model uses every GPU under torchrun)
+    train_threads: int = 1  # torch threads of a training run: 1 gives the same numbers on any number of
+    # cores; 0 = torch's default (one per core; paper)
     cache_dir: str = ""  # "" = $REPRO_CACHE or <repo>/cache (see repro.paths)
 
 
@@ -118,8 +123,10 @@ class TrackConfig:
     max_tracks_per_pair: int = 0  # cap on stored tracks per frame pair (best first); 0 = no cap
     center_features: bool = True  # subtract the chunk's mean region feature before d_cos; paper:
     # False (smoke: random-init f gives cos ~0.98 for any two regions)
+    track_workers: int = 2  # processes of the local Dask cluster that generates the tracks, one thread
+    # each (smoke: this machine's 2 cores, 105 s against 161 s in-process); 0 = in this process
     scheduler: str = ""  # Dask scheduler address the track tasks run on (e.g. tcp://host:8786, workers
-    # started with `dask worker`); "" = a local cluster of num_workers processes (0 = in-process)
+    # started with `dask worker`); "" = a local cluster of track_workers processes (0 = in-process)
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,7 @@ class TrainConfig:
 
     arch: str = "resnet18_w16"  # paper: resnet50 (smoke: ResNet-18 at a quarter of every width,
     # torchvision's layer names; ~4x the steps of a ResNet-18 per minute)
-    image_size: int = 32  # paper: 224 (smoke: 32 px, CIFAR's size, buys the 1,500 steps in which MoCo
+    image_size: int = 32  # paper: 224 (smoke: 32 px, CIFAR's size, buys the 2,500 steps in which MoCo
     # learns the world's categories on this CPU; issue 11's probes in benchmarks/RESULTS.md)
     feature_dim: int = 128  # MoCo v2: 128
     mlp: bool = True  # MoCo v2 MLP head
@@ -147,7 +154,7 @@ class TrainConfig:
     # "each chunk is considered a separate video" (TrackingNet: 120,528
     # chunks, 470 steps an epoch at batch 256, 94 K steps for 200 epochs);
     # 11 gives about ImageNet MoCo v2's 1.0 M (5,178 vs 5,004 an epoch)
-    train_steps: int = 1500  # smoke: fixed number of steps (4 modes within ~9 min); 0 = epochs
+    train_steps: int = 2500  # smoke: fixed number of steps (4 modes within ~9 min, two at a time); 0 = epochs
     checkpoint_every: int = 100  # steps between atomic checkpoints
     shuffle_bn: bool = True  # MoCo's shuffled BatchNorm (across processes, or across bn_splits)
     bn_splits: int = 8  # BatchNorm over this many sub-batches, key batch shuffled across
@@ -237,7 +244,10 @@ class Config:
         return c.replace(
             device="auto",
             num_workers=8,
+            track_workers=8,
             frame_cache_mb=0,
+            train_procs=1,
+            train_threads=0,
             trackingnet_root="data/TrackingNet",
             trackingnet_splits=TRACKINGNET_TRAIN_SPLITS,
             chunk_len=60,

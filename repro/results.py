@@ -182,7 +182,7 @@ def write_results(path: str | os.PathLike, preset: str, parts: str | os.PathLike
 # Training turns last-digit differences into a different trajectory, so at the smoke scale everything
 # downstream of it (losses, accuracies, invariance of the trained models, Table 5) moves like a change of
 # seed, not in the last digits: those bounds are wide, and say so. The all-SSE4 run predates the learning
-# default scale (80 steps then, 1,500 now), so where the seed-to-seed spread of the current scale is larger
+# default scale (80 steps then, 2,500 now), so where the seed-to-seed spread of the current scale is larger
 # (`repro seeds`, book/seed_spread.inc) the bound is twice that instead. On the machine that wrote
 # results/smoke.json a fresh run is expected to reproduce these numbers far more closely than the bounds.
 TOLERANCES: tuple[Tolerance, ...] = (
@@ -212,10 +212,11 @@ TOLERANCES: tuple[Tolerance, ...] = (
     ),
     Tolerance(
         "03_training/*_top1.*",
-        0.5,
+        0.6,
         0.0,
         "share of the held-out images for trained models: a different CPU path changes the training trajectory "
-        "like a change of seed; between 3 training seeds it moved by up to 0.25 (frames, book/seed_spread.inc)",
+        "like a change of seed; between 3 training seeds at 2,500 steps it moved by up to 0.29 (frames, "
+        "book/seed_spread.inc)",
     ),
     Tolerance("03_training/*.acc", 0.2, 0.0, "share of 320 queries; training diverges; seen 0.09 (80 steps), 0.033"),
     Tolerance(
@@ -241,8 +242,9 @@ TOLERANCES: tuple[Tolerance, ...] = (
     Tolerance(
         "04_invariance/invariance.*",
         0.0,
-        0.4,
-        "class-conditional K=25 of trained models; all-SSE4 path 12%, 3 training seeds up to 19% (instance, frames)",
+        0.5,
+        "class-conditional K=25 of trained models; all-SSE4 path 12%, 3 training seeds at 2,500 steps up to 25% "
+        "(instance, frames)",
     ),
     Tolerance(
         "04_invariance/*.Goodfellow",
@@ -251,17 +253,17 @@ TOLERANCES: tuple[Tolerance, ...] = (
         "trained models, fixed-rate threshold on 576 samples; seen 43% (49.7 -> 71.2)",
     ),
     Tolerance(
-        "04_invariance/*.class-conditional K=*", 0.0, 0.4, "trained models; all-SSE4 12%, 3 training seeds 19% (K=25)"
+        "04_invariance/*.class-conditional K=*", 0.0, 0.5, "trained models; all-SSE4 12%, 3 training seeds 25% (K=25)"
     ),
     Tolerance("04_invariance/*.released K=*", 0.0, 0.3, "trained models; all-SSE4 path 14% (instance, frames)"),
     Tolerance("05_part_segmentation/Random init.avg", 0.6, 0.0, "decoders on the seeded random network; all-SSE4 0.28"),
     Tolerance("05_part_segmentation/Per-pixel prior*", 0.6, 0.0, "counts of part labels; not seen to move"),
     Tolerance(
         "05_part_segmentation/*",
-        5.5,
+        9.5,
         0.0,
         "pixel accuracy (%) on trained encoders, which a different CPU path changes like a change of seed: "
-        "3 training seeds moved it by up to 2.6 points (frames+tracks, book/seed_spread.inc)",
+        "3 training seeds at 2,500 steps moved it by up to 4.6 points (frames, book/seed_spread.inc)",
     ),
 )
 

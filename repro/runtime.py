@@ -64,6 +64,18 @@ def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, **
 
 
 @contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """torch's intra-op threads set to ``n`` inside the block (0 = leave them), restored afterwards."""
+    before = torch.get_num_threads()
+    if n > 0:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
 def environment(name: str, value: str) -> Iterator[None]:
     """``os.environ[name] = value`` inside the block (kernels and workers started there inherit it), the
     previous value (or its absence) restored afterwards."""

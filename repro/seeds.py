@@ -46,6 +46,7 @@ NOT_SETTINGS = (
     "cache_dir",
     "num_workers",
     "frame_cache_mb",
+    "train_procs",
     "device",
     "train_seed",
 )  # where and how a run goes, not what it is
@@ -139,7 +140,7 @@ def book_text(spread: dict, top_k: int) -> str:
 
 def add_arguments(parser: CommandLineParser) -> None:
     parser.add_argument("--preset", default="smoke", help="config preset (smoke or paper)")
-    add_parameter_option(parser, ("train_steps", "1500"))
+    add_parameter_option(parser, ("train_steps", "500"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (train_seed)")
     parser.add_argument("--out", default=None, help="the JSON file (default runs/<preset>/seeds.json)")
     parser.add_argument("--write-book", action="store_true", help=f"write the table to {BOOK_INCLUDE.name}")

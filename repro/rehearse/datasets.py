@@ -53,7 +53,7 @@ def _stills(seed: int, n: int, size: int = 96) -> tuple[list[np.ndarray], list[n
     images, masks, cats = [], [], []
     for i in range(n):
         inst = insts[(i % len(world.WORLD_CATEGORIES)) * 2 + (i // len(world.WORLD_CATEGORIES)) % 2]
-        image, mask, _ = world.render_still(rng, inst, pool, size)
+        image, mask, _, _ = world.render_still(rng, inst, pool, size)
         images.append(image), masks.append(mask), cats.append(inst.category)
     return images, masks, cats
 
@@ -106,7 +106,7 @@ def write_aloi(root: Path, objects: int = 3, seed: int = 2) -> None:
         looks.update({f"_i{t}": replace(base, tau=(t - 180) / 350) for t in (110, 180, 250)})
         looks.update({f"_l{la}c{ca}": replace(base, ramp=0.4, ramp_angle=la + ca) for la in (1, 2) for ca in (1, 3)})
         for suffix, v in looks.items():
-            image, _, _ = world.render_still(rng, inst, pool, 96, v=v, center=center)
+            image = world.render_still(rng, inst, pool, 96, v=v, center=center).image
             folder = {"_r": "aloi_red2_view", "_i": "aloi_red2_col", "_l": "aloi_red2_ill"}[suffix[:2]]
             _imwrite(root / folder / "png2" / str(o) / f"{o}{suffix}.png", image, ALOI_HALF)
 

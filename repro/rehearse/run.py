@@ -39,7 +39,7 @@ from .datasets import write_all
 #: What the rehearsal cuts from the paper preset: items and steps only (and the batch, for CPU memory).
 CUTS = {
     "num_chunks": 1,  # chapters 01-02: one 60-frame chunk of the 240-frame video (paper: every chunk)
-    "num_workers": 2,  # chapter 02: this machine's cores (paper preset: 8)
+    "track_workers": 2,  # chapter 02: this machine's cores (paper preset: 8)
     "train_steps": 2,  # chapter 03: steps per mode (paper: 200 epochs)
     "batch_size": 4,  # chapter 03: fits CPU memory at ResNet-50, 224 px (paper: 256)
     "checkpoint_every": 2,  # chapter 03: one checkpoint, at the end

@@ -41,6 +41,7 @@ Design (written from the paper's hypotheses before any model was compared on it;
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -240,18 +241,28 @@ def random_view(rng: np.random.Generator, size: int, scale_range=(0.3, 0.42)) ->
     return v if STILL_LIGHTING else replace(v, brightness=1.0, tau=0.0, ramp=0.0)
 
 
+class Still(NamedTuple):
+    """One world still: ``image`` S x S x 3 uint8, ``mask`` S x S bool, ``background`` (the image without
+    the object) and ``pose``, the 2 x 3 local -> pixel map the object was drawn with (``view_pose``)."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    background: np.ndarray
+    pose: np.ndarray
+
+
 def render_still(
     rng: np.random.Generator, inst: Instance, pool: list[np.ndarray], size: int, v: View | None = None, center=None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One object-centric image of ``inst``: (image uint8, mask bool, background uint8). Without ``v`` a
-    random view (``random_view``); without ``center`` a random position keeping the object inside."""
+) -> Still:
+    """One object-centric image of ``inst`` (``Still``). Without ``v`` a random view (``random_view``);
+    without ``center`` a random position keeping the object inside."""
     v = random_view(rng, size) if v is None else v
     bg = background_window(rng, pool, size)
     A = view_pose((0, 0), v)
     A = sy._fit(inst.ops, A, size, rng) if center is None else view_pose(center, v)
     canvas = bg.copy()
     mask = draw(canvas, inst, A, v.phi)
-    return sy._to_uint8(relight(canvas, v)), mask, sy._to_uint8(relight(bg, v))
+    return Still(sy._to_uint8(relight(canvas, v)), mask, sy._to_uint8(relight(bg, v)), A)
 
 
 def check_world(num_categories: int, instances_per_category: int, train_instances: int) -> None:
@@ -272,7 +283,7 @@ def world_images(seed: int, instances: list[Instance], per_instance: int, size: 
     images, labels, ids, masks, bgs = [], [], [], [], []
     for i, inst in enumerate(instances):
         for _ in range(per_instance):
-            img, mask, bg = render_still(rng, inst, pool, size)
+            img, mask, bg, _ = render_still(rng, inst, pool, size)
             images.append(img), masks.append(mask), bgs.append(bg)
             labels.append(inst.category), ids.append(i)
     return (np.stack(images), np.array(labels, np.int64), np.array(ids, np.int64), np.stack(masks), np.stack(bgs))
@@ -526,12 +537,8 @@ def world_part_objects(seed: int, num_categories: int, per_category: int, size: 
     backgrounds, masks = np.zeros_like(images), np.zeros((N, size, size), np.uint8)
     for i in range(N):
         inst = insts[labels[i] * per_category + i // num_categories]
-        v = random_view(rng, size)
-        A = sy._fit(inst.ops, view_pose((0, 0), v), size, rng)
-        canvas = background_window(rng, pool, size)
-        backgrounds[i] = sy._to_uint8(relight(canvas, v))
-        masks[i] = part_bands(inst, A, draw(canvas, inst, A, v.phi))
-        images[i] = sy._to_uint8(relight(canvas, v))
+        images[i], mask, backgrounds[i], A = render_still(rng, inst, pool, size)
+        masks[i] = part_bands(inst, A, mask)
     names = list(WORLD_CATEGORIES[:num_categories])
     return sy.PartObjects(images, masks, labels, names, [list(PART_BANDS)] * num_categories, backgrounds)
 

@@ -31,7 +31,7 @@ def add_arguments(parser: CommandLineParser) -> None:
         "--workers",
         type=int,
         default=None,
-        help="worker processes of the local Dask cluster (default: num_workers of the config; 0 = in-process)",
+        help="worker processes of the local Dask cluster (default: track_workers of the config; 0 = in-process)",
     )
     parser.add_argument(
         "--scheduler",

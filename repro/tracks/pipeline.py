@@ -14,7 +14,7 @@ or corrupt frames are skipped with a counted warning (the chain of Eq. 4 then st
 summarised at the end.
 
 Scale-out: on CPUs the tasks (the unfinished chunks of one video) run on a Dask cluster (``distributed``):
-by default a local cluster of ``num_workers`` single-threaded worker processes on this machine, or, with
+by default a local cluster of ``track_workers`` single-threaded worker processes on this machine, or, with
 ``scheduler`` (``--scheduler tcp://host:8786``), the workers of a cluster started with ``dask scheduler`` and
 ``dask worker`` on many machines sharing the output folder. A worker writes the files of its task itself,
 so a worker that dies loses only the chunks in flight; Dask reruns its task on another worker. Dask rather
@@ -218,7 +218,7 @@ def run_tracks(
         cfg: the configuration (video, tracks and run sections).
         source: "trackingnet" (the config's dataset, or the sample clips) or "synthetic".
         shard_index, num_shards: this shard; default from torchrun's RANK/WORLD_SIZE, else 0 of 1.
-        workers: worker processes (default ``cfg.run.num_workers``; 0 = all in this process).
+        workers: worker processes (default ``cfg.tracks.track_workers``; 0 = all in this process).
         limit: only the first ``limit`` videos of the shard (0 = all).
         dataset, out_dir: override the config's dataset and output folder (tests, notebooks).
         max_chunks: stop after writing this many chunks (0 = no limit); a way to run in slices.
@@ -228,7 +228,7 @@ def run_tracks(
     start_time = time.perf_counter()
     if shard_index is None or num_shards is None:
         shard_index, num_shards = shard_from_env()
-    workers = cfg.run.num_workers if workers is None else workers
+    workers = cfg.tracks.track_workers if workers is None else workers
     scheduler = cfg.tracks.scheduler if scheduler is None else scheduler
     dataset = open_videos(cfg, source) if dataset is None else dataset
     out_dir = Path(out_dir) if out_dir is not None else tracks_dir(cfg, source)

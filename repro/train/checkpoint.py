@@ -43,8 +43,19 @@ from ..paths import artifact, require
 FORMAT = "repro"
 VERSION = 1
 REQUIRED = ("format", "version", "arch", "mode", "model", "optimizer", "schedule", "step", "rng", "config")
-# settings that may change between a run and its resumption (they do not change what is computed)
-RESUME_FREE = {"checkpoint_every", "modes", "compile_model", "num_workers", "frame_cache_mb", "device", "cache_dir"}
+# settings that may change between a run and its resumption (they do not change what is computed;
+# train_threads only the order of float sums)
+RESUME_FREE = {
+    "checkpoint_every",
+    "modes",
+    "compile_model",
+    "num_workers",
+    "frame_cache_mb",
+    "train_procs",
+    "train_threads",
+    "device",
+    "cache_dir",
+}
 
 
 # ------------------------------------------------------------------------------------------ RNG states

@@ -42,7 +42,7 @@ def test_a_still_equals_its_background_outside_the_object_and_the_object_is_insi
     (inst,) = world.world_instances(0, 1, 1, 64)
     pool = world.background_pool(0, 96)
     for _ in range(5):
-        img, mask, bg = world.render_still(rng, inst, pool, 48)
+        img, mask, bg, _ = world.render_still(rng, inst, pool, 48)
         assert mask.sum() > 0.1 * mask.size and not mask[0].any() and not mask[-1].any()
         assert np.array_equal(img[~mask], bg[~mask])
         assert not np.array_equal(img[mask], bg[mask])

@@ -83,7 +83,7 @@ def small_cfg(tmp_path, video_root) -> Config:
         max_proposals=30,
         min_box_side=4,
         track_arch="resnet18",
-        num_workers=0,
+        track_workers=0,
     )
 
 

@@ -72,7 +72,7 @@ def test_same_config_gives_identical_tracks_and_other_parameters_another_key(sma
                 np.testing.assert_array_equal(a[k], b[k])
     assert track_key(small_cfg) != track_key(small_cfg.replace(track_quantile=0.8))
     assert track_key(small_cfg) != track_key(small_cfg.replace(max_proposals=29))
-    assert track_key(small_cfg) == track_key(small_cfg.replace(num_workers=2))  # speed only: same tracks
+    assert track_key(small_cfg) == track_key(small_cfg.replace(track_workers=2))  # speed only: same tracks
 
 
 def test_interrupted_run_resumes_and_skips_finished_chunks(small_cfg, monkeypatch):
