@@ -19,6 +19,7 @@ their numbers are checked here instead, each within the tolerance stated in ``TO
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import math
 import os
@@ -144,6 +145,7 @@ def machine() -> dict[str, Any]:
     )
     return {
         "cpu": cpu,
+        "cpu_flags": _cpu_flags_digest(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -152,6 +154,25 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+# what decides the float path of a CPU run: the same values on two machines give the same numbers bit for bit
+# (two fresh runs on the machine that wrote results/smoke.json did); "cpu" alone ("AMD EPYC") names no
+# microarchitecture, the digest of the CPU's feature flags does
+CPU_PATH = ("cpu", "cpu_flags", "cpu_count", "torch_threads", "torch", "cpu_capability", "python")
+
+
+def same_cpu_path(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two ``machine()`` records describe the same CPU float path: every ``CPU_PATH`` key known and
+    equal, and no GPU in either."""
+    known = all(a.get(k) is not None and a.get(k) == b.get(k) for k in CPU_PATH)
+    return known and a.get("cuda_device") is None and b.get("cuda_device") is None
+
+
+def _cpu_flags_digest() -> str | None:
+    """12 hex digits of SHA-256 of the sorted CPU feature flags in /proc/cpuinfo (None where there is none)."""
+    flags = next((ln.split(":", 1)[1].split() for ln in _cpuinfo() if ln.startswith("flags")), None)
+    return None if flags is None else hashlib.sha256(" ".join(sorted(flags)).encode()).hexdigest()[:12]
 
 
 def _cpuinfo() -> list[str]:
