@@ -51,7 +51,7 @@ class RunConfig:
     frame_cache_mb: int = 512  # decoded video frames kept in memory by each training loader (process or
     # worker): the sample videos' ~200 MB fit, so each frame is decoded once (paper: 0, TrackingNet does not fit)
     train_procs: int = 2  # models that train_modes trains at once, each in a process of its own (smoke:
-    # the 2 cores; at this model size 2 one-thread processes train 1.6-1.9x the steps of one two-thread
+    # the 2 cores; at this model size 2 one-thread processes train 1.6-2.0x the steps of one two-thread
     # process, benchmarks/RESULTS.md; paper: 1, each model uses every GPU under torchrun)
     train_threads: int = 1  # torch threads of a training run: 1 gives the same numbers on any number of
     # cores; 0 = torch's default (one per core; paper)

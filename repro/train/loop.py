@@ -544,7 +544,8 @@ def _checkpoint(run: _Run, moco: MoCo | None, step: int) -> None:
         dist.barrier()
 
 
-MODE_COST = {"frames+tracks": 2.0, "frames": 1.2, "images": 1.0, "supervised": 0.5}  # time a step, about
+# a step's time relative to images at the smoke settings (benchmarks/bench_train_procs.py: 157, 81, 59-65, 32 ms)
+MODE_COST = {"frames+tracks": 2.6, "frames": 1.3, "images": 1.0, "supervised": 0.5}
 
 
 def train_modes(cfg: Config, modes: tuple[str, ...] | None = None, **kw) -> dict[str, TrainResult]:
