@@ -40,7 +40,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.tracks.score import log_track_score_chain, region_similarities, single_thread, track_scores  # noqa: E402
+from repro.runtime import torch_threads  # noqa: E402
+from repro.tracks.score import log_track_score_chain, region_similarities, track_scores  # noqa: E402
 
 T, R, D = 60, 300, 64
 
@@ -97,7 +98,7 @@ def bench_scores(repeats: int) -> list[tuple[str, float, str]]:
     At = [torch.from_numpy(a) for a in A]
 
     def plain_torch():
-        with single_thread():
+        with torch_threads(1):
             for i in range(T - 1):
                 P = At[i]
                 for l in range(i + 1, T - 1):

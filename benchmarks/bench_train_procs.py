@@ -18,8 +18,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from repro.config import Config  # noqa: E402
 from repro.train.loop import train  # noqa: E402
@@ -28,7 +26,6 @@ from repro.train.loop import train  # noqa: E402
 def seconds_a_step(job: tuple[str, int, int, int]) -> float:
     """Seconds a step of ``mode`` on ``threads`` threads, over ``steps`` steps after ``warmup``."""
     mode, threads, warmup, steps = job
-    torch.set_num_threads(threads)
     cfg = Config.smoke().replace(knn_every=0, train_threads=threads)
     with tempfile.TemporaryDirectory() as out:
         train(cfg, mode, out_dir=out, resume=False, tensorboard=False, stop_after=warmup)

@@ -49,11 +49,11 @@ from ..config import Config
 from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos, track_pairs
 from ..errors import ConfigError
 from ..io import save_npz
-from ..runtime import progress, progress_enabled, resolve_device
+from ..runtime import progress, progress_enabled, resolve_device, torch_threads
 from .extract import extract_tracks
 from .features import Layer3, load_layer3, region_features
 from .proposals import PROPOSAL_MODES, init_worker, proposal_job
-from .score import log_track_score_chain, region_similarities, single_thread
+from .score import log_track_score_chain, region_similarities
 from .store import FORMAT, FORMAT_VERSION, chunk_file, track_params, tracks_dir, write_index
 
 log = logging.getLogger("repro.tracks")
@@ -387,7 +387,7 @@ def iter_task_regions(
             for b0 in range(0, len(readable), FEATURE_BATCH):  # a batch of frames in memory at a time
                 images = dataset.read_frames(split, seq, readable[b0 : b0 + FEATURE_BATCH], skips)
                 order = sorted(images)
-                with single_thread() if device.type == "cpu" else contextlib.nullcontext():
+                with torch_threads(1) if device.type == "cpu" else contextlib.nullcontext():
                     feats.update(
                         zip(
                             order,

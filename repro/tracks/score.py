@@ -27,37 +27,25 @@ of S(i->j) depends only on row r of S(i->j-1), so each row may be divided by its
 product and the logarithm of that maximum added to the row's scale — exact up to rounding, never
 overflowing. Entries that are exactly 0 (no path with positive similarity) get log score -inf.
 
-Threads. The products run in float64 with torch on one thread (``single_thread``). Parallelism comes from
+Threads. The products run in float64 with torch on one thread (``repro.runtime.torch_threads``). Parallelism comes from
 processes (``repro.tracks.pipeline``); on a 2-core machine whose cores are busy, multi-threaded BLAS made
 100 x 100 products up to 100x slower (spinning threads), while one thread costs ~0.3 ms per product.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Iterator, Sequence
 
 import numpy as np
 import torch
+
+from ..runtime import torch_threads
 
 
 def _as_float64(x) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     return np.asarray(x, dtype=np.float64)
-
-
-@contextlib.contextmanager
-def single_thread():
-    """torch on one intra-op thread inside the block (restored afterwards)."""
-    n = torch.get_num_threads()
-    if n != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if n != 1:
-            torch.set_num_threads(n)
 
 
 def _t(x) -> torch.Tensor:
@@ -90,7 +78,7 @@ def region_similarities(features: Sequence, center: bool = False) -> list[np.nda
     for f in F:
         norm = np.linalg.norm(f, axis=1, keepdims=True)  # R_t x 1
         U.append(torch.from_numpy(np.divide(f, norm, out=np.zeros_like(f), where=norm > 0)))
-    with single_thread():
+    with torch_threads(1):
         return [(U[t] @ U[t + 1].T).clamp_(min=0.0).numpy() for t in range(len(U) - 1)]  # M_t: R_t x R_{t+1}
 
 
@@ -112,7 +100,7 @@ def track_scores(similarities: Sequence, i: int, j: int) -> np.ndarray:
     matrix product. Large chains overflow (to inf); use ``log_track_scores`` for them.
     """
     _check_range(similarities, i, j)
-    with single_thread():
+    with torch_threads(1):
         S = _t(similarities[i])  # S(i->i+1): R_i x R_{i+1}
         for l in range(i + 2, j + 1):
             S = ((l - i - 1) / (l - i)) * (S @ _t(similarities[l - 1]))  # S(i->l): R_i x R_l
@@ -136,7 +124,7 @@ def log_track_score_chain(
     P = _t(similarities[i]).clone()  # P: R_i x R_{i+1}
     scale = torch.zeros(P.shape[0], dtype=torch.float64)  # log scale per row: R_i
     for l in range(i + 1, js[-1] + 1):  # invariant: S(i->l) = diag(e^scale) P / (l-i)
-        with single_thread():  # (not held across the yield)
+        with torch_threads(1):  # (not held across the yield)
             if l > i + 1:
                 P = P @ _t(similarities[l - 1])  # R_i x R_l
             if P.numel():
