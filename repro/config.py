@@ -144,7 +144,8 @@ class TrainConfig:
     # chunks (smoke: 128 keeps both shares: 6% of the 2,304 stills, 63% of the ~204 chunks)
     moco_momentum: float = 0.99  # m; paper: 0.999 (smoke: few steps, faster key encoder)
     temperature: float = 0.2  # T; paper: 0.2
-    lr: float = 0.03  # paper: 0.03 for batch 256
+    lr: float = 0.03  # paper: 0.03 for batch 256 (smoke: not scaled to batch 64 by MoCo's linear rule; at
+    # 2,500 steps its 0.0075 learned far less, and 0.06 / 0.12 no more: benchmarks/RESULTS.md)
     batch_size: int = 64  # paper: 256
     weight_decay: float = 1e-4  # MoCo v2: 1e-4
     sgd_momentum: float = 0.9  # MoCo v2: 0.9
