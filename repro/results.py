@@ -271,12 +271,17 @@ TOLERANCES: tuple[Tolerance, ...] = (
         "04_invariance/*.Goodfellow",
         0.0,
         0.6,
-        "trained models, fixed-rate threshold on 576 samples; seen 43% (49.7 -> 71.2)",
+        "trained models, fixed-rate threshold on 576 samples; seen 43% (49.7 -> 71.2); all-SSE4 at 2,500 steps 32%",
     ),
     Tolerance(
         "04_invariance/*.class-conditional K=*", 0.0, 0.5, "trained models; all-SSE4 12%, 3 training seeds 25% (K=25)"
     ),
-    Tolerance("04_invariance/*.released K=*", 0.0, 0.3, "trained models; all-SSE4 path 14% (instance, frames)"),
+    Tolerance(
+        "04_invariance/*.released K=*",
+        0.0,
+        0.65,
+        "trained models; all-SSE4 path 14% at 1,500 steps, 32% at 2,500 (viewpoint, frames: 59.5 -> 78.8)",
+    ),
     Tolerance("05_part_segmentation/Random init.avg", 0.6, 0.0, "decoders on the seeded random network; all-SSE4 0.28"),
     Tolerance("05_part_segmentation/Per-pixel prior*", 0.6, 0.0, "counts of part labels; not seen to move"),
     Tolerance(
