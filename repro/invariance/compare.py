@@ -58,20 +58,26 @@ def compare_models(cfg: Config, datasets: dict[str, TrajectoryDataset], models: 
 def rate_readings(
     cfg: Config, datasets: dict[str, TrajectoryDataset], models: dict[str, Path | None], top_k: int
 ) -> list[dict]:
-    """The class-conditional score (K = ``top_k``) under both readings of G_y (``global_rate``), and the share
-    of the realised reading's top units that fire on fewer than half of P(y)'s samples (ties at the
-    threshold): rows of {"model", "dataset", "realised", "nominal", "sparse"}."""
+    """The class-conditional score (K = ``top_k``) under both readings of G_y (``global_rate``; "nominal" is the
+    default), and the share of the realised reading's top units that fire on fewer than half of P(y)'s samples
+    (ties at the threshold): rows of {"model", "dataset", "realised", "nominal", "sparse"}."""
     rows = []
     for model, checkpoint in models.items():
         for name, ds in datasets.items():
             f = model_features(cfg, ds, checkpoint)
-            ours = class_conditional_invariance(f.acts, f.trajectory_ids, f.labels, top_k)
+            realised = class_conditional_invariance(f.acts, f.trajectory_ids, f.labels, top_k, global_rate="realised")
             nominal = class_conditional_invariance(f.acts, f.trajectory_ids, f.labels, top_k, global_rate="nominal")
             prior = torch.bincount(torch.as_tensor(f.labels)).to(torch.float64) / len(f.labels)  # P(y): C
-            G = torch.gather(ours.global_rates, 1, ours.top_units)  # realised G_y of the top units: C x K
-            sparse = float((G < prior[torch.as_tensor(ours.classes)][:, None] / 2).to(torch.float64).mean())
+            G = torch.gather(realised.global_rates, 1, realised.top_units)  # realised G_y of its top units: C x K
+            sparse = float((G < prior[torch.as_tensor(realised.classes)][:, None] / 2).to(torch.float64).mean())
             rows.append(
-                {"model": model, "dataset": name, "realised": ours.score, "nominal": nominal.score, "sparse": sparse}
+                {
+                    "model": model,
+                    "dataset": name,
+                    "realised": realised.score,
+                    "nominal": nominal.score,
+                    "sparse": sparse,
+                }
             )
     return rows
 

@@ -21,10 +21,11 @@ def _threshold(values: np.ndarray, m: int) -> float:
 
 
 def _unit(
-    h: np.ndarray, traj: np.ndarray, m: int, members: list[int], local_rate: str, signed: bool
+    h: np.ndarray, traj: np.ndarray, m: int, members: list[int], local_rate: str, signed: bool, nominal: bool = False
 ) -> tuple[float, float, float, float, int]:
     """(I, G, L, t, s) of one unit for one threshold rank m; ``members`` are the samples whose
-    trajectories form the local rate (all samples, or those of one class)."""
+    trajectories form the local rate (all samples, or those of one class); ``nominal``: I = L / (m / N)
+    instead of L / G."""
     best = None
     for s in (1, -1) if signed else (1,):
         v = s * h
@@ -38,7 +39,7 @@ def _unit(
             T = [x for x in range(len(v)) if traj[x] == traj[z]]
             per_sample.append(sum(fire[x] for x in T) / len(T))
         L = sum(per_sample) / len(per_sample) if per_sample else 0.0
-        I = L / G if G > 0 else 0.0
+        I = (L / (min(m, len(v)) / len(v)) if nominal else L / G) if G > 0 else 0.0
         if best is None or I > best[0]:
             best = (I, G, L, t * 1.0, s)
     return best
@@ -61,7 +62,7 @@ def goodfellow(acts, traj, firing_rate=0.01, top_fraction=0.2, local_rate="firin
     }
 
 
-def class_conditional(acts, traj, labels, top_k, local_rate="firing", signed=False):
+def class_conditional(acts, traj, labels, top_k, local_rate="firing", signed=False, global_rate="nominal"):
     acts, traj, labels = np.asarray(acts, dtype=np.float64), np.asarray(traj), np.asarray(labels)
     N, n = acts.shape
     classes = sorted(set(labels.tolist()))
@@ -71,7 +72,8 @@ def class_conditional(acts, traj, labels, top_k, local_rate="firing", signed=Fal
         members = [x for x in range(N) if labels[x] == y]
         m = max(1, round(len(members) / N * N))  # P(y)·N
         for i in range(n):
-            I[c, i], G[c, i], L[c, i], _, _ = _unit(acts[:, i], traj, m, members, local_rate, signed)
+            unit = _unit(acts[:, i], traj, m, members, local_rate, signed, global_rate == "nominal")
+            I[c, i], G[c, i], L[c, i], _, _ = unit
         per_class.append(np.mean(sorted(I[c], reverse=True)[:top_k]))
     return {"score": float(np.mean(per_class)), "I": I, "G": G, "L": L, "classes": classes}
 
@@ -94,7 +96,7 @@ def goodfellow_by_trajectory(acts, traj, firing_rate=0.01, top_fraction=0.2):
     return float(np.sort(I)[::-1][:K].mean())
 
 
-def class_conditional_by_trajectory(acts, traj, labels, top_k):
+def class_conditional_by_trajectory(acts, traj, labels, top_k, global_rate="nominal"):
     """``class_conditional(...)["score"]`` (local_rate="firing", unsigned), looping over classes and
     trajectories only."""
     N, n = acts.shape
@@ -113,7 +115,8 @@ def class_conditional_by_trajectory(acts, traj, labels, top_k):
             num += c * c / len(ind)
             den += c
         L = np.where(den > 0, num / np.maximum(den, 1), 0)
-        I = np.where(G > 0, L / np.maximum(G, 1e-300), 0)
+        D = np.full(n, min(m, N) / N) if global_rate == "nominal" else G
+        I = np.where(G > 0, L / np.maximum(D, 1e-300), 0)
         per_class.append(np.sort(I)[::-1][:top_k].mean())
     return float(np.mean(per_class))
 

@@ -87,11 +87,15 @@ def test_goodfellow_matches_naive(naive, make_trajectories, local_rate, signed, 
 @pytest.mark.parametrize("local_rate", ["firing", "all"])
 @pytest.mark.parametrize("signed", [False, True])
 @pytest.mark.parametrize("seed,num_classes,top_k", [(3, 2, 1), (4, 5, 3), (5, 9, 6)])
-def test_class_conditional_matches_naive(naive, make_trajectories, local_rate, signed, seed, num_classes, top_k):
+@pytest.mark.parametrize("global_rate", ["nominal", "realised"])
+def test_class_conditional_matches_naive(
+    naive, make_trajectories, local_rate, signed, seed, num_classes, top_k, global_rate
+):
     # 2 classes take the full-sort path for the order statistics, 5 and 9 the partial (topk) one
     acts, traj, labels = make_trajectories(seed, num_classes=num_classes, n=6)
-    got = class_conditional_invariance(acts, traj, labels, top_k, local_rate=local_rate, signed=signed)
-    ref = naive.class_conditional(acts, traj, labels, top_k, local_rate=local_rate, signed=signed)
+    kw = dict(local_rate=local_rate, signed=signed, global_rate=global_rate)
+    got = class_conditional_invariance(acts, traj, labels, top_k, **kw)
+    ref = naive.class_conditional(acts, traj, labels, top_k, **kw)
     assert list(got.classes) == ref["classes"]
     assert got.score == pytest.approx(ref["score"], rel=1e-12)
     np.testing.assert_allclose(got.unit_scores.numpy(), ref["I"], rtol=1e-12)
@@ -106,9 +110,11 @@ def test_benchmark_loop_references_match_naive(naive, make_trajectories, seed, n
     assert naive.goodfellow_by_trajectory(acts, traj, 0.1, 0.5) == pytest.approx(
         naive.goodfellow(acts, traj, 0.1, 0.5)["score"], rel=1e-12
     )
-    assert naive.class_conditional_by_trajectory(acts, traj, labels, 3) == pytest.approx(
-        naive.class_conditional(acts, traj, labels, 3)["score"], rel=1e-12
-    )
+    acts = np.maximum(np.round(acts), 0)  # ties at zero: the two readings of G_y differ
+    for rate in ("nominal", "realised"):
+        assert naive.class_conditional_by_trajectory(acts, traj, labels, 3, rate) == pytest.approx(
+            naive.class_conditional(acts, traj, labels, 3, global_rate=rate)["score"], rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("seed,num_classes,top_ks", [(6, 2, (1, 3)), (7, 4, (2,)), (8, 25, (1, 5, 8))])
@@ -131,13 +137,14 @@ def test_released_with_ties_matches_script(naive, make_trajectories):
     assert got == {k: pytest.approx(v, rel=1e-12) for k, v in ref.items()}
 
 
-def test_ties_use_the_realised_rate(naive, make_trajectories):
+@pytest.mark.parametrize("global_rate", ["nominal", "realised"])
+def test_ties_fire_on_fewer_and_each_reading_divides_by_its_rate(naive, make_trajectories, global_rate):
     acts, traj, labels = make_trajectories(10, num_classes=3, n=5)
     acts = np.maximum(np.round(acts), 0)
     for signed in (False, True):
-        got = class_conditional_invariance(acts, traj, labels, 2, signed=signed)
-        ref = naive.class_conditional(acts, traj, labels, 2, signed=signed)
-        np.testing.assert_allclose(got.global_rates.numpy(), ref["G"], rtol=1e-12)
+        got = class_conditional_invariance(acts, traj, labels, 2, signed=signed, global_rate=global_rate)
+        ref = naive.class_conditional(acts, traj, labels, 2, signed=signed, global_rate=global_rate)
+        np.testing.assert_allclose(got.global_rates.numpy(), ref["G"], rtol=1e-12)  # realised in both
         assert got.score == pytest.approx(ref["score"], rel=1e-12)
 
 
@@ -340,8 +347,8 @@ def test_the_nominal_global_rate_divides_by_p_y_where_ties_keep_a_unit_from_firi
     acts[:2, 0] = [1.0, 2.0]
     acts[:, 1] = np.arange(8.0)  # no ties: both readings agree
     traj, labels = np.repeat(np.arange(4), 2), np.repeat([0, 1], 4)
-    realised = class_conditional_invariance(acts, traj, labels, 1)
-    nominal = class_conditional_invariance(acts, traj, labels, 1, global_rate="nominal")
+    realised = class_conditional_invariance(acts, traj, labels, 1, global_rate="realised")
+    nominal = class_conditional_invariance(acts, traj, labels, 1)  # the class-conditional default
     assert realised.global_rates[0, 0] == 0.25 and realised.local_rates[0, 0] == 1.0
     assert realised.unit_scores[0, 0] == 4.0 and nominal.unit_scores[0, 0] == 2.0  # L / 0.25 and L / P(y)
     assert torch.equal(realised.unit_scores[:, 1], nominal.unit_scores[:, 1])
