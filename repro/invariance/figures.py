@@ -356,10 +356,9 @@ def rate_readings_text(rows: list[dict], top_k: int) -> str:
         f"*{first['nominal']}* "
         f"first. Of *{first['realised']}*'s top units, {sparse[first['realised']]:.0%} fire on fewer than half of "
         f"P(y)'s samples (the other models: {min(sparse[m] for m in others):.0%} to "
-        f"{max(sparse[m] for m in others):.0%}). The realised reading was the first default; after it ranked the "
-        "random network first, the choice was made again on activations of known invariance, with a rule "
-        "written down first (`benchmarks/gy_known_answer.py`): there sparse units raise the realised score "
-        "without any invariance, and P(y) ranks every case by its invariance, so P(y) is now the default."
+        f"{max(sparse[m] for m in others):.0%}). Which reading to use was decided on activations of known "
+        "invariance, with a rule written down first (`benchmarks/gy_known_answer.py`): there sparse units raise "
+        "the realised score without any invariance, and P(y) ranks every case by its invariance."
         if others
         else ""
     )
