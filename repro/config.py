@@ -160,7 +160,8 @@ class TrainConfig:
     shuffle_bn: bool = True  # MoCo's shuffled BatchNorm (across processes, or across bn_splits)
     bn_splits: int = 8  # BatchNorm over this many sub-batches, key batch shuffled across
     # them: MoCo's one-GPU recipe, 8 as in its demo (paper: 8 GPUs with
-    # shuffled BN, so the paper preset sets 1 and runs under torchrun)
+    # shuffled BN, so the paper preset sets 1 and runs under torchrun; smoke: the paper's 32 samples a
+    # BN batch, 2 here, learned less for frames on the development world: benchmarks/RESULTS.md)
     sync_bn: bool = False  # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
     patch_roi_size: int = 2  # layer3 ROI-align output of patches; paper: unstated, 14 = the
     # layer3 map of a 224-px frame (smoke: 32/16 = 2)
