@@ -39,7 +39,7 @@ def _umask() -> int:
 
 
 def save_torch(obj: Any, path: str | os.PathLike) -> None:
-    import torch
+    import torch  # here: repro.io (and repro.lockfile, which `make lock` runs) must not need torch
 
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)

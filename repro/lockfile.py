@@ -108,7 +108,7 @@ def environment_yml(pins: dict[str, str], python: str = "3.11") -> str:
 
 def environment_pins(path: Path = ENVIRONMENT) -> dict[str, str]:
     """The pip pins of ``environment.yml``."""
-    import yaml
+    import yaml  # here: only this reader needs it
 
     deps = yaml.safe_load(Path(path).read_text())["dependencies"]
     pip = next(d["pip"] for d in deps if isinstance(d, dict))

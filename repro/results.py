@@ -137,7 +137,7 @@ def collect(parts: str | os.PathLike) -> dict[str, dict[str, Value]]:
 
 def machine() -> dict[str, Any]:
     """What the numbers were computed on."""
-    import torch
+    import torch  # here: repro.results imports without torch, as repro.io and repro.lockfile do
 
     cpu = next(
         (ln.split(":", 1)[1].strip() for ln in _cpuinfo() if ln.startswith("model name")),

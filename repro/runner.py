@@ -108,7 +108,7 @@ def dependency_order(nbs: list[Notebook]) -> list[Notebook]:
 
 
 def read(nb: Notebook):
-    import jupytext
+    import jupytext  # jupytext and papermill are imported where used, not by every `repro` command
 
     return jupytext.read(nb.source)
 

@@ -10,6 +10,7 @@ from typing import Iterable, Iterator, TypeVar
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from .errors import ConfigError
 
@@ -58,8 +59,6 @@ def progress_enabled() -> bool:
 
 
 def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, **kw) -> Iterator[T]:
-    from tqdm import tqdm
-
     return iter(tqdm(iterable, desc=desc, total=total, disable=not progress_enabled(), **kw))
 
 

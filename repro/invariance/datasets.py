@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import cv2
 import numpy as np
+from scipy.io import loadmat
 
 from ..data.layouts import describe
 from ..errors import DatasetLayoutError, MissingArtifactError
@@ -101,8 +103,6 @@ class TrajectoryDataset:
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
-    import cv2
-
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if img is None:
         raise DatasetLayoutError(f"image {path} is missing or cannot be decoded; re-download or remove it")
@@ -442,8 +442,6 @@ def pascal3d_trajectories(
 
 
 def _pascal3d_objects(mat: Path, cls: str, image_dir: Path) -> list[tuple]:
-    from scipy.io import loadmat
-
     try:
         record = loadmat(str(mat), squeeze_me=True, struct_as_record=False)["record"]
     except Exception as exc:

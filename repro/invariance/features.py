@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -53,8 +54,6 @@ def dataset_key(dataset: TrajectoryDataset, image_size: int) -> str:
 
 def preprocess(images: list[np.ndarray], image_size: int) -> torch.Tensor:
     """RGB uint8 crops -> a normalised B x 3 x S x S float batch."""
-    import cv2
-
     out = np.stack(
         [cv2.resize(img, (image_size, image_size), interpolation=cv2.INTER_LINEAR) for img in images]
     )  # B x S x S x 3

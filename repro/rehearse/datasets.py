@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 import torchvision
+from scipy.io import savemat
 
 from ..config import TRACKINGNET_TRAIN_SPLITS, Config
 from ..io import save_torch
@@ -148,8 +149,6 @@ def write_pascal3d_mat(path: Path, filename: str, size: tuple[int, int], objects
     1 x M struct array ``objects`` (``class``, ``bbox`` [x1 y1 x2 y2], ``viewpoint`` struct with
     ``azimuth_coarse``, ``elevation_coarse``, ``azimuth``, ``elevation``, ``distance``, or [] when the object
     has no viewpoint; ``truncated``, ``occluded``, ``difficult``)."""
-    from scipy.io import savemat
-
     fields = ("class", "bbox", "viewpoint", "truncated", "occluded", "difficult")
     objs = np.zeros((1, len(objects)), dtype=[(f, "O") for f in fields])
     for i, o in enumerate(objects):
@@ -201,8 +200,6 @@ def write_part_mat(path: Path, imname: str, objects: list[dict]) -> None:
     """A Pascal-Part annotation as the release writes it: ``anno`` struct with ``imname`` and a 1 x N struct
     array ``objects`` (``class``, ``class_ind``, ``mask``, ``parts`` = 1 x P struct array of ``part_name``,
     ``mask``, or [] when the object has no parts)."""
-    from scipy.io import savemat
-
     objs = np.zeros((1, len(objects)), dtype=[("class", "O"), ("class_ind", "O"), ("mask", "O"), ("parts", "O")])
     for i, o in enumerate(objects):
         objs[0, i]["class"] = o["class"]

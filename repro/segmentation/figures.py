@@ -11,13 +11,13 @@ from __future__ import annotations
 import textwrap
 from typing import Mapping
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import colormaps
 
 
 def label_palette(num_labels: int) -> np.ndarray:
     """RGB colours: background dark grey, parts from tab10, ``IGNORE`` (255) light grey."""
-    from matplotlib import colormaps
-
     pal = np.full((256, 3), 0.8)
     pal[0] = 0.15
     tab = colormaps["tab10"].colors
@@ -28,8 +28,6 @@ def label_palette(num_labels: int) -> np.ndarray:
 
 def plot_examples(result, names: Mapping[str, str] | None = None):
     """One row per class: the val crop, its ground-truth parts, and each model's prediction."""
-    import matplotlib.pyplot as plt
-
     names = dict(names or {})
     val, models = result.val, list(result.accuracy)
     cols = 2 + len(models)

@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import cv2
 import numpy as np
+from scipy.io import loadmat
 
 from ..errors import ConfigError, DatasetLayoutError
 from .parts_map import PART_GROUPS, UnknownPartError, coarse_parts, part_index
@@ -80,8 +82,6 @@ def _field(obj, name: str, path: Path, where: str):
 def read_annotation(path: str | Path) -> Annotation:
     """Reads one Pascal-Part ``.mat`` file (``scipy.io.loadmat``); raises ``DatasetLayoutError`` if it is
     unreadable or lacks a field."""
-    from scipy.io import loadmat
-
     path = Path(path)
     try:
         mat = loadmat(path, squeeze_me=True, struct_as_record=False)
@@ -159,8 +159,6 @@ def crop_object(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Crops ``box`` from the H x W x 3 image and the H x W label map; returns the image resized to
     image_size^2 (bilinear) and the labels resized to output_size^2 (nearest-neighbour)."""
-    import cv2
-
     y0, x0, y1, x1 = box
     crop = cv2.resize(
         np.ascontiguousarray(image[y0:y1, x0:x1]), (image_size, image_size), interpolation=cv2.INTER_LINEAR
@@ -314,8 +312,6 @@ def _annotated_image(
 ) -> tuple[list[PartObject], np.ndarray] | None:
     """(the objects of ``classes``, the H x W x 3 RGB image) of one VOC image; None when it has no part
     annotation, an unreadable one or no image file (each counted in ``report``), or no object of ``classes``."""
-    import cv2
-
     mat = ann_dir / f"{img_id}.mat"
     if not mat.is_file():
         report.add("image without part annotation", img_id)

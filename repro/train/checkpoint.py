@@ -25,6 +25,7 @@ partial file is an error, never a silent start from random weights.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from pathlib import Path
@@ -90,8 +91,6 @@ def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
 
 
 def _section_fields(cfg: Config, section: str) -> list[str]:
-    import dataclasses
-
     return [f.name for f in dataclasses.fields(getattr(cfg, section))]
 
 
