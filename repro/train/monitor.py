@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterable
 
 import cv2
 import numpy as np
@@ -45,26 +46,39 @@ def pooled(encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return torch.flatten(e.avgpool(f), 1)  # pooled: NxC
 
 
+PREPARED_MAX_MB = 256  # a KnnMonitor keeps its inputs prepared (``prepare``) when they fit (smoke: 34 MB)
+
+
+def prepare(images: np.ndarray, image_size: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """The encoder's input (Nx3xSxS float32 on ``device``) of uint8 NxHxWx3 images: scaled to [0, 1], resized
+    to S = ``image_size`` (bilinear, antialiased) if they are not that size, and normalised as in training."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    x = x.permute(0, 3, 1, 2).float().div_(255)  # x: Nx3xHxW in [0, 1]
+    if x.shape[-1] != image_size or x.shape[-2] != image_size:
+        x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False)
+    return normalize(x)
+
+
 @torch.no_grad()
-def embed(encoder: nn.Module, images: np.ndarray, image_size: int, batch_size: int = 256) -> torch.Tensor:
-    """Pooled features (NxC float32, on the CPU) of uint8 NxHxWx3 images, the encoder in eval mode (its mode
-    is restored)."""
+def embed_batches(encoder: nn.Module, batches: Iterable[torch.Tensor]) -> torch.Tensor:
+    """Pooled features (NxC float32, on the CPU) of input batches (``prepare``), the encoder in eval mode (its
+    mode is restored)."""
     was_training = encoder.training
     encoder.eval()
     device = next(encoder.parameters()).device
-    out = []
     try:
-        for i in range(0, len(images), batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size])).to(device)
-            x = x.permute(0, 3, 1, 2).float().div_(255)  # x: Nx3xHxW in [0, 1]
-            if x.shape[-1] != image_size or x.shape[-2] != image_size:
-                x = F.interpolate(
-                    x, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
-                )
-            out.append(pooled(encoder, normalize(x)).float().cpu())
+        out = [pooled(encoder, x.to(device)).float().cpu() for x in batches]
     finally:
         encoder.train(was_training)
     return torch.cat(out)
+
+
+def embed(encoder: nn.Module, images: np.ndarray, image_size: int, batch_size: int = 256) -> torch.Tensor:
+    """Pooled features (NxC float32, on the CPU) of uint8 NxHxWx3 images, prepared a batch at a time on the
+    encoder's device (``prepare``, ``embed_batches``)."""
+    device = next(encoder.parameters()).device
+    batches = (prepare(images[i : i + batch_size], image_size, device) for i in range(0, len(images), batch_size))
+    return embed_batches(encoder, batches)
 
 
 def knn_predict(
@@ -177,6 +191,7 @@ class KnnMonitor:
         self.bank_images, self.query_images = bank_images, query_images
         self.bank_labels, self.query_labels = torch.as_tensor(bank_labels), torch.as_tensor(query_labels)
         self.image_size, self.k, self.temperature = image_size, k, temperature
+        self._inputs: dict[int, list] = {}  # batch size -> prepared bank and query batches (``features``)
 
     @classmethod
     def from_config(cls, cfg: Config) -> "KnnMonitor":
@@ -201,9 +216,26 @@ class KnnMonitor:
         with np.load(path) as z:
             return cls(z["train_images"], z["train_labels"], z["val_images"], z["val_labels"], tc.image_size)
 
+    def features(self, encoder: nn.Module, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+        """(bank, queries) pooled features of ``encoder``. The prepared inputs are kept after the first call
+        when they fit in ``PREPARED_MAX_MB``: the numbers of ``embed`` at the same ``batch_size``, without
+        resizing the stills at every evaluation (0.33 -> 0.19 s an evaluation at the smoke scale)."""
+        if batch_size not in self._inputs:
+            n = len(self.bank_images) + len(self.query_images)
+            fits = n * 3 * self.image_size**2 * 4 <= PREPARED_MAX_MB * 2**20
+            self._inputs[batch_size] = [
+                [prepare(a[i : i + batch_size], self.image_size) for i in range(0, len(a), batch_size)]
+                if fits
+                else None
+                for a in (self.bank_images, self.query_images)
+            ]
+        return tuple(
+            embed(encoder, a, self.image_size, batch_size) if x is None else embed_batches(encoder, x)
+            for a, x in zip((self.bank_images, self.query_images), self._inputs[batch_size])
+        )
+
     def __call__(self, encoder: nn.Module) -> float:
-        bank = embed(encoder, self.bank_images, self.image_size)
-        queries = embed(encoder, self.query_images, self.image_size)
+        bank, queries = self.features(encoder)
         return knn_top1(bank, self.bank_labels, queries, self.query_labels, self.k, self.temperature)
 
 
@@ -217,7 +249,7 @@ def evaluate_models(cfg: Config, checkpoints: dict[str, str | os.PathLike | None
     out["num_classes"] = int(max(data.bank_labels.max(), data.query_labels.max())) + 1
     for name, path in checkpoints.items():
         net = load_backbone(path, cfg.train.arch, seed=cfg.training_seed())
-        bank, queries = embed(net, data.bank_images, data.image_size), embed(net, data.query_images, data.image_size)
+        bank, queries = data.features(net)
         out["knn_correct"][name] = knn_correct(
             bank, data.bank_labels, queries, data.query_labels, data.k, data.temperature
         )

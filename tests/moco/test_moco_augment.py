@@ -14,6 +14,7 @@ from repro.moco.augment import (
     C_JITTER,
     C_ORDER,
     C_SIGMA,
+    resized_crop,
     sample_crop,
     sample_crop_for_box,
     visible_fraction,
@@ -93,6 +94,18 @@ def reference_color(x, p):
         sigma = float(p[C_SIGMA])
         x = TF.gaussian_blur(x, [2 * math.ceil(3 * sigma) + 1] * 2, [sigma, sigma])
     return TF.normalize(x, IMAGENET_MEAN, IMAGENET_STD)
+
+
+@pytest.mark.parametrize("shape", [(96, 96), (180, 320), (64, 64), (37, 53)])
+def test_resized_crop_equals_torchvision_exactly(shape):
+    """The loader's crop skips torchvision's dispatch, not its numbers: every pixel as ``TF.resized_crop``,
+    for random crops (down- and upsampling) and for a crop already at the output size."""
+    rng = np.random.default_rng(3)
+    for n in range(200):
+        img = torch.from_numpy(rng.integers(0, 256, (*shape, 3), dtype=np.uint8)).permute(2, 0, 1)  # as the loader
+        size = (32, 64)[n % 2]
+        crop = (0, 0, size, size) if n < 2 and min(shape) >= size else sample_crop(rng, *shape)
+        assert torch.equal(resized_crop(img, crop, size), TF.resized_crop(img, *crop, [size, size], antialias=True))
 
 
 def test_batched_color_equals_torchvision_per_image():

@@ -93,6 +93,29 @@ def test_embed_returns_pooled_features_resizes_and_restores_the_mode():
         assert torch.allclose(f, net(normalize(x)), atol=1e-5)
 
 
+@pytest.mark.parametrize("max_mb", [256, 0])
+def test_monitor_features_equal_embed_whether_the_stills_are_kept_prepared_or_not(monkeypatch, max_mb):
+    """The monitor prepares its stills once (when they fit in PREPARED_MAX_MB) and must give exactly the
+    numbers of ``embed``, which prepares them at every call; with max 0 it falls back to ``embed``."""
+    monkeypatch.setattr(monitor, "PREPARED_MAX_MB", max_mb)
+    rng = np.random.default_rng(1)
+    bank, queries = rng.integers(0, 256, (7, 40, 40, 3), dtype=np.uint8), rng.integers(0, 256, (3, 40, 40, 3), np.uint8)
+    mon = monitor.KnnMonitor(bank, np.arange(7) % 2, queries, np.arange(3) % 2, image_size=32)
+    torch.manual_seed(0)
+    net = build_backbone("resnet18_w16").train()
+    calls = []
+    prepare = monitor.prepare
+    monkeypatch.setattr(monitor, "prepare", lambda *a, **kw: calls.append(1) or prepare(*a, **kw))
+    first, second = mon.features(net, batch_size=2), mon.features(net, batch_size=2)
+    batches = 4 + 2  # ceil(7 / 2) + ceil(3 / 2)
+    assert len(calls) == (batches if max_mb else 2 * batches)  # prepared once, or at each call
+    for got in (first, second):
+        assert torch.equal(got[0], monitor.embed(net, bank, 32, batch_size=2)) and torch.equal(
+            got[1], monitor.embed(net, queries, 32, batch_size=2)
+        )
+    assert net.training
+
+
 def test_training_logs_the_knn_monitor_from_the_random_init_on_and_resumes_it(tiny_cfg, tmp_path):
     cfg = tiny_cfg.replace(knn_every=2, train_steps=6)
     full = train(cfg, "images", out_dir=tmp_path / "full")
