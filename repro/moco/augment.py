@@ -33,10 +33,12 @@ The supplement: "We also use the same hyper-parameters as MOCOv2". Here:
 from __future__ import annotations
 
 import math
+import platform
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torchvision.transforms.v2.functional as TF
 from torch import Tensor
 
 from .. import models
@@ -114,11 +116,22 @@ def transform_box(box: np.ndarray, crop: Crop, size: int, flip: bool) -> np.ndar
     return np.array([x1, y1, x2, y2], dtype=np.float32)
 
 
+# torchvision resizes uint8 with torch's uint8 kernel only where that kernel is vectorised, and in float32
+# (then rounded) elsewhere, whose numbers differ; resized_crop calls the kernel directly only where torchvision does
+NATIVE_UINT8_RESIZE = torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") or platform.machine() in (
+    "aarch64",
+    "arm64",
+)
+
+
 def resized_crop(image: Tensor, crop: Crop, size: int) -> Tensor:
     """torchvision's ``resized_crop(image, *crop, [size, size], antialias=True)`` of a 3xHxW uint8 tensor and a
-    crop inside it, without torchvision's per-call dispatch (15-20 of its ~40 us a call here, and the loader
-    makes 256 calls a batch with tracks): the same kernel (bilinear, antialiased, on uint8) and the same
-    numbers (a test compares the two)."""
+    crop inside it. Where torchvision uses torch's uint8 kernel (``NATIVE_UINT8_RESIZE``: AVX2, AVX512, ARM)
+    the kernel is called directly, without torchvision's per-call dispatch (15-20 of its ~40 us a call here,
+    and the loader makes 256 calls a batch with tracks); elsewhere torchvision is called. The same numbers
+    either way (a test compares the two)."""
+    if not NATIVE_UINT8_RESIZE:
+        return TF.resized_crop(image, *crop, [size, size], antialias=True)
     top, left, h, w = crop
     x = image[:, top : top + h, left : left + w]  # x: 3 x h x w
     if (h, w) == (size, size):

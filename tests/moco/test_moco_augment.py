@@ -1,6 +1,9 @@
 """MoCo v2 augmentation: boxes stay on their content; the batched colour part equals torchvision's kernels."""
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -106,6 +109,24 @@ def test_resized_crop_equals_torchvision_exactly(shape):
         size = (32, 64)[n % 2]
         crop = (0, 0, size, size) if n < 2 and min(shape) >= size else sample_crop(rng, *shape)
         assert torch.equal(resized_crop(img, crop, size), TF.resized_crop(img, *crop, [size, size], antialias=True))
+
+
+def test_resized_crop_equals_torchvision_on_a_cpu_without_the_vectorised_uint8_kernel():
+    """Without AVX2 torchvision resizes uint8 in float32 and rounds, which torch's uint8 kernel does not
+    reproduce (14,988 of 15,000 random crops differed): there resized_crop must call torchvision."""
+    code = (
+        "import numpy as np, torch, torchvision.transforms.v2.functional as TF\n"
+        "from repro.moco.augment import NATIVE_UINT8_RESIZE, resized_crop, sample_crop\n"
+        "rng = np.random.default_rng(0)\n"
+        "img = torch.from_numpy(rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)).permute(2, 0, 1)\n"
+        "crops = [sample_crop(rng, 90, 160) for _ in range(50)]\n"
+        "same = all(torch.equal(resized_crop(img, c, 32), TF.resized_crop(img, *c, [32, 32], antialias=True))"
+        " for c in crops)\n"
+        "print(NATIVE_UINT8_RESIZE, same)\n"
+    )
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="default")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_batched_color_equals_torchvision_per_image():
