@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -73,12 +73,19 @@ def embed_batches(encoder: nn.Module, batches: Iterable[torch.Tensor]) -> torch.
     return torch.cat(out)
 
 
+def prepared_batches(
+    images: np.ndarray, image_size: int, batch_size: int, device: torch.device | str = "cpu"
+) -> Iterator[torch.Tensor]:
+    """``prepare`` of ``images`` a batch of ``batch_size`` at a time (the batches ``embed_batches`` runs)."""
+    for i in range(0, len(images), batch_size):
+        yield prepare(images[i : i + batch_size], image_size, device)
+
+
 def embed(encoder: nn.Module, images: np.ndarray, image_size: int, batch_size: int = 256) -> torch.Tensor:
     """Pooled features (NxC float32, on the CPU) of uint8 NxHxWx3 images, prepared a batch at a time on the
-    encoder's device (``prepare``, ``embed_batches``)."""
+    encoder's device (``prepared_batches``, ``embed_batches``)."""
     device = next(encoder.parameters()).device
-    batches = (prepare(images[i : i + batch_size], image_size, device) for i in range(0, len(images), batch_size))
-    return embed_batches(encoder, batches)
+    return embed_batches(encoder, prepared_batches(images, image_size, batch_size, device))
 
 
 def knn_predict(
@@ -224,9 +231,7 @@ class KnnMonitor:
             n = len(self.bank_images) + len(self.query_images)
             fits = n * 3 * self.image_size**2 * 4 <= PREPARED_MAX_MB * 2**20
             self._inputs[batch_size] = [
-                [prepare(a[i : i + batch_size], self.image_size) for i in range(0, len(a), batch_size)]
-                if fits
-                else None
+                list(prepared_batches(a, self.image_size, batch_size)) if fits else None
                 for a in (self.bank_images, self.query_images)
             ]
         return tuple(
