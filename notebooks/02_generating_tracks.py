@@ -41,6 +41,14 @@
 # `state_dict` (with `track_arch` naming its ResNet), and "" uses a seeded random network, which is what the
 # default scale does (it has no pretrained network to download).
 #
+# At the default scale we also tried the smoke analogue of the paper preset's f, a MoCo v2 `images` model
+# trained for 1,000 steps on the world's stills, in a probe written down before it ran (development world,
+# two training seeds; `benchmarks/RESULTS.md`). It did not give better tracks on the world videos (0.491 of
+# the stored tracks on the object, against 0.511 with the random network), and `frames+tracks` trained on
+# them gained less kNN accuracy (+7.9 points over its initialisation on average, against +20.6), so the
+# default stays the seeded random network. To use a trained f, train it (`repro train --mode images`) and
+# pass its `checkpoint.pt` as `track_checkpoint` with `track_arch = "resnet18_w16"`.
+#
 # This chapter runs the whole job on the sample videos (the real clips and the world's videos; its output
 # is what the training chapter reads), then opens one chunk of a real clip to show each step, checks the
 # closed form of Eq. 4 numerically, draws tracks on real frames, and measures precision and recall on
@@ -53,7 +61,7 @@ from repro.config import from_notebook_parameters
 from repro.data import list_chunks, open_videos
 from repro.tracks import figures, log_track_scores, region_similarities, run_tracks
 from repro.tracks.features import load_layer3, region_features
-from repro.tracks.quality import evaluate_regions, synthetic_regions
+from repro.tracks.quality import evaluate_regions, stored_quality, synthetic_regions
 from repro.tracks.store import chunk_file, frame_proposals, load_tracks, read_index, tracks_dir
 from repro.results import record
 
@@ -190,10 +198,24 @@ for name, q in results.items():
 figures.show_quality(results)
 
 # %% [markdown]
+# ## The tracks the model trains on: the world videos
+# The synthetic videos above test the tracker on a clean case; `frames+tracks` trains on the world's videos,
+# which have ground truth too. The same test on the tracks this run stored for them, and one number more:
+# the probability that a patch pair drawn as the training loader draws one (a frame pair with tracks, then
+# one of its tracks, uniformly) covers the same object in both frames, that is, the share of the patch half
+# of Algorithm 1's loss that pairs an object with itself. Its baseline is a random proposal pair of the same
+# two frames; the interval is the paired bootstrap over videos.
+
+# %% tags=["nbval-ignore-output"]
+world = stored_quality(cfg, out, videos)
+print(figures.world_text(world))
+
+# %% [markdown]
 # ## What we saw
 
 # %% tags=["nbval-ignore-output"]
 row = figures.quality_at(results, cfg.tracks.track_quantile)
-summary = figures.summary(index, check, cfg.tracks.max_proposals, shares, results, row, cfg.tracks.track_quantile)
-record("02_generating_tracks", figures.headline(index, check, stats, shares, results, row))
+summary = figures.summary(
+    index, check, cfg.tracks.max_proposals, shares, results, row, cfg.tracks.track_quantile, world)
+record("02_generating_tracks", figures.headline(index, check, stats, shares, results, row, world))
 summary

@@ -15,7 +15,7 @@ from matplotlib.patches import Rectangle
 
 from ..plotting import finish
 from ..report import Text
-from .quality import Quality, rank_one_share
+from .quality import Quality, StoredQuality, rank_one_share
 from .score import log_track_scores, track_scores
 from .store import StoreIndex, chunk_file, load_tracks, widest_pair
 
@@ -231,8 +231,10 @@ def headline(
     shares: Mapping[int, float],
     results: Mapping[str, Quality],
     row: Mapping[str, dict] | None,
+    world: StoredQuality | None = None,
 ) -> dict:
-    """The chapter's recorded numbers; ``shares`` holds the gap ``check.j``, ``row`` is ``quality_at``."""
+    """The chapter's recorded numbers; ``shares`` holds the gap ``check.j``, ``row`` is ``quality_at``,
+    ``world`` the stored tracks against the world videos' ground truth (``stored_quality``)."""
     return {
         "chunks_with_tracks": len(index.chunks),
         "tracks": index.num_tracks,
@@ -246,7 +248,23 @@ def headline(
             for k, v in r.items()
             if k in ("precision", "recall", "random_precision", "random_recall")
         },
+        **(world.record() if world is not None else {}),
     }
+
+
+def world_text(world: StoredQuality | None) -> str:
+    """The stored tracks against the world videos' ground truth, in one paragraph."""
+    if world is None:
+        return "No video of this run has ground truth, so the stored tracks are not checked against it."
+    r = world.record()
+    return (
+        f"On the {r['world.videos']} world videos that `frames+tracks` trains on, {r['world.precision']:.3f} of "
+        f"the stored tracks cover the same object in both frames; a patch pair drawn as the training loader "
+        f"draws one does with probability {r['world.training_precision']:.3f}, against "
+        f"{r['world.random_precision']:.3f} for a random proposal pair of the same frames (difference "
+        f"{r['world.gain']:+.3f}, 95% interval [{r['world.gain_lo']:+.3f}, {r['world.gain_hi']:+.3f}] over "
+        f"videos). The other patch pairs pair background, or the object with background."
+    )
 
 
 def summary(
@@ -257,6 +275,7 @@ def summary(
     results: Mapping[str, Quality],
     row: Mapping[str, dict] | None,
     quantile: float,
+    world: StoredQuality | None = None,
 ) -> Text:
     """The chapter's "What we saw"; ``shares`` runs from one step to the whole chunk (``check.j`` steps)."""
     steps = check.j
@@ -283,6 +302,6 @@ def summary(
             f"precision {a['precision']:.3f} (random pairs: {a['random_precision']:.3f}); with centred features "
             f"{c['precision']:.3f} (random: {c['random_precision']:.3f}) at recall {c['recall']:.3f}. "
             f"Selective search itself covers {results['centred'].proposal_recall:.3f} of the object instances "
-            "in both frames, an upper bound on recall."
+            "in both frames, an upper bound on recall. "
         )
-    return Text(text)
+    return Text(text + world_text(world))

@@ -14,6 +14,14 @@ ends). For a set of frame pairs:
 
 The baseline draws, for every pair, as many region pairs uniformly at random (without replacement) as the
 tracker kept, so its precision is the chance level of the proposals themselves.
+
+**The tracks the model trains on** (``stored_quality``): the same test applied to the stored track files of
+every chunk whose video has ground truth (the world's videos; the real clips have none), with one more
+number, the probability that a patch pair drawn as the ``frames+tracks`` loader draws one (a frame pair
+uniformly among the chunk's pairs with tracks, then one of its tracks uniformly; ``repro.train.data``) is
+correct: the share of the patch half of Algorithm 1's loss that pairs an object with itself. Its baseline is a
+uniformly random proposal pair of the same two frames (exact, over every pair of proposals). Values are per
+video (mean over its chunks); the interval of the difference is the paired bootstrap over videos.
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ from ..config import Config
 from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos
 from ..report import Table
 from ..runtime import resolve_device
+from ..stats import paired_bootstrap
 from .extract import extract_tracks
 from .features import load_layer3
 from .pipeline import chunk_pair_scores, iter_task_regions
+from .store import chunk_file, frame_proposals, load_tracks, tracks_dir
 
 IOU_THRESHOLD = 0.5
 
@@ -53,9 +63,14 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
+def objects_file(dataset: TrackingNet, split: str, seq: str) -> Path:
+    """Where a sample video's ground truth lives (``repro.samples``); real videos have none."""
+    return Path(dataset.root) / split / "objects" / f"{seq}.npz"
+
+
 def load_objects(dataset: TrackingNet, split: str, seq: str) -> tuple[np.ndarray, np.ndarray]:
     """Ground truth of a synthetic video: boxes T x M x 4 (x1, y1, x2, y2) and visible T x M."""
-    z = np.load(Path(dataset.root) / split / "objects" / f"{seq}.npz")
+    z = np.load(objects_file(dataset, split, seq))
     return xywh_to_xyxy(z["boxes"]), z["visible"].astype(bool)
 
 
@@ -241,3 +256,79 @@ def evaluate_regions(
                     yield pair_truth(r.boxes[i], r.boxes[j], r.gt[i], r.gt[j], r.visible[i], r.visible[j]), logS
 
     return evaluate_pairs(scored(), quantiles, cfg.tracks.one_to_one, cfg.run.seed)
+
+
+# ------------------------------------------------------------------------------ the stored training tracks
+@dataclass
+class StoredQuality:
+    """The stored tracks of the videos with ground truth, one value per video (module docstring)."""
+
+    videos: list[str]
+    tracks: np.ndarray  # V: stored tracks
+    precision: np.ndarray  # V: share of the stored tracks that are correct
+    training_precision: np.ndarray  # V: P(correct) of a patch pair drawn as the frames+tracks loader draws it
+    random_precision: np.ndarray  # V: P(correct) of a uniformly random proposal pair of the same frame pairs
+
+    def gain(self) -> tuple[float, float, float]:
+        """Mean over videos of training - random precision, with its 95% paired bootstrap interval."""
+        return paired_bootstrap(self.training_precision, self.random_precision)
+
+    def record(self) -> dict[str, float]:
+        """The numbers chapter 02 records (``world.*``)."""
+        gain, lo, hi = self.gain()
+        return {
+            "world.videos": len(self.videos),
+            "world.precision": float(np.average(self.precision, weights=self.tracks)),
+            "world.training_precision": float(self.training_precision.mean()),
+            "world.random_precision": float(self.random_precision.mean()),
+            "world.gain": gain,
+            "world.gain_lo": lo,
+            "world.gain_hi": hi,
+        }
+
+
+def chunk_quality(tracks: dict, gt: np.ndarray, visible: np.ndarray) -> tuple[int, int, float, float]:
+    """One stored chunk (``load_tracks``) against its video's ground truth (T x M x 4 x1y1x2y2, T x M):
+    (tracks, correct tracks, training precision, random-pair precision), the last two means over the frame
+    pairs that have tracks."""
+    pairs, pair_index = tracks["pairs"], tracks["pair_index"]
+    proposals = frame_proposals(tracks)
+    where = {int(f): n for n, f in enumerate(tracks["frames"])}
+    correct, training, random = 0, [], []
+    for p in np.unique(pair_index):
+        i, j = (int(f) for f in pairs[p])
+        m = pair_index == p
+        truth = pair_truth(tracks["boxes_i"][m], tracks["boxes_j"][m], gt[i], gt[j], visible[i], visible[j])
+        r = np.arange(int(m.sum()))
+        ok = truth.correct(r, r).any(axis=1)  # tracks of this pair: correct or not
+        correct += int(ok.sum())
+        training.append(ok.mean())
+        every = pair_truth(proposals[where[i]], proposals[where[j]], gt[i], gt[j], visible[i], visible[j])
+        hits = every.hit_i[:, None, :] & every.hit_j[None, :, :] & every.both_visible  # R_i x R_j x M
+        random.append(hits.any(axis=2).mean())
+    return len(pair_index), correct, float(np.mean(training)), float(np.mean(random))
+
+
+def stored_quality(
+    cfg: Config, out_dir: Path | None = None, dataset: TrackingNet | None = None
+) -> StoredQuality | None:
+    """``chunk_quality`` of every stored chunk (``run_tracks``' files in ``out_dir``, default
+    ``tracks_dir(cfg)``) whose video has ground truth; None if no video has."""
+    dataset = open_videos(cfg) if dataset is None else dataset
+    out_dir = tracks_dir(cfg) if out_dir is None else Path(out_dir)
+    per_video: dict[str, list[tuple[int, int, float, float]]] = defaultdict(list)
+    for c in list_chunks(cfg, dataset):
+        path = chunk_file(out_dir, c)
+        if objects_file(dataset, c.split, c.seq).is_file() and path.is_file():
+            gt, visible = load_objects(dataset, c.split, c.seq)
+            per_video[f"{c.split}/{c.seq}"].append(chunk_quality(load_tracks(path), gt, visible))
+    if not per_video:
+        return None
+    rows = {v: np.array(r, np.float64) for v, r in per_video.items()}  # chunks x 4
+    return StoredQuality(
+        videos=list(rows),
+        tracks=np.array([r[:, 0].sum() for r in rows.values()]),
+        precision=np.array([r[:, 1].sum() / max(r[:, 0].sum(), 1) for r in rows.values()]),
+        training_precision=np.array([r[:, 2].mean() for r in rows.values()]),
+        random_precision=np.array([r[:, 3].mean() for r in rows.values()]),
+    )

@@ -5,17 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from repro.data import TrackingNet
+from repro.data import TrackingNet, list_chunks
+from repro.tracks import run_tracks, tracks_dir
 from repro.tracks.quality import (
     box_iou,
+    chunk_quality,
     evaluate_pairs,
     evaluate_regions,
     load_objects,
     pair_truth,
     rank_one_share,
+    stored_quality,
     synthetic_regions,
     xywh_to_xyxy,
 )
+from repro.tracks.store import chunk_file, load_tracks
 
 
 def test_box_iou_closed_form():
@@ -79,3 +83,60 @@ def test_rank_one_share():
     with np.errstate(divide="ignore"):
         assert rank_one_share(np.log(np.eye(4))) == pytest.approx(0.25)  # identity: 4 equal values
     assert np.isnan(rank_one_share(np.full((2, 2), -np.inf)))
+
+
+def stored_chunk(object_box, background):
+    """A chunk file's arrays (``load_tracks`` format) over frames 0, 1, 2, each with 4 proposals: the
+    object's box and three background boxes. Pair (0, 2) keeps an object->object and a background->object
+    track, pair (1, 2) an object->object track."""
+    proposals = np.concatenate([[object_box, *background]] * 3).astype(np.float32)
+    return dict(
+        pairs=np.array([[0, 2], [1, 2]]),
+        pair_index=np.array([0, 0, 1]),
+        boxes_i=np.array([object_box, background[0], object_box], np.float32),
+        boxes_j=np.array([object_box, object_box, object_box], np.float32),
+        frames=np.array([0, 1, 2]),
+        proposals=proposals,
+        proposal_offsets=np.array([0, 4, 8, 12]),
+    )
+
+
+def test_chunk_quality_closed_form():
+    """Counts and shares worked out by hand: training precision is the mean over pairs of each pair's share
+    of correct tracks (the loader draws a pair, then a track), random precision 1 of 4 x 4 proposal pairs."""
+    obj, bg = [10, 10, 30, 30], [[40, 40, 60, 60], [0, 40, 20, 60], [40, 0, 60, 20]]
+    tracks = stored_chunk(obj, bg)
+    gt, visible = np.array([[obj]] * 3, np.float64), np.ones((3, 1), bool)
+    n, correct, training, random = chunk_quality(tracks, gt, visible)
+    assert (n, correct) == (3, 2)
+    assert training == pytest.approx((1 / 2 + 1) / 2) and random == pytest.approx(1 / 16)
+    visible[1] = False  # the object is hidden in frame 1: pair (1, 2) has no correct track, nor random pair
+    n, correct, training, random = chunk_quality(tracks, gt, visible)
+    assert (n, correct) == (3, 1)
+    assert training == pytest.approx(1 / 4) and random == pytest.approx(1 / 32)
+
+
+def test_stored_quality_of_the_stored_tracks(small_cfg, video_root):
+    """End to end: every chunk of the videos with ground truth, per video, equal to chunk_quality of its
+    files; videos without objects/<seq>.npz (real clips) are left out, and with none the result is None."""
+    run_tracks(small_cfg)
+    q = stored_quality(small_cfg)
+    assert q.videos == ["TRAIN_0/a", "TRAIN_0/b"]
+    ds = TrackingNet(video_root)
+    out = tracks_dir(small_cfg)
+    for v, seq in enumerate(("a", "b")):
+        gt, vis = load_objects(ds, "TRAIN_0", seq)
+        rows = np.array(
+            [chunk_quality(load_tracks(chunk_file(out, c)), gt, vis) for c in list_chunks(small_cfg) if c.seq == seq]
+        )
+        assert q.tracks[v] == rows[:, 0].sum()
+        assert q.precision[v] == pytest.approx(rows[:, 1].sum() / rows[:, 0].sum())
+        assert q.training_precision[v] == pytest.approx(rows[:, 2].mean())
+        assert q.random_precision[v] == pytest.approx(rows[:, 3].mean())
+    r = q.record()
+    assert r["world.videos"] == 2 and r["world.gain_lo"] <= r["world.gain"] <= r["world.gain_hi"]
+    assert all(0 <= r[k] <= 1 for k in ("world.precision", "world.training_precision", "world.random_precision"))
+    (video_root / "TRAIN_0" / "objects" / "b.npz").unlink()
+    assert stored_quality(small_cfg).videos == ["TRAIN_0/a"]
+    (video_root / "TRAIN_0" / "objects" / "a.npz").unlink()
+    assert stored_quality(small_cfg) is None

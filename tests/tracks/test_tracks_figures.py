@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from repro.tracks import figures as F
-from repro.tracks.quality import Quality
+from repro.tracks.quality import Quality, StoredQuality
 from repro.tracks.store import StoreIndex
 
 
@@ -84,3 +84,12 @@ def test_quality_at_and_the_recorded_numbers():
     assert "4 chunk" not in text and "1 chunk files with 40 tracks (10.0 per frame pair)" in text
     assert "at recall 0.200" in text
     assert "quantile" not in F.summary(index, check, 6, shares, results, None, 0.9).text
+    assert "not checked against it" in text and "world.precision" not in h
+    world = StoredQuality(
+        ["s/a", "s/b"], np.array([30, 10]), np.array([0.5, 0.1]), np.array([0.6, 0.4]), np.full(2, 0.2)
+    )
+    h = F.headline(index, check, stats, shares, results, row, world)
+    assert h["world.videos"] == 2 and h["world.precision"] == pytest.approx(0.4)  # weighted by tracks: 16 / 40
+    assert h["world.training_precision"] == pytest.approx(0.5) and h["world.gain"] == pytest.approx(0.3)
+    text = F.summary(index, check, 6, shares, results, row, 0.9, world).text
+    assert "On the 2 world videos" in text and "probability 0.500, against 0.200" in text
