@@ -263,7 +263,7 @@ def world_text(world: StoredQuality | None) -> str:
         f"draws one does with probability {r['world.training_precision']:.3f}, against "
         f"{r['world.random_precision']:.3f} for a random proposal pair of the same frames (difference "
         f"{r['world.gain']:+.3f}, 95% interval [{r['world.gain_lo']:+.3f}, {r['world.gain_hi']:+.3f}] over "
-        f"videos). The other patch pairs pair background, or the object with background."
+        f"videos). The other patch pairs miss the object (IoU < 0.5) in at least one of the two frames."
     )
 
 

@@ -69,7 +69,7 @@ def objects_file(dataset: TrackingNet, split: str, seq: str) -> Path:
 
 
 def load_objects(dataset: TrackingNet, split: str, seq: str) -> tuple[np.ndarray, np.ndarray]:
-    """Ground truth of a synthetic video: boxes T x M x 4 (x1, y1, x2, y2) and visible T x M."""
+    """Ground truth of a sample video: boxes T x M x 4 (x1, y1, x2, y2) and visible T x M."""
     z = np.load(objects_file(dataset, split, seq))
     return xywh_to_xyxy(z["boxes"]), z["visible"].astype(bool)
 
@@ -316,12 +316,15 @@ def stored_quality(
     ``tracks_dir(cfg)``) whose video has ground truth; None if no video has."""
     dataset = open_videos(cfg) if dataset is None else dataset
     out_dir = tracks_dir(cfg) if out_dir is None else Path(out_dir)
+    truth: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # video -> its ground truth, read once
     per_video: dict[str, list[tuple[int, int, float, float]]] = defaultdict(list)
     for c in list_chunks(cfg, dataset):
-        path = chunk_file(out_dir, c)
-        if objects_file(dataset, c.split, c.seq).is_file() and path.is_file():
-            gt, visible = load_objects(dataset, c.split, c.seq)
-            per_video[f"{c.split}/{c.seq}"].append(chunk_quality(load_tracks(path), gt, visible))
+        path, video = chunk_file(out_dir, c), f"{c.split}/{c.seq}"
+        if not (path.is_file() and objects_file(dataset, c.split, c.seq).is_file()):
+            continue
+        if video not in truth:
+            truth[video] = load_objects(dataset, c.split, c.seq)
+        per_video[video].append(chunk_quality(load_tracks(path), *truth[video]))
     if not per_video:
         return None
     rows = {v: np.array(r, np.float64) for v, r in per_video.items()}  # chunks x 4
