@@ -35,6 +35,7 @@ import numpy as np
 
 from ..config import Config
 from ..data import Chunk, SkipLog, TrackingNet, list_chunks, open_videos
+from ..errors import MissingArtifactError
 from ..report import Table
 from ..runtime import resolve_device
 from ..stats import paired_bootstrap
@@ -313,9 +314,15 @@ def stored_quality(
     cfg: Config, out_dir: Path | None = None, dataset: TrackingNet | None = None
 ) -> StoredQuality | None:
     """``chunk_quality`` of every stored chunk (``run_tracks``' files in ``out_dir``, default
-    ``tracks_dir(cfg)``) whose video has ground truth; None if no video has."""
+    ``tracks_dir(cfg)``) whose video has ground truth; None if no video has. No track folder is a
+    MissingArtifactError naming the chapter that makes it."""
     dataset = open_videos(cfg) if dataset is None else dataset
     out_dir = tracks_dir(cfg) if out_dir is None else Path(out_dir)
+    if not out_dir.is_dir():
+        raise MissingArtifactError(
+            f"no tracks at {out_dir}; they are made by notebook 02_generating_tracks (or `repro tracks` with the "
+            "same parameters)"
+        )
     truth: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # video -> its ground truth, read once
     per_video: dict[str, list[tuple[int, int, float, float]]] = defaultdict(list)
     for c in list_chunks(cfg, dataset):

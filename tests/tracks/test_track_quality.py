@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from repro.data import TrackingNet, list_chunks
+from repro.errors import MissingArtifactError
 from repro.tracks import run_tracks, tracks_dir
 from repro.tracks.quality import (
     box_iou,
@@ -119,6 +120,8 @@ def test_chunk_quality_closed_form():
 def test_stored_quality_of_the_stored_tracks(small_cfg, video_root):
     """End to end: every chunk of the videos with ground truth, per video, equal to chunk_quality of its
     files; videos without objects/<seq>.npz (real clips) are left out, and with none the result is None."""
+    with pytest.raises(MissingArtifactError, match="02_generating_tracks"):
+        stored_quality(small_cfg)  # before the tracks exist
     run_tracks(small_cfg)
     q = stored_quality(small_cfg)
     assert q.videos == ["TRAIN_0/a", "TRAIN_0/b"]
