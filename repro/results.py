@@ -240,10 +240,10 @@ TOLERANCES: tuple[Tolerance, ...] = (
     ),
     Tolerance(
         "03_training/*_top1.*",
-        0.6,
+        0.65,
         0.0,
         "share of the held-out images for trained models: a different CPU path changes the training trajectory "
-        "like a change of seed; between 3 training seeds at 2,500 steps it moved by up to 0.29 (frames, "
+        "like a change of seed; between 5 training seeds at 2,500 steps it moved by up to 0.31 (frames, "
         "book/seed_spread.inc)",
     ),
     Tolerance("03_training/*.acc", 0.2, 0.0, "share of 320 queries; training diverges; seen 0.09 (80 steps), 0.033"),
@@ -271,7 +271,7 @@ TOLERANCES: tuple[Tolerance, ...] = (
         "04_invariance/invariance.*",
         0.0,
         0.5,
-        "class-conditional K=25 of trained models (G_y = P(y)); at 2,500 steps the all-SSE4 path 25%, 3 training "
+        "class-conditional K=25 of trained models (G_y = P(y)); at 2,500 steps the all-SSE4 path 25%, 5 training "
         "seeds 24% (instance, frames)",
     ),
     Tolerance(
@@ -284,7 +284,7 @@ TOLERANCES: tuple[Tolerance, ...] = (
         "04_invariance/*.class-conditional K=*",
         0.0,
         0.5,
-        "trained models (G_y = P(y)); all-SSE4 25%, 3 training seeds 24% (K=25)",
+        "trained models (G_y = P(y)); all-SSE4 25%, 5 training seeds 24% (K=25)",
     ),
     Tolerance(
         "04_invariance/*.released K=*",
@@ -299,7 +299,7 @@ TOLERANCES: tuple[Tolerance, ...] = (
         9.5,
         0.0,
         "pixel accuracy (%) on trained encoders, which a different CPU path changes like a change of seed: "
-        "3 training seeds at 2,500 steps moved it by up to 4.6 points (frames, book/seed_spread.inc)",
+        "5 training seeds at 2,500 steps moved it by up to 4.7 points (frames, book/seed_spread.inc)",
     ),
 )
 
