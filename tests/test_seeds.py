@@ -18,7 +18,7 @@ def _result(knn: float, inv: float, t5: float) -> dict:
     return {
         "knn_top1": {"random init": 0.25, "images": knn},
         "linear_top1": {"random init": 0.3, "images": knn + 0.1},
-        "invariance": {"viewpoint": {"random init": 6.0, "images": inv}},
+        "invariance": {"viewpoint": {"random init": 6.0, "images": inv}, "occlusion": {"images": inv - 1}},
         "table5_avg": {"random init": 80.0, "images": t5, "per-pixel prior": 79.0},
     }
 
@@ -29,6 +29,14 @@ def test_spread_table_mean_and_sample_sd():
     assert rows["knn_top1 images"] == [0.3, 0.4, 0.5]
     assert rows["invariance viewpoint images"] == [7.0, 8.0, 9.0]
     assert rows["table5_avg per-pixel prior"] == [79.0, 79.0, 79.0]
+    assert rows["knn_top1 gain over random init images"] == pytest.approx([0.05, 0.15, 0.25])  # random init 0.25
+    assert "linear_top1 gain over random init images" not in rows  # the target is on kNN only
+    names = [what for what, _ in seeds.spread_rows(per_seed)]
+    assert names[:3] == ["knn_top1 random init", "knn_top1 images", "knn_top1 gain over random init images"]
+    shuffled = {s: json.loads(json.dumps(r, sort_keys=True)) for s, r in per_seed.items()}  # as seeds.json holds it
+    assert [what for what, _ in seeds.spread_rows(shuffled)] == names  # the chapters' order, however stored
+    assert names[-2:] == ["table5_avg images", "table5_avg per-pixel prior"]
+    assert names.index("invariance viewpoint images") < names.index("invariance occlusion images")
     table = seeds.spread_table(per_seed)
     assert list(table.header) == ["number", "seed 0", "seed 1", "seed 2", "mean", "sd"]
     knn = next(r for r in table.rows if r[0] == "knn_top1 images")
