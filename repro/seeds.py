@@ -119,11 +119,12 @@ def spread_rows(per_seed: dict[str, dict]) -> list[tuple[str, list[float]]]:
             rows += [row((metric, t, m)) for t in ts for m in _in_order(first[metric][t], MODEL_ORDER)]
             continue
         models = _in_order(first[metric], MODEL_ORDER)
-        rows += [row((metric, m)) for m in models]
+        metric_rows = [row((metric, m)) for m in models]
+        rows += metric_rows
         if metric == GAIN_METRIC and RANDOM_INIT in models:
-            base = row((metric, RANDOM_INIT))[1]
+            values = {m: v for m, (_, v) in zip(models, metric_rows)}
             rows += [
-                (f"{metric} gain over {RANDOM_INIT} {m}", [a - b for a, b in zip(row((metric, m))[1], base)])
+                (f"{metric} gain over {RANDOM_INIT} {m}", [a - b for a, b in zip(values[m], values[RANDOM_INIT])])
                 for m in models
                 if m != RANDOM_INIT
             ]
