@@ -76,7 +76,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ this repo's
-ADDED_LATER = {"train_seed": 0}  # settings newer than some checkpoints: the value those were written with
+ADDED_LATER = {"train_seed": 0, "supervised_steps": 0}  # settings newer than some checkpoints: their value then
+SUPERVISED_ONLY = {"supervised_lr", "supervised_steps"}  # change nothing that a contrastive mode computes
 
 
 def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
@@ -87,7 +88,8 @@ def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
         keys += _section_fields(cfg, "video")
     if mode == "frames+tracks":
         keys += _section_fields(cfg, "tracks")
-    return {k: flat[k] for k in keys if k not in RESUME_FREE}
+    free = RESUME_FREE if mode == "supervised" else RESUME_FREE | SUPERVISED_ONLY
+    return {k: flat[k] for k in keys if k not in free}
 
 
 def _section_fields(cfg: Config, section: str) -> list[str]:

@@ -13,7 +13,7 @@ from ..models import RANDOM_INIT
 from ..plotting import finish
 from ..report import Table, Text
 from ..stats import paired_bootstrap
-from .loop import MONITOR_FIELDS, read_log
+from .loop import MONITOR_FIELDS, fixed_steps, read_log
 
 
 def show_views(views: dict, modes: list[str], n: int = 4):
@@ -128,9 +128,18 @@ def datasets_text(datasets: dict, cfg) -> str:
     lines.append(
         f"pair gap k = {cfg.video.pair_gap}, chunk length = {cfg.video.chunk_len}, "
         f"queue K = {cfg.train.queue_size}, batch = {cfg.train.batch_size}, "
-        f"steps per mode = {cfg.train.train_steps or 'epochs'}"
+        f"training length = {steps_text(cfg)}"
     )
     return "\n".join(lines)
+
+
+def steps_text(cfg) -> str:
+    """How long each mode trains: "2750 steps a model (supervised 1500)", or "200 epochs a model"."""
+    if cfg.train.train_steps <= 0:
+        return f"{cfg.train.epochs} epochs a model"
+    sup = fixed_steps(cfg, "supervised")
+    other = f" (supervised {sup})" if sup != cfg.train.train_steps and "supervised" in cfg.train.modes else ""
+    return f"{cfg.train.train_steps} steps a model{other}"
 
 
 def results_text(results: dict) -> str:
@@ -167,8 +176,7 @@ def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, pr
     K, B = cfg.train.queue_size, cfg.train.batch_size
     contrastive = [m for m in summaries if m != "supervised"]
     parts = [
-        f"We trained {len(summaries)} models for {cfg.train.train_steps or cfg.train.epochs} "
-        f"{'steps' if cfg.train.train_steps else 'epochs'} each with a {cfg.train.arch} at "
+        f"We trained {len(summaries)} models, {steps_text(cfg)}, with a {cfg.train.arch} at "
         f"{cfg.train.image_size} px and batch {B}."
     ]
     for m in contrastive:

@@ -5,10 +5,11 @@ Hyperparameters (``cfg.train``; paper: "the same hyper-parameters as MOCOv2 [10]
 ``sgd_momentum`` (0.9) and weight decay ``weight_decay`` (1e-4), learning rate ``lr`` (0.03 for batch 256),
 cosine schedule ``cosine`` (MoCo v2: ``lr * 0.5 * (1 + cos(pi * epoch / epochs))``, set once per epoch as
 in the official ``adjust_learning_rate``; with ``train_steps`` > 0 it is set per step over the steps),
-``epochs`` (200) or ``train_steps``, batch ``batch_size`` (256; the *global* batch, split across
-processes as the official code does), queue ``queue_size`` K (65536), momentum ``moco_momentum`` m
-(0.999), temperature ``temperature`` T (0.2). ``supervised`` uses ``supervised_lr`` (torchvision's
-ImageNet recipe: 0.1 at batch 256) with the same optimiser and schedule.
+``epochs`` (200) or ``train_steps`` (``supervised``: at most ``supervised_steps`` when set), batch
+``batch_size`` (256; the *global* batch, split across processes as the official code does), queue
+``queue_size`` K (65536), momentum ``moco_momentum`` m (0.999), temperature ``temperature`` T (0.2).
+``supervised`` uses ``supervised_lr`` (torchvision's ImageNet recipe: 0.1 at batch 256) with the same
+optimiser and schedule.
 
 One step of Algorithm 1 (``moco_step``): colour augmentation of the loaded crops on the device, the loss
 (``MoCo.forward``: frame pair, plus patch pair with tracks and ``0.5*loss + 0.5*loss_patch``), backward,
@@ -128,12 +129,21 @@ def build_model(cfg: Config, mode: str, num_classes: int = 0) -> nn.Module:
     )
 
 
-def total_steps(cfg: Config, n_items: int) -> tuple[int, float]:
-    """(number of steps, steps per epoch): ``train_steps``, or ``epochs`` passes over the items."""
+def fixed_steps(cfg: Config, mode: str) -> int:
+    """The fixed step count of ``mode``: ``train_steps``, for ``supervised`` at most ``supervised_steps``
+    when that is set; 0 = ``epochs`` passes over the training set (paper: 200 epochs)."""
+    tc = cfg.train
+    if mode != "supervised" or tc.supervised_steps <= 0:
+        return tc.train_steps
+    return min(tc.supervised_steps, tc.train_steps) if tc.train_steps > 0 else tc.supervised_steps
+
+
+def total_steps(cfg: Config, n_items: int, mode: str) -> tuple[int, float]:
+    """(number of steps, steps per epoch) of ``mode``: ``fixed_steps``, or ``epochs`` passes over the items."""
     tc = cfg.train
     per_epoch = n_items / tc.batch_size
-    if tc.train_steps > 0:
-        return tc.train_steps, per_epoch
+    if fixed_steps(cfg, mode) > 0:
+        return fixed_steps(cfg, mode), per_epoch
     if n_items < tc.batch_size:
         raise ConfigError(
             f"the training set has {n_items} items, fewer than batch_size={tc.batch_size}; "
@@ -405,14 +415,14 @@ def _set_up(cfg: Config, mode: str, device: torch.device, procs: ProcessGroup, o
     seed_everything(cfg.training_seed())  # same initial weights in every process
     dataset = build_dataset(cfg, mode)
     n_classes = len(dataset.set.categories) if mode == "supervised" else 0
-    steps, per_epoch = total_steps(cfg, len(dataset))
+    steps, per_epoch = total_steps(cfg, len(dataset), mode)
     schedule = {
         "base_lr": tc.supervised_lr if mode == "supervised" else tc.lr,
         "cosine": tc.cosine,
         "total_steps": steps,
         "steps_per_epoch": per_epoch,
         "epochs": tc.epochs,
-        "by_epoch": tc.train_steps <= 0,
+        "by_epoch": fixed_steps(cfg, mode) <= 0,
     }
     model = build_model(cfg, mode, n_classes)
     if isinstance(model, MoCo) and procs.world == 1 and tc.bn_splits <= 1 and procs.main:

@@ -12,6 +12,7 @@ from repro.errors import CheckpointError
 from repro.moco import MoCo
 from repro.models import load_backbone
 from repro.train import init_from_checkpoint, load_official_moco, load_torchvision_resnet, train
+from repro.train.checkpoint import resume_keys
 from repro.train.loop import read_log
 
 
@@ -136,3 +137,15 @@ def test_a_checkpoint_older_than_train_seed_still_resumes(trained):
     assert train(cfg, "images", out, tensorboard=False).steps_run == 0
     with pytest.raises(CheckpointError, match="train_seed: checkpoint 0, now 1"):
         train(cfg.replace(train_seed=1), "images", out, tensorboard=False)
+
+
+def test_supervised_steps_bind_only_supervised_checkpoints(trained, tmp_path):
+    """supervised_steps and supervised_lr change nothing that a contrastive mode computes."""
+    cfg, out, _ = trained
+    assert "supervised_steps" not in resume_keys(cfg, "images") and "supervised_lr" not in resume_keys(cfg, "frames")
+    assert resume_keys(cfg, "supervised")["supervised_steps"] == cfg.train.supervised_steps
+    assert train(cfg.replace(supervised_steps=1, supervised_lr=0.2), "images", out, tensorboard=False).steps_run == 0
+    sup = train(cfg.replace(supervised_steps=1), "supervised", tmp_path / "sup", tensorboard=False)
+    assert sup.total_steps == sup.steps_run == 1  # at most supervised_steps, though train_steps is 2
+    with pytest.raises(CheckpointError, match="supervised_steps: checkpoint 1, now 2"):
+        train(cfg.replace(supervised_steps=2), "supervised", tmp_path / "sup", tensorboard=False)

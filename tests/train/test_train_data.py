@@ -76,9 +76,21 @@ def test_an_epoch_of_video_pairs_visits_each_chunk_pairs_per_chunk_times(tiny_cf
         chunk = three.chunks[int(x["index"])]
         i, j = x["frame_pair"].tolist()
         assert chunk.start <= i < j < chunk.start + chunk.length
-    assert total_steps(tiny_cfg.replace(pairs_per_chunk=3, train_steps=0, epochs=2), len(three))[0] == 2 * (12 // 8)
+    assert total_steps(tiny_cfg.replace(pairs_per_chunk=3, train_steps=0, epochs=2), len(three), "frames")[0] == 2 * (
+        12 // 8
+    )
     with pytest.raises(ConfigError, match="pairs_per_chunk"):
         FramePairDataset(one.chunks, 32, 0, k=3, pairs_per_chunk=0)
+
+
+def test_supervised_trains_at_most_supervised_steps(tiny_cfg):
+    cfg = tiny_cfg.replace(train_steps=20, supervised_steps=8, batch_size=8)
+    assert total_steps(cfg, 100, "supervised")[0] == 8 and total_steps(cfg, 100, "images")[0] == 20
+    assert total_steps(cfg.replace(train_steps=5), 100, "supervised")[0] == 5  # never more than the others
+    assert total_steps(cfg.replace(supervised_steps=0), 100, "supervised")[0] == 20
+    by_epoch = cfg.replace(train_steps=0, epochs=2)
+    assert total_steps(by_epoch, 100, "supervised")[0] == 8
+    assert total_steps(by_epoch.replace(supervised_steps=0), 100, "supervised")[0] == 2 * (100 // 8)
 
 
 def test_tracked_patches_stay_on_the_tracked_square(tiny_cfg, box_of):
