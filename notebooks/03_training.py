@@ -135,10 +135,11 @@ figures.show_views(views, contrastive)
 # learning after 1,500 steps (kNN 0.52 then, 0.67 at 3,000 with a queue of 1,024), and the rule that fixed
 # the number used timings only, written down before any model of this length was evaluated
 # (`benchmarks/RESULTS.md`). Every contrastive loss was still falling when those 2,500 steps ended, which
-# the issue reads as a reason to train longer; `supervised` reached a kNN accuracy of 0.95-0.98 by step 1,500
-# on every seed, so it now stops there (`supervised_steps`), and the time this frees on the longer of the two
-# processes (`frames+tracks`, then `supervised`) buys every contrastive mode 2,750 steps, again from timings
-# only (`benchmarks/RESULTS.md`).
+# the issue reads as a reason to train longer; `supervised` had reached a kNN accuracy of 0.95-0.98 by step
+# 1,500 of those runs on every seed, so it now stops there (`supervised_steps`, its cosine schedule over its own
+# 1,500 steps), and the time this frees on the longer of the two processes (`frames+tracks`, then
+# `supervised`) buys every contrastive mode 2,750 steps, again from timings only and adopted before any model
+# of this length was evaluated (`benchmarks/RESULTS.md` has what it changed, seed by seed).
 
 # %%
 results = train_modes(cfg)

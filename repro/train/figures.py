@@ -134,12 +134,12 @@ def datasets_text(datasets: dict, cfg) -> str:
 
 
 def steps_text(cfg) -> str:
-    """How long each mode trains: "2750 steps a model (supervised 1500)", or "200 epochs a model"."""
+    """How long each mode trains: "2,750 steps a model (supervised 1,500)", or "200 epochs a model"."""
     if cfg.train.train_steps <= 0:
         return f"{cfg.train.epochs} epochs a model"
     sup = fixed_steps(cfg, "supervised")
-    other = f" (supervised {sup})" if sup != cfg.train.train_steps and "supervised" in cfg.train.modes else ""
-    return f"{cfg.train.train_steps} steps a model{other}"
+    other = f" (supervised {sup:,})" if sup != cfg.train.train_steps and "supervised" in cfg.train.modes else ""
+    return f"{cfg.train.train_steps:,} steps a model{other}"
 
 
 def results_text(results: dict) -> str:

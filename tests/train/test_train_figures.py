@@ -62,10 +62,10 @@ def test_printed_lines():
 
 def test_steps_text_names_the_supervised_steps_only_where_they_differ():
     cfg = Config.smoke().replace(train_steps=2750, supervised_steps=1500)
-    assert F.steps_text(cfg) == "2750 steps a model (supervised 1500)"
-    assert F.steps_text(cfg.replace(supervised_steps=0)) == "2750 steps a model"
-    assert F.steps_text(cfg.replace(modes=("images",))) == "2750 steps a model"
-    assert F.steps_text(cfg.replace(train_steps=1000)) == "1000 steps a model"  # capped at train_steps
+    assert F.steps_text(cfg) == "2,750 steps a model (supervised 1,500)"
+    assert F.steps_text(cfg.replace(supervised_steps=0)) == "2,750 steps a model"
+    assert F.steps_text(cfg.replace(modes=("images",))) == "2,750 steps a model"
+    assert F.steps_text(cfg.replace(train_steps=1000)) == "1,000 steps a model"  # capped at train_steps
     assert F.steps_text(cfg.replace(train_steps=0, epochs=3)) == "3 epochs a model"
 
 
@@ -76,7 +76,7 @@ def test_summary_names_every_mode_and_the_chance_levels():
     summaries = {m: F.loss_summary(m, logs[m], cfg.train.queue_size, cfg.train.batch_size) for m in modes}
     text = F.summary(cfg, summaries, logs, num_classes=4).text
     K = cfg.train.queue_size
-    assert f"We trained 3 models, {cfg.train.train_steps} steps a model (supervised 1500)," in text
+    assert "We trained 3 models, 2,750 steps a model (supervised 1,500)," in text
     assert f"chance level log(1+K) = {math.log(1 + K):.2f}" in text
     assert "the patch loss ended at 1.50 and the frame loss at 2.50" in text
     assert "chance 25%" in text and "`images`" in text and "`frames+tracks`" in text
