@@ -62,8 +62,9 @@ modes = ("supervised", "images", "frames", "frames+tracks")
 cfg = from_notebook_parameters(
     preset, seed=seed, arch=arch, image_size=image_size, batch_size=batch_size, queue_size=queue_size,
     moco_momentum=moco_momentum, temperature=temperature, lr=lr, supervised_lr=supervised_lr, bn_splits=bn_splits,
-    train_steps=train_steps, supervised_steps=supervised_steps, pairs_per_chunk=pairs_per_chunk, checkpoint_every=checkpoint_every, knn_every=knn_every,
-    train_procs=train_procs, train_threads=train_threads, modes=modes)
+    train_steps=train_steps, supervised_steps=supervised_steps, pairs_per_chunk=pairs_per_chunk,
+    checkpoint_every=checkpoint_every, knn_every=knn_every, train_procs=train_procs, train_threads=train_threads,
+    modes=modes)
 
 # %% [markdown]
 # ## The training data of each mode

@@ -135,11 +135,11 @@ def datasets_text(datasets: dict, cfg) -> str:
 
 def steps_text(cfg) -> str:
     """How long each mode trains: "2,750 steps a model (supervised 1,500)", or "200 epochs a model"."""
-    if cfg.train.train_steps <= 0:
-        return f"{cfg.train.epochs} epochs a model"
-    sup = fixed_steps(cfg, "supervised")
-    other = f" (supervised {sup:,})" if sup != cfg.train.train_steps and "supervised" in cfg.train.modes else ""
-    return f"{cfg.train.train_steps:,} steps a model{other}"
+    tc, sup = cfg.train, fixed_steps(cfg, "supervised")
+    other = "supervised" in tc.modes and sup != tc.train_steps
+    if tc.train_steps <= 0:
+        return f"{tc.epochs} epochs a model" + (f" (supervised {sup:,} steps)" if other else "")
+    return f"{tc.train_steps:,} steps a model" + (f" (supervised {sup:,})" if other else "")
 
 
 def results_text(results: dict) -> str:

@@ -142,8 +142,8 @@ def total_steps(cfg: Config, n_items: int, mode: str) -> tuple[int, float]:
     """(number of steps, steps per epoch) of ``mode``: ``fixed_steps``, or ``epochs`` passes over the items."""
     tc = cfg.train
     per_epoch = n_items / tc.batch_size
-    if fixed_steps(cfg, mode) > 0:
-        return fixed_steps(cfg, mode), per_epoch
+    if (steps := fixed_steps(cfg, mode)) > 0:
+        return steps, per_epoch
     if n_items < tc.batch_size:
         raise ConfigError(
             f"the training set has {n_items} items, fewer than batch_size={tc.batch_size}; "

@@ -66,7 +66,8 @@ def test_steps_text_names_the_supervised_steps_only_where_they_differ():
     assert F.steps_text(cfg.replace(supervised_steps=0)) == "2,750 steps a model"
     assert F.steps_text(cfg.replace(modes=("images",))) == "2,750 steps a model"
     assert F.steps_text(cfg.replace(train_steps=1000)) == "1,000 steps a model"  # capped at train_steps
-    assert F.steps_text(cfg.replace(train_steps=0, epochs=3)) == "3 epochs a model"
+    assert F.steps_text(cfg.replace(train_steps=0, epochs=3)) == "3 epochs a model (supervised 1,500 steps)"
+    assert F.steps_text(cfg.replace(train_steps=0, epochs=3, supervised_steps=0)) == "3 epochs a model"
 
 
 def test_summary_names_every_mode_and_the_chance_levels():
