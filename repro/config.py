@@ -87,6 +87,8 @@ class SampleConfig:
     trajectories_per_category: int = 48  # (d) transformation trajectories (held-out instances of the world);
     # the random network's class-conditional score grows with their number up to 48 (benchmarks/RESULTS.md)
     trajectory_len: int = 8
+    sample_workers: int = 2  # processes that build the parts above at once (smoke: this machine's 2
+    # cores, ch00 ~16 -> ~9 s); 0 or 1 = one after the other in this process. The files do not depend on it
 
 
 @dataclass(frozen=True)
@@ -178,8 +180,9 @@ class TrainConfig:
     # supervised weights (paper: torchvision's ResNet-50 IMAGENET1K_V1
     # file, the paper's "ImageNet Supervised" row); "" = none
     compile_model: bool = False  # torch.compile the encoders (CUDA only)
-    knn_every: int = 50  # steps between kNN-monitor evaluations (cosine, k = 20, on the
-    # probe images below; not in the paper); 0 = off (paper: 0)
+    knn_every: int = 125  # steps between kNN-monitor evaluations (cosine, k = 20, on the
+    # probe images below; not in the paper); 0 = off (paper: 0). Smoke: 23 points a curve; every 50
+    # cost chapter 03's longer process ~10 s more (0.19 s an evaluation, benchmarks/RESULTS.md)
     probe_root: str = ""  # labelled images of the kNN monitor and the final kNN / linear probe: "" =
     # the sample stills' split (held-out instances); else a folder with train/<class>/ (the bank)
     # and val/<class>/ (the queries), e.g. ImageNet with its val images in class folders (paper)

@@ -1,13 +1,15 @@
 """Real clips in the TrackingNet layout, and build_samples writing every part into the cache."""
 
+import dataclasses
 import json
 
 import cv2
 import numpy as np
 import pytest
 
+from repro.config import Config
 from repro.errors import DatasetLayoutError, ReproError
-from repro.samples import build_samples, clips, figures, samples_root
+from repro.samples import DATA_FIELDS, _parts, build_samples, clips, figures, samples_root
 
 
 def test_clip_path_finds_the_wheel_clips_and_rejects_unknown():
@@ -75,3 +77,38 @@ def test_an_unknown_part_objects_source_is_refused_before_anything_is_built(tmp_
     with pytest.raises(ReproError, match="part_objects_source must be one of world, composite"):
         build_samples(tiny_samples_cfg.replace(part_objects_source="pascal"))
     assert not (samples_root(tiny_samples_cfg) / "MANIFEST.json").exists()
+
+
+@pytest.mark.slow
+def test_parts_built_by_several_processes_are_the_files_built_one_after_the_other(tmp_path, tiny_samples_cfg):
+    roots = {}
+    for workers in (0, 2):
+        cfg = tiny_samples_cfg.replace(sample_workers=workers, cache_dir=str(tmp_path / f"w{workers}"))
+        manifest = build_samples(cfg)
+        assert list(manifest) == ["clips", "synthetic_videos", "images", "world_videos", "parts", "trajectories"]
+        roots[workers] = samples_root(cfg)
+    files = {w: sorted(p.relative_to(r) for p in r.rglob("*") if p.is_file()) for w, r in roots.items()}
+    assert files[0] == files[2] and len(files[0]) > 20
+    assert all((roots[0] / f).read_bytes() == (roots[2] / f).read_bytes() for f in files[0])
+
+
+def _changed(value):
+    """Another value of a SampleConfig field's type."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, tuple)):
+        raise TypeError(value)
+    return value + ("x",) if isinstance(value, tuple) else value + "x" if isinstance(value, str) else value * 2 + 1
+
+
+def test_data_fields_are_exactly_the_settings_each_kind_of_training_data_is_made_from():
+    """DATA_FIELDS (what checkpoints and track files record) against ``_parts``: a field is listed for a kind
+    iff changing it changes the parameters of that kind's parts (and so rebuilds them)."""
+    base = Config.smoke()
+    kinds = {"images": ("images",), "videos": ("clips", "world_videos"), "synthetic_videos": ("synthetic_videos",)}
+    found = {kind: set() for kind in kinds}
+    for field in dataclasses.fields(base.samples):
+        changed = _parts(base.replace(**{field.name: _changed(getattr(base.samples, field.name))}))
+        for kind, parts in kinds.items():
+            if any(changed[p] != _parts(base)[p] for p in parts):
+                found[kind].add(field.name)
+    assert found == {kind: set(fields) for kind, fields in DATA_FIELDS.items()}
+    assert "sample_workers" not in set().union(*found.values())

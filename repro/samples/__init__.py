@@ -6,11 +6,15 @@
     of the world, its videos beside the real clips, (d) Section A's trajectories (``world.py``), and
     (c) part-annotated objects (``world.py``, or ``synthetic.py``'s first stand-in); all with known ground truth.
 Each part is rebuilt only when its parameters changed (recorded in ``MANIFEST.json``), so rerunning is cheap.
+The parts are independent (each seeded on its own), so ``sample_workers`` processes build them at once, the
+costliest first (``PART_COST``); the files are the same whatever their number.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +30,42 @@ SPLIT = "TRAIN_0"
 
 #: ``part_objects_source`` -> the generator of (c): the world's objects, or the first stand-in's drawings
 PART_SOURCES = {"world": world.world_part_objects, "composite": synthetic.part_objects}
+#: seconds each part took to build at the smoke scale, one after the other (benchmarks/RESULTS.md): the
+#: order in which ``sample_workers`` processes take them (the longest first)
+PART_COST = {"world_videos": 6.6, "trajectories": 4.7, "clips": 2.1, "images": 1.9, "parts": 1.0}
+
+
+#: the ``SampleConfig`` fields each kind of training data is made from (with ``seed``; ``_parts``): the
+#: stills of ``images``/``supervised``, the TrackingNet-layout videos of ``frames``/``frames+tracks`` (clips and
+#: world videos) and the synthetic videos. A checkpoint or a track file made from the sample data records them,
+#: so that a changed world is never read with models or tracks of the old one.
+DATA_FIELDS = {
+    "images": (
+        "synthetic_categories",
+        "instances_per_category",
+        "train_instances",
+        "images_per_instance",
+        "heldout_images_per_instance",
+        "synthetic_image_size",
+    ),
+    "videos": (
+        "sample_clips",
+        "sample_max_side",
+        "synthetic_categories",
+        "instances_per_category",
+        "train_instances",
+        "world_videos",
+        "world_video_frames",
+        "world_video_size",
+        "world_video_pace",
+    ),
+    "synthetic_videos": ("synthetic_videos", "synthetic_video_frames", "synthetic_video_size"),
+}
+
+
+def data_settings(cfg: Config, kind: str) -> dict:
+    """The settings of ``cfg`` that the sample data of ``kind`` (a key of ``DATA_FIELDS``) is made from."""
+    return {f: getattr(cfg.samples, f) for f in DATA_FIELDS[kind]}
 
 
 def samples_root(cfg: Config) -> Path:
@@ -134,13 +174,26 @@ def build_samples(cfg: Config | None = None, force: bool = False) -> dict:
         raise ConfigError(
             f"part_objects_source must be one of {', '.join(PART_SOURCES)}, got {parts['parts']['source']!r}"
         )
-    manifest = {p: old[p] for p in parts if p in old}  # always in the order of _parts
-    for part, params in parts.items():
-        if not force and manifest.get(part, {}).get("params") == params:
-            continue
-        manifest[part] = {"params": params, "summary": _build(root, part, params)}
+    manifest = {p: old[p] for p in parts if p in old}
+    todo = [p for p in parts if force or manifest.get(p, {}).get("params") != parts[p]]
+    for part, summary in _build_parts(root, {p: parts[p] for p in todo}, cfg.samples.sample_workers):
+        manifest[part] = {"params": parts[part], "summary": summary}
+        manifest = {p: manifest[p] for p in parts if p in manifest}  # always in the order of _parts
         save_json(manifest, manifest_path)  # after each part: a killed build keeps what is done
     return manifest
+
+
+def _build_parts(root: Path, todo: dict[str, dict], workers: int):
+    """(part, summary) of each part of ``todo`` as it is built: in this process (``workers`` <= 1 or a single
+    part), else by ``workers`` spawned processes, the costliest part first."""
+    if workers <= 1 or len(todo) <= 1:
+        yield from ((part, _build(root, part, p)) for part, p in todo.items())
+        return
+    order = sorted(todo, key=lambda part: PART_COST.get(part, 0.0), reverse=True)
+    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_build, root, part, todo[part]): part for part in order}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
 def add_arguments(parser) -> None:
@@ -157,4 +210,4 @@ def main(args) -> int:
     return 0
 
 
-__all__ = ["build_samples", "samples_root", "SPLIT"]
+__all__ = ["DATA_FIELDS", "build_samples", "data_settings", "samples_root", "SPLIT"]

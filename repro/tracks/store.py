@@ -42,6 +42,7 @@ from ..data import Chunk
 from ..errors import MissingArtifactError
 from ..io import save_json, settings_digest
 from ..paths import artifact
+from ..samples import data_settings
 
 FORMAT = "repro-tracks"
 FORMAT_VERSION = 1
@@ -52,12 +53,14 @@ def track_params(cfg: Config, source: str = "trackingnet") -> dict:
     """Every parameter that changes the tracks (hashed into the key)."""
     v, t = cfg.video, cfg.tracks
     if source == "synthetic":
-        data = "samples/synthetic_videos"
+        data, samples = "samples/synthetic_videos", data_settings(cfg, "synthetic_videos")
     else:
         data = v.trackingnet_root or "samples/trackingnet"
+        samples = {} if v.trackingnet_root else data_settings(cfg, "videos")  # the sample world they come from
     return dict(
         version=FORMAT_VERSION,
         data=data,
+        samples=samples,
         num_chunks=v.num_chunks,
         chunk_len=v.chunk_len,
         pair_gap=v.pair_gap,

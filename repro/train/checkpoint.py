@@ -40,14 +40,16 @@ from ..errors import CheckpointError, MissingArtifactError
 from ..io import save_torch
 from ..models import RANDOM_INIT, backbone_state_dict, checkpoint_format, read_checkpoint, supervised_row
 from ..paths import artifact, require
+from ..samples import DATA_FIELDS
 
 FORMAT = "repro"
 VERSION = 1
 REQUIRED = ("format", "version", "arch", "mode", "model", "optimizer", "schedule", "step", "rng", "config")
 # settings that may change between a run and its resumption (they do not change what is computed;
-# train_threads only the order of float sums)
+# train_threads only the order of float sums; knn_every only how often the monitor reads the encoder)
 RESUME_FREE = {
     "checkpoint_every",
+    "knn_every",
     "modes",
     "compile_model",
     "num_workers",
@@ -86,6 +88,9 @@ def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
     keys = [f for f in _section_fields(cfg, "train")] + ["seed"]
     if mode.startswith("frames"):
         keys += _section_fields(cfg, "video")
+        keys += [] if cfg.video.trackingnet_root else list(DATA_FIELDS["videos"])  # the sample world's videos
+    elif not cfg.train.image_root:
+        keys += DATA_FIELDS["images"]  # the sample world's stills
     if mode == "frames+tracks":
         keys += _section_fields(cfg, "tracks")
     free = RESUME_FREE if mode == "supervised" else RESUME_FREE | SUPERVISED_ONLY

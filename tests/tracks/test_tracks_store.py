@@ -5,8 +5,9 @@ import json
 import numpy as np
 import pytest
 
+from repro.config import Config
 from repro.errors import MissingArtifactError
-from repro.tracks.store import frame_proposals, read_index, widest_pair
+from repro.tracks.store import frame_proposals, read_index, track_key, widest_pair
 
 
 def test_frame_proposals_split_at_the_offsets():
@@ -37,3 +38,13 @@ def test_read_index_counts_chunks_tracks_and_pairs(tmp_path):
 def test_read_index_of_a_missing_folder_names_the_fix(tmp_path):
     with pytest.raises(MissingArtifactError, match="02_generating_tracks"):
         read_index(tmp_path / "nothing")
+
+
+def test_the_track_key_follows_the_sample_world_the_videos_come_from():
+    cfg = Config.smoke()
+    key = track_key(cfg)
+    assert track_key(cfg.replace(world_videos=72)) != key and track_key(cfg.replace(world_video_pace=1.0)) != key
+    assert track_key(cfg.replace(part_objects_per_category=3, sample_workers=1)) == key  # not the videos
+    real = cfg.replace(trackingnet_root="/data/TrackingNet")
+    assert track_key(real.replace(world_videos=72)) == track_key(real)  # real videos: the world plays no part
+    assert track_key(cfg.replace(synthetic_videos=2), "synthetic") != track_key(cfg, "synthetic")

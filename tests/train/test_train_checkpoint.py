@@ -149,3 +149,15 @@ def test_supervised_steps_bind_only_supervised_checkpoints(trained, tmp_path):
     assert sup.total_steps == sup.steps_run == 1  # at most supervised_steps, though train_steps is 2
     with pytest.raises(CheckpointError, match="supervised_steps: checkpoint 1, now 2"):
         train(cfg.replace(supervised_steps=2), "supervised", tmp_path / "sup", tensorboard=False)
+
+
+def test_a_checkpoint_of_the_sample_world_is_not_resumed_on_a_changed_world(trained):
+    """A finished checkpoint is reused as it is; one made from other sample stills must not be."""
+    cfg, out, _ = trained
+    assert {"images_per_instance", "train_instances"} <= set(resume_keys(cfg, "images"))
+    assert "world_videos" not in resume_keys(cfg, "images") and "world_videos" in resume_keys(cfg, "frames")
+    assert "world_videos" not in resume_keys(cfg.replace(trackingnet_root="/data/TrackingNet"), "frames")
+    assert "images_per_instance" not in resume_keys(cfg.replace(image_root="/data/ImageNet/train"), "images")
+    assert "part_objects_per_category" not in resume_keys(cfg, "frames+tracks")
+    with pytest.raises(CheckpointError, match="images_per_instance: checkpoint"):
+        train(cfg.replace(images_per_instance=cfg.samples.images_per_instance + 1), "images", out, tensorboard=False)

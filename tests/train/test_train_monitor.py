@@ -128,6 +128,24 @@ def test_training_logs_the_knn_monitor_from_the_random_init_on_and_resumes_it(ti
     assert (tmp_path / "cut" / "knn.csv").read_text() == (tmp_path / "full" / "knn.csv").read_text()
 
 
+def _weights(path):
+    return torch.load(path, weights_only=False)["model"]
+
+
+def test_the_monitor_changes_nothing_training_computes_so_its_interval_may_change_on_resume(tiny_cfg, tmp_path):
+    """The monitor reads the encoder in eval mode and draws nothing: weights trained with it equal those
+    trained without it, and a run resumed with another ``knn_every`` goes on (it is resume-free)."""
+    cfg = tiny_cfg.replace(train_steps=4)
+    train(cfg.replace(knn_every=1), "images", out_dir=tmp_path / "on", tensorboard=False)
+    train(cfg.replace(knn_every=0), "images", out_dir=tmp_path / "off", tensorboard=False)
+    train(cfg.replace(knn_every=3), "images", out_dir=tmp_path / "cut", tensorboard=False, stop_after=2)
+    assert train(cfg.replace(knn_every=2), "images", out_dir=tmp_path / "cut", tensorboard=False).steps_run == 2
+    on, off, cut = (_weights(tmp_path / d / "checkpoint.pt") for d in ("on", "off", "cut"))
+    assert on.keys() == off.keys() == cut.keys()
+    assert all(torch.equal(on[k], off[k]) and torch.equal(on[k], cut[k]) for k in on)
+    assert read_log(tmp_path / "cut" / "knn.csv", MONITOR_FIELDS)["step"].tolist() == [0, 4]
+
+
 def test_the_monitor_value_is_the_knn_of_the_query_encoder(tiny_cfg, tmp_path):
     cfg = tiny_cfg.replace(knn_every=3, train_steps=3)
     result = train(cfg, "supervised", out_dir=tmp_path / "s", tensorboard=False)
