@@ -12,9 +12,11 @@ otherwise.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from ..config import Config
 from ..models import RANDOM_INIT
@@ -61,7 +63,8 @@ def bootstrap_draws(
     acts_a, acts_b, trajectory_ids, labels, top_k: int, draws: int = DRAWS, seed: int = 0, stratify: bool = True
 ) -> tuple[float, np.ndarray]:
     """``difference_on`` all trajectories, and on ``draws`` resamples of them with replacement (``stratify``:
-    within each class; see ``paired_trajectory_bootstrap``)."""
+    within each class; see ``paired_trajectory_bootstrap``). The resamples are drawn first, from one generator,
+    and scored on torch's number of threads, so the numbers do not depend on that number."""
     tids = np.asarray(trajectory_ids)
     labels = np.asarray(labels)
     groups = [np.flatnonzero(tids == t) for t in np.unique(tids)]
@@ -69,12 +72,9 @@ def bootstrap_draws(
     members = [np.flatnonzero(strata == y) for y in np.unique(strata)]
     point = difference_on(acts_a, acts_b, labels, groups, np.arange(len(groups)), top_k)
     rng = np.random.default_rng(seed)
-    out = [
-        difference_on(
-            acts_a, acts_b, labels, groups, np.concatenate([m[rng.integers(0, len(m), len(m))] for m in members]), top_k
-        )
-        for _ in range(draws)
-    ]
+    picks = [np.concatenate([m[rng.integers(0, len(m), len(m))] for m in members]) for _ in range(draws)]
+    with ThreadPoolExecutor(max(1, torch.get_num_threads())) as pool:  # the sorts and torch ops release the GIL
+        out = list(pool.map(lambda pick: difference_on(acts_a, acts_b, labels, groups, pick, top_k), picks))
     return point, np.array(out)
 
 

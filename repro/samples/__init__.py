@@ -32,7 +32,7 @@ SPLIT = "TRAIN_0"
 PART_SOURCES = {"world": world.world_part_objects, "composite": synthetic.part_objects}
 #: seconds each part took to build at the smoke scale, one after the other (benchmarks/RESULTS.md): the
 #: order in which ``sample_workers`` processes take them (the longest first)
-PART_COST = {"world_videos": 6.6, "trajectories": 4.7, "clips": 2.1, "images": 1.9, "parts": 1.0}
+PART_COST = {"world_videos": 7.6, "trajectories": 6.5, "clips": 3.5, "images": 2.2, "parts": 1.8}
 
 
 #: the ``SampleConfig`` fields each kind of training data is made from (with ``seed``; ``_parts``): the

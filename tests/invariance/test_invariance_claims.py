@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from repro.invariance import claims
 from repro.invariance.claims import Claim, paired_trajectory_bootstrap
@@ -54,3 +55,16 @@ def test_a_stratified_draw_keeps_the_trajectories_of_every_class(trajectories, m
     claims.paired_trajectory_bootstrap(invariant, noise, tids, labels, 5, draws=10, stratify=stratify)
     assert len(seen) == 2 * 11 and seen[0] == (10, 10, 10, 10)
     assert (set(seen) == {(10, 10, 10, 10)}) == stratify
+
+
+def test_the_draws_scored_on_several_threads_are_those_of_one_serial_loop(trajectories, monkeypatch):
+    invariant, noise, tids, labels = trajectories
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+    point, draws = claims.bootstrap_draws(invariant, noise, tids, labels, 5, draws=12, seed=3)
+    groups = [np.flatnonzero(tids == t) for t in range(40)]  # trajectory t is of class t // 10
+    rng, expected = np.random.default_rng(3), []
+    for _ in range(12):  # within each class, its 10 trajectories drawn with replacement
+        pick = np.concatenate([10 * y + rng.integers(0, 10, 10) for y in range(4)])
+        expected.append(claims.difference_on(invariant, noise, labels, groups, pick, 5))
+    assert point == claims.difference_on(invariant, noise, labels, groups, np.arange(40), 5)
+    assert np.array_equal(draws, np.array(expected))
