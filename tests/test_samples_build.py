@@ -2,11 +2,14 @@
 
 import dataclasses
 import json
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 import cv2
 import numpy as np
 import pytest
 
+import repro.samples as samples_module
 from repro.config import Config
 from repro.errors import DatasetLayoutError, ReproError
 from repro.samples import DATA_FIELDS, _parts, build_samples, clips, figures, samples_root
@@ -112,3 +115,27 @@ def test_data_fields_are_exactly_the_settings_each_kind_of_training_data_is_made
                 found[kind].add(field.name)
     assert found == {kind: set(fields) for kind, fields in DATA_FIELDS.items()}
     assert "sample_workers" not in set().union(*found.values())
+
+
+class _BrokenPool:
+    """A process pool whose processes all die at once."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, *args, **kwargs):
+        future = Future()
+        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return future
+
+
+def test_a_sample_process_that_dies_is_a_clear_error_naming_the_fixes(tmp_cache, tiny_samples_cfg, monkeypatch):
+    monkeypatch.setattr(samples_module, "ProcessPoolExecutor", _BrokenPool)
+    with pytest.raises(ReproError, match="__name__ == '__main__'.*sample_workers=0"):
+        build_samples(tiny_samples_cfg.replace(sample_workers=2))

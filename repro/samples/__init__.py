@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 
 from ..config import Config
-from ..errors import ConfigError
+from ..errors import ConfigError, ReproError
 from ..io import save_json, save_npz
 from ..paths import artifact
 from . import clips, synthetic, world
@@ -192,8 +193,15 @@ def _build_parts(root: Path, todo: dict[str, dict], workers: int):
     order = sorted(todo, key=lambda part: PART_COST.get(part, 0.0), reverse=True)
     with ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_build, root, part, todo[part]): part for part in order}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BrokenProcessPool as e:
+            raise ReproError(
+                "a process building the sample data ended abruptly (killed, out of memory, or it could not "
+                "start): called from a script, guard the call with `if __name__ == '__main__':` (each process "
+                "imports the script); or set sample_workers=0. The parts already built are kept"
+            ) from e
 
 
 def add_arguments(parser) -> None:
