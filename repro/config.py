@@ -88,7 +88,8 @@ class SampleConfig:
     # the random network's class-conditional score grows with their number up to 48 (benchmarks/RESULTS.md)
     trajectory_len: int = 8
     sample_workers: int = 2  # processes that build the parts above at once (smoke: this machine's 2
-    # cores, ch00 ~16 -> ~9 s); 0 or 1 = one after the other in this process. The files do not depend on it
+    # cores: 18 -> 10 s, benchmarks/RESULTS.md); 0 or 1 = one after the other in this process. The
+    # files do not depend on it
 
 
 @dataclass(frozen=True)

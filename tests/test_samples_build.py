@@ -123,16 +123,13 @@ class _BrokenPool:
     def __init__(self, *args, **kwargs):
         pass
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
     def submit(self, *args, **kwargs):
         future = Future()
         future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
         return future
+
+    def shutdown(self, **kwargs):
+        pass
 
 
 def test_a_sample_process_that_dies_is_a_clear_error_naming_the_fixes(tmp_cache, tiny_samples_cfg, monkeypatch):

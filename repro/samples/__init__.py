@@ -191,17 +191,19 @@ def _build_parts(root: Path, todo: dict[str, dict], workers: int):
         yield from ((part, _build(root, part, p)) for part, p in todo.items())
         return
     order = sorted(todo, key=lambda part: PART_COST.get(part, 0.0), reverse=True)
-    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("spawn"))
+    try:
         futures = {pool.submit(_build, root, part, todo[part]): part for part in order}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        except BrokenProcessPool as e:
-            raise ReproError(
-                "a process building the sample data ended abruptly (killed, out of memory, or it could not "
-                "start): called from a script, guard the call with `if __name__ == '__main__':` (each process "
-                "imports the script); or set sample_workers=0. The parts already built are kept"
-            ) from e
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    except BrokenProcessPool as e:
+        raise ReproError(
+            "a process building the sample data ended abruptly (killed, out of memory, or it could not "
+            "start): called from a script, guard the call with `if __name__ == '__main__':` (each process "
+            "imports the script); or set sample_workers=0. The parts already built are kept"
+        ) from e
+    finally:
+        pool.shutdown(cancel_futures=True)  # after an error: the running parts finish, no new one starts
 
 
 def add_arguments(parser) -> None:
