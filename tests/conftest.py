@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+
 import pytest
 import torch
 
@@ -28,6 +31,27 @@ def fresh_results(request):
             "--fresh-results <cache>/results -m fresh_run after nbval)"
         )
     return folder
+
+
+class _BrokenPool:
+    """A ProcessPoolExecutor whose processes all die at once."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, *args, **kwargs):
+        future = Future()
+        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return future
+
+    def shutdown(self, **kwargs):
+        pass
+
+
+@pytest.fixture
+def broken_pool():
+    """The class of a process pool whose processes all die at once (monkeypatch it over ProcessPoolExecutor)."""
+    return _BrokenPool
 
 
 @pytest.fixture

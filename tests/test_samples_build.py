@@ -2,8 +2,6 @@
 
 import dataclasses
 import json
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 
 import cv2
 import numpy as np
@@ -117,22 +115,9 @@ def test_data_fields_are_exactly_the_settings_each_kind_of_training_data_is_made
     assert "sample_workers" not in set().union(*found.values())
 
 
-class _BrokenPool:
-    """A process pool whose processes all die at once."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def submit(self, *args, **kwargs):
-        future = Future()
-        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
-        return future
-
-    def shutdown(self, **kwargs):
-        pass
-
-
-def test_a_sample_process_that_dies_is_a_clear_error_naming_the_fixes(tmp_cache, tiny_samples_cfg, monkeypatch):
-    monkeypatch.setattr(samples_module, "ProcessPoolExecutor", _BrokenPool)
+def test_a_sample_process_that_dies_is_a_clear_error_naming_the_fixes(
+    tmp_cache, tiny_samples_cfg, monkeypatch, broken_pool
+):
+    monkeypatch.setattr(samples_module, "ProcessPoolExecutor", broken_pool)
     with pytest.raises(ReproError, match="__name__ == '__main__'.*sample_workers=0"):
         build_samples(tiny_samples_cfg.replace(sample_workers=2))

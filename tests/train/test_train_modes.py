@@ -1,8 +1,6 @@
 """``train_modes``: models trained side by side in processes of their own equal models trained one by one."""
 
 import shutil
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 import torch
@@ -33,22 +31,7 @@ def test_modes_trained_side_by_side_equal_modes_trained_one_by_one(tiny_cfg, tra
             assert torch.equal(one[m][k], two[m][k]), (m, k)
 
 
-class _BrokenPool:
-    """A process pool whose processes all die at once."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def submit(self, *args, **kwargs):
-        future = Future()
-        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
-        return future
-
-    def shutdown(self, **kwargs):
-        pass
-
-
-def test_a_training_process_that_dies_is_a_clear_error_naming_the_fixes(tiny_cfg, monkeypatch):
-    monkeypatch.setattr(loop, "ProcessPoolExecutor", _BrokenPool)
+def test_a_training_process_that_dies_is_a_clear_error_naming_the_fixes(tiny_cfg, monkeypatch, broken_pool):
+    monkeypatch.setattr(loop, "ProcessPoolExecutor", broken_pool)
     with pytest.raises(ReproError, match="__name__ == '__main__'.*train_procs=1"):
         loop.train_modes(tiny_cfg.replace(train_procs=2), MODES)
