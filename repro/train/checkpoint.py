@@ -88,7 +88,8 @@ def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
     keys = [f for f in _section_fields(cfg, "train")] + ["seed"]
     if mode.startswith("frames"):
         keys += _section_fields(cfg, "video")
-        keys += [] if cfg.video.trackingnet_root else list(DATA_FIELDS["videos"])  # the sample world's videos
+        if not cfg.video.trackingnet_root:
+            keys += DATA_FIELDS["videos"]  # the sample world's videos
     elif not cfg.train.image_root:
         keys += DATA_FIELDS["images"]  # the sample world's stills
     if mode == "frames+tracks":
