@@ -198,7 +198,10 @@ figures.rate_readings_table(readings, max(cfg.invariance.invariance_top_ks))
 # each class so that every draw keeps the design's trajectories per class (and with them the class
 # thresholds of Eq. 3); it holds when the interval is above zero. On synthetic activations whose answer is
 # known, this interval covered the answer 95-99% of the time, and resampling all trajectories together
-# (the first method here) gave intervals about 1.6 times too wide (`benchmarks/RESULTS.md`).
+# (the first method here) gave intervals about 1.6 times too wide (`benchmarks/RESULTS.md`). At the default
+# scale the patch path of `frames+tracks` reads the frame more than its box (chapter 03, *The patch path at
+# 32 px*), so the claim about tracks compares `frames` with frames plus a second, object-centred frame loss,
+# not with region tracking at the paper's resolution.
 
 # %% tags=["nbval-ignore-output"]
 claims = test_claims(cfg, datasets, models)

@@ -169,9 +169,13 @@ class TrainConfig:
     # shuffled BN, so the paper preset sets 1 and runs under torchrun; smoke: the paper's 32 samples a
     # BN batch, 2 here, learned less for frames on the development world: benchmarks/RESULTS.md)
     sync_bn: bool = False  # SyncBatchNorm instead of shuffled BN (CUDA, multi-process)
-    patch_roi_size: int = 2  # layer3 ROI-align output of patches; paper: unstated, 14 = the
+    patch_input: str = "roi"  # how the patch path of Algorithm 1 sees a tracked box: "roi" = the
+    # frame augmented with its box, layer3 ROI-aligned (paper, Implementation Details: "ROI-Pooling at
+    # layer3"); "crop" = the box cut out of the frame, augmented and encoded as a frame (Algorithm 1's
+    # data flow: aug(x1_patch), f_q.forward)
+    patch_roi_size: int = 2  # "roi": layer3 ROI-align output of patches; paper: unstated, 14 = the
     # layer3 map of a 224-px frame (smoke: 32/16 = 2)
-    patch_min_visible: float = 0.5  # a patch crop keeping less of its box is resampled (our choice)
+    patch_min_visible: float = 0.5  # "roi": a crop keeping less of its box is resampled (our choice)
     supervised_lr: float = 0.025  # "supervised" mode: torchvision's ResNet recipe, lr 0.1 at batch
     # 256 (smoke: linearly scaled to batch 64; 0.1 diverges early)
     image_root: str = ""  # "images"/"supervised" data: "" = sample images.npz, else an

@@ -16,7 +16,8 @@ The supplement: "We also use the same hyper-parameters as MOCOv2". Here:
   crop, resize and flip; a crop that keeps less than ``min_visible`` of the box's area is resampled (the
   box "leaves the crop"), and after ``tries`` failures the whole frame is used, which always keeps it. The
   box is clipped to the crop. ``min_visible`` is our choice (the supplement does not describe patch
-  augmentation); 0.5 by default.
+  augmentation); 0.5 by default. The other reading of Algorithm 1 (``patch_input="crop"``) cuts the box
+  out first (``cut_box``) and augments it as an image.
 * ``sample_color_params`` draws every colour decision of one view (jitter applied?, the four factors,
   their random order, grayscale?, blur sigma) with the same per-sample generator, and ``color_augment``
   applies them to a whole batch at once on any device (the training step calls it after moving the
@@ -104,6 +105,15 @@ def sample_crop_for_box(
         if visible_fraction(box, crop) >= min_visible:
             return crop
     return 0, 0, height, width
+
+
+def cut_box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """The pixels of ``box`` (x1, y1, x2, y2, image pixels; widened to whole pixels, clipped, at least one
+    pixel) of an HxWx3 image: the patch ``x1_patch`` of Algorithm 1 as an image of its own."""
+    height, width = image.shape[:2]
+    x1, y1 = (min(max(int(np.floor(v)), 0), n - 1) for v, n in ((box[0], width), (box[1], height)))
+    x2, y2 = (min(max(int(np.ceil(v)), lo + 1), n) for v, lo, n in ((box[2], x1, width), (box[3], y1, height)))
+    return image[y1:y2, x1:x2]
 
 
 def transform_box(box: np.ndarray, crop: Crop, size: int, flip: bool) -> np.ndarray:

@@ -35,7 +35,8 @@ enqueued before the patch keys.
 
 **Patch path** (Section B, "we use ROI-Pooling [43] at layer3 of the ResNet model"): frame -> stem,
 layer1..layer3 (stride 16) -> ``torchvision.ops.roi_align`` of the patch box -> layer4 -> global average
-pool -> head. The same ``encoder_q``/``encoder_k`` weights serve frames and patches. The ROI output size
+pool -> head (``patch_input="roi"``; with ``"crop"`` the patches arrive cut out of their frames and take
+the frame path). The same ``encoder_q``/``encoder_k`` weights serve frames and patches. The ROI output size
 (``roi_size``) is not given in the supplement; 14x14 at layer3 followed by the stride-2 layer4 is the
 ResNet "C4" head of Fast/Faster R-CNN [43] and equals the layer3 map of a whole 224-px image, so a patch
 reaches layer4 at the size a frame does. ``aligned=True`` (half-pixel correct sampling) is our choice.
@@ -200,7 +201,8 @@ class MoCo(nn.Module):
         Args:
             x_q, x_k: augmented frames (or two views of one image), Nx3xHxW.
             patch_q, patch_k, boxes_q, boxes_k: with tracks, the frames augmented again together with the
-                tracked boxes (Nx3xHxW and Nx4 x1,y1,x2,y2 pixels); None without tracks.
+                tracked boxes (Nx3xHxW and Nx4 x1,y1,x2,y2 pixels: layer3 ROI-align), or the tracked boxes cut
+                out and augmented (Nx3xHxW, boxes None: the frame path); None without tracks.
         Returns a dict: ``loss`` (0.5*loss + 0.5*loss_patch with tracks), ``loss_frame``, ``logits``,
         ``k``, ``acc``, ``pos_cos`` and ``neg_cos`` (``loss.view_cosines`` of the frame
             path) and, with tracks, ``loss_patch``, ``logits_patch``, ``k_patch``, ``acc_patch``.
@@ -214,8 +216,8 @@ class MoCo(nn.Module):
         }
         out["pos_cos"], out["neg_cos"] = view_cosines(logits, self.T)
         if patch_q is not None:
-            if patch_k is None or boxes_q is None or boxes_k is None:
-                raise ValueError("the patch path needs patch_q, patch_k, boxes_q and boxes_k")
+            if patch_k is None or (boxes_q is None) != (boxes_k is None):
+                raise ValueError("the patch path needs patch_q and patch_k, and boxes_q and boxes_k both or neither")
             loss_patch, logits_patch, k_patch = self.get_loss_and_keys(patch_q, patch_k, boxes_q, boxes_k)
             loss = 0.5 * loss + 0.5 * loss_patch
             out.update(

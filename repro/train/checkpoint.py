@@ -78,8 +78,10 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ this repo's
-ADDED_LATER = {"train_seed": 0, "supervised_steps": 0}  # settings newer than some checkpoints: their value then
+ADDED_LATER = {"train_seed": 0, "supervised_steps": 0, "patch_input": "roi"}  # newer than some checkpoints:
+# their value then
 SUPERVISED_ONLY = {"supervised_lr", "supervised_steps"}  # change nothing that a contrastive mode computes
+TRACKS_ONLY = {"patch_input", "patch_roi_size", "patch_min_visible"}  # nor these what a mode without tracks does
 
 
 def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
@@ -94,7 +96,8 @@ def resume_keys(cfg: Config, mode: str) -> dict[str, Any]:
         keys += DATA_FIELDS["images"]  # the sample world's stills
     if mode == "frames+tracks":
         keys += _section_fields(cfg, "tracks")
-    free = RESUME_FREE if mode == "supervised" else RESUME_FREE | SUPERVISED_ONLY
+    free = RESUME_FREE | (set() if mode == "supervised" else SUPERVISED_ONLY)
+    free |= set() if mode == "frames+tracks" else TRACKS_ONLY
     return {k: flat[k] for k in keys if k not in free}
 
 

@@ -6,8 +6,10 @@ Modes (``MODES``):
   * ``frames``         Frame Temporal Invariance: query and key are frames i < j of one chunk, at least
                        k = ``pair_gap`` apart ("We sample frames that are at least k = 40 frames apart";
                        ``pair_mode="grid"`` samples V_pairs instead), each augmented as MoCo v2.
-  * ``frames+tracks``  as ``frames``, plus ``sample_track``: a tracked region pair of the same two frames,
-                       each frame augmented again together with its box ("Region Tracker" row).
+  * ``frames+tracks``  as ``frames``, plus ``sample_track``: a tracked region pair of the same two frames
+                       ("Region Tracker" row). ``patch_input="roi"``: each frame augmented again together
+                       with its box (the box's layer3 features are ROI-aligned in the model); ``"crop"``: each
+                       box cut out of its frame and augmented as MoCo v2 augments a frame.
 
 Images come from ``<cache>/samples/images.npz`` (``train_images``/``train_labels``) when ``image_root`` is
 "" and from an ImageFolder-style directory (``<root>/<class>/<image>``, e.g. ImageNet's train folder)
@@ -25,9 +27,10 @@ colour parameters of each view (the colour part runs batched on the training dev
 ``repro.moco.augment.color_augment``). Its keys (batched by the loader, so each gains a leading N):
   * ``view_q``, ``view_k``    3xSxS uint8: the query and key crops (x_q = aug(x1), x_k = aug(x2));
   * ``color_q``, ``color_k``  the colour parameters of those views (``sample_color_params``);
-  * with tracks: ``patch_q``, ``patch_k`` (the frames cropped again, each around its tracked box),
-    ``patch_color_q``, ``patch_color_k`` (their colour parameters) and ``box_q``, ``box_k`` (4 float32,
-    the box (x1, y1, x2, y2) in crop pixels);
+  * with tracks: ``patch_q``, ``patch_k`` (``"roi"``: the frames cropped again, each around its tracked
+    box; ``"crop"``: the boxes' own pixels, augmented), ``patch_color_q``, ``patch_color_k`` (their colour
+    parameters) and, with ``"roi"`` only, ``box_q``, ``box_k`` (4 float32, the box (x1, y1, x2, y2) in crop
+    pixels);
   * ``supervised``: ``image`` (3xSxS uint8 crop) and ``label`` (int64);
   * ``index`` (the item) and, for videos, ``frame_pair`` (the absolute indices i < j of the two frames).
 """
@@ -48,7 +51,7 @@ from ..config import Config
 from ..data import FrameCache, frame_pairs, list_chunks, read_image, sample_frame_pair
 from ..data.trackingnet import FrameError
 from ..errors import ConfigError, DatasetLayoutError, MissingArtifactError
-from ..moco.augment import MOCO_SCALE, geometric_augment, sample_color_params
+from ..moco.augment import MOCO_SCALE, cut_box, geometric_augment, sample_color_params
 from ..paths import artifact, require
 from ..tracks.store import chunk_file, load_tracks, tracks_dir
 
@@ -57,6 +60,7 @@ log = logging.getLogger("repro.train")
 MODES = ("supervised", "images", "frames", "frames+tracks")
 SUPERVISED_SCALE = (0.08, 1.0)  # torchvision's ImageNet recipe (RandomResizedCrop default)
 FRAME_TRIES = 10  # resample a pair whose frames are missing or corrupt
+PATCH_INPUTS = ("roi", "crop")  # TrainConfig.patch_input
 
 
 def check_mode(mode: str) -> str:
@@ -275,7 +279,9 @@ class FramePairDataset(Dataset):
     Args:
         chunks: ``repro.data.Chunk`` list (``frames``) or ``TrackedChunk`` list (``frames+tracks``).
         k: minimum frame gap (``pair_gap``; paper: 40). pair_mode: "random" (>= k apart) or "grid" (V_pairs).
-        min_visible: ``patch_min_visible`` of the box-aware augmentation.
+        min_visible: ``patch_min_visible`` of the box-aware augmentation (``"roi"``).
+        patch_input: ``"roi"`` (frames with their boxes) or ``"crop"`` (the boxes' pixels); see the module
+            docstring.
         cache_bytes: decoded frames kept in memory (``frame_cache_mb``; the same samples, read faster).
     """
 
@@ -289,9 +295,13 @@ class FramePairDataset(Dataset):
         min_visible: float = 0.5,
         pairs_per_chunk: int = 1,
         cache_bytes: int = 0,
+        patch_input: str = "roi",
     ):
         if pairs_per_chunk < 1:
             raise ConfigError(f"pairs_per_chunk must be >= 1, got {pairs_per_chunk}")
+        if patch_input not in PATCH_INPUTS:
+            raise ConfigError(f"patch_input must be one of {', '.join(PATCH_INPUTS)}, got {patch_input!r}")
+        self.patch_input = patch_input
         self.chunks, self.size, self.seed, self.k = chunks, image_size, seed, k
         self.pair_mode, self.min_visible, self.pairs_per_chunk = pair_mode, min_visible, pairs_per_chunk
         self.tracks = bool(chunks) and isinstance(chunks[0], TrackedChunk)
@@ -344,10 +354,14 @@ class FramePairDataset(Dataset):
         out["view_k"], _ = geometric_augment(x2, rng, self.size, MOCO_SCALE)  # x_k = aug(x2)
         out["color_q"] = torch.from_numpy(sample_color_params(rng, self.size))
         out["color_k"] = torch.from_numpy(sample_color_params(rng, self.size))
-        if self.tracks:  # x1_patch, x2_patch: the frames augmented again, each with its tracked box
+        if self.tracks and self.patch_input == "crop":  # x1_patch, x2_patch: the tracked boxes, aug(x1_patch)
+            out["patch_q"], _ = geometric_augment(cut_box(x1, box_i), rng, self.size, MOCO_SCALE)
+            out["patch_k"], _ = geometric_augment(cut_box(x2, box_j), rng, self.size, MOCO_SCALE)
+        elif self.tracks:  # x1_patch, x2_patch: the frames augmented again, each with its tracked box
             out["patch_q"], box_q = geometric_augment(x1, rng, self.size, MOCO_SCALE, box_i, self.min_visible)
             out["patch_k"], box_k = geometric_augment(x2, rng, self.size, MOCO_SCALE, box_j, self.min_visible)
             out["box_q"], out["box_k"] = torch.from_numpy(box_q), torch.from_numpy(box_k)
+        if self.tracks:
             out["patch_color_q"] = torch.from_numpy(sample_color_params(rng, self.size))
             out["patch_color_k"] = torch.from_numpy(sample_color_params(rng, self.size))
         out["index"] = torch.tensor(idx % len(self.chunks))  # the chunk (the same video)
@@ -378,6 +392,7 @@ def build_dataset(cfg: Config, mode: str) -> Dataset:
         tc.patch_min_visible,
         tc.pairs_per_chunk,
         cfg.run.frame_cache_mb << 20,
+        tc.patch_input,
     )
 
 

@@ -193,13 +193,13 @@ def moco_step(
     x_q, x_k = _views(batch, "view_q", "color_q", device), _views(batch, "view_k", "color_k", device)
     tracks = "patch_q" in batch
     patches = {}
-    if tracks:  # x1_patch, x2_patch = sample_track(x1, x2): frames augmented with their boxes
+    if tracks:  # x1_patch, x2_patch = sample_track(x1, x2): frames with their boxes, or the boxes cut out
         patches = dict(
             patch_q=_views(batch, "patch_q", "patch_color_q", device),
             patch_k=_views(batch, "patch_k", "patch_color_k", device),
-            boxes_q=_to(batch, "box_q", device),
-            boxes_k=_to(batch, "box_k", device),
         )
+        if "box_q" in batch:  # patch_input "roi"
+            patches.update(boxes_q=_to(batch, "box_q", device), boxes_k=_to(batch, "box_k", device))
     with autocast(device):
         out = model(x_q, x_k, **patches)  # loss = 0.5*loss + 0.5*loss_patch with tracks
     optimizer.zero_grad(set_to_none=True)
@@ -593,7 +593,7 @@ def batch_at(cfg: Config, mode: str, step: int = 0) -> dict:
 def example_views(cfg: Config, mode: str, n: int = 4) -> dict[str, Any]:
     """The first ``n`` samples of a run's first batch as training sees them (augmented, in [0, 1], Nx3xSxS):
     ``query``/``key`` (or ``image`` for supervised) and, with tracks, ``patch_query``/``patch_key`` with
-    their boxes (Nx4 pixels)."""
+    their boxes (Nx4 pixels; with ``patch_input="crop"`` the whole patch image)."""
     check_mode(mode)
     b = {k: v[:n] for k, v in batch_at(cfg, mode).items()}
     if mode == "supervised":
@@ -603,11 +603,12 @@ def example_views(cfg: Config, mode: str, n: int = 4) -> dict[str, Any]:
         "key": denormalize(color_augment(b["view_k"], b["color_k"])),
     }
     if "patch_q" in b:
+        whole = torch.tensor([0.0, 0.0, b["patch_q"].shape[-1], b["patch_q"].shape[-2]]).expand(len(b["patch_q"]), 4)
         out.update(
             patch_query=denormalize(color_augment(b["patch_q"], b["patch_color_q"])),
-            box_query=b["box_q"],
+            box_query=b.get("box_q", whole),
             patch_key=denormalize(color_augment(b["patch_k"], b["patch_color_k"])),
-            box_key=b["box_k"],
+            box_key=b.get("box_k", whole),
         )
     if "frame_pair" in b:
         out["frames"] = b["frame_pair"]

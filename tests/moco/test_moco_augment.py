@@ -17,6 +17,7 @@ from repro.moco.augment import (
     C_JITTER,
     C_ORDER,
     C_SIGMA,
+    cut_box,
     resized_crop,
     sample_crop,
     sample_crop_for_box,
@@ -74,6 +75,14 @@ def test_crop_is_resampled_until_it_keeps_the_box():
         assert visible_fraction(box, crop) >= 0.5
     # an impossible requirement falls back to the whole frame, which keeps the box
     assert sample_crop_for_box(rng, 90, 160, box, scale=(0.01, 0.01), min_visible=1.0) == (0, 0, 90, 160)
+
+
+def test_cut_box_takes_the_whole_pixels_of_the_box():
+    img = np.arange(10 * 12 * 3, dtype=np.uint8).reshape(10, 12, 3)
+    assert np.array_equal(cut_box(img, np.array([2.3, 1.5, 5.2, 4.0])), img[1:4, 2:6])
+    assert np.array_equal(cut_box(img, np.array([-3.0, -2.0, 30.0, 40.0])), img)  # clipped to the image
+    assert cut_box(img, np.array([11.5, 9.5, 11.5, 9.5])).shape == (1, 1, 3)  # at least one pixel
+    assert cut_box(img, np.array([20.0, 20.0, 25.0, 25.0])).shape == (1, 1, 3)  # outside: the nearest pixel
 
 
 def test_crop_matches_torchvision_statistics():

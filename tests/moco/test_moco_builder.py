@@ -79,6 +79,16 @@ def test_forward_outputs(moco, batch):
         moco(x_q, x_k, x_q, x_k, boxes, None)
 
 
+def test_patches_without_boxes_take_the_frame_path(moco, batch):
+    """``patch_input="crop"``: the patches arrive cut out and are encoded as frames, so patches equal to the
+    frames give the frame loss exactly (one process, bn_splits 1: no shuffle)."""
+    x_q, x_k = batch
+    out = moco(x_q, x_k, x_q.clone(), x_k.clone())
+    assert torch.equal(out["loss_patch"], out["loss_frame"])
+    assert torch.equal(out["k_patch"], out["k"])
+    assert torch.allclose(out["loss"], out["loss_frame"])
+
+
 def test_patch_path_reads_only_the_box_at_stride_16(make_moco):
     """Gradient of a patch feature w.r.t. the layer3 map is zero outside the box's cells."""
     moco = make_moco(roi_size=3).eval()

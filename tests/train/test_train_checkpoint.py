@@ -12,7 +12,7 @@ from repro.errors import CheckpointError
 from repro.moco import MoCo
 from repro.models import load_backbone
 from repro.train import init_from_checkpoint, load_official_moco, load_torchvision_resnet, train
-from repro.train.checkpoint import resume_keys
+from repro.train.checkpoint import TRACKS_ONLY, resume_keys
 from repro.train.loop import read_log
 
 
@@ -149,6 +149,23 @@ def test_supervised_steps_bind_only_supervised_checkpoints(trained, tmp_path):
     assert sup.total_steps == sup.steps_run == 1  # at most supervised_steps, though train_steps is 2
     with pytest.raises(CheckpointError, match="supervised_steps: checkpoint 1, now 2"):
         train(cfg.replace(supervised_steps=2), "supervised", tmp_path / "sup", tensorboard=False)
+
+
+def test_patch_settings_bind_only_frames_tracks_checkpoints(trained, tmp_path):
+    """The patch path's settings change nothing that a mode without tracks computes; a frames+tracks
+    checkpoint from before ``patch_input`` existed was trained with "roi"."""
+    cfg, out, _ = trained
+    assert all(not TRACKS_ONLY & set(resume_keys(cfg, m)) for m in ("supervised", "images", "frames"))
+    assert TRACKS_ONLY <= set(resume_keys(cfg, "frames+tracks"))
+    assert train(cfg.replace(patch_input="crop", patch_roi_size=3), "images", out, tensorboard=False).steps_run == 0
+    tracks = tmp_path / "tracks"
+    train(cfg, "frames+tracks", tracks, tensorboard=False)
+    ck = torch.load(tracks / "checkpoint.pt", weights_only=False)
+    del ck["config"]["patch_input"]
+    torch.save(ck, tracks / "checkpoint.pt")
+    assert train(cfg, "frames+tracks", tracks, tensorboard=False).steps_run == 0
+    with pytest.raises(CheckpointError, match="patch_input: checkpoint 'roi', now 'crop'"):
+        train(cfg.replace(patch_input="crop"), "frames+tracks", tracks, tensorboard=False)
 
 
 def test_a_checkpoint_of_the_sample_world_is_not_resumed_on_a_changed_world(trained):

@@ -112,6 +112,26 @@ def test_tracked_patches_stay_on_the_tracked_square(tiny_cfg, box_of):
     assert 25 <= on_square <= 55
 
 
+def test_cropped_patches_are_the_tracked_boxes_pixels(tiny_cfg):
+    """``patch_input="crop"``: a patch is its box cut out and augmented, so a patch of the square's track is
+    all red (half the tracks), and no box travels with it. The frames with their boxes ("roi") never are."""
+
+    def red_patches(cfg):
+        ds, n = build_dataset(cfg, "frames+tracks"), 0
+        for step in range(40):
+            s = ds[(step % len(ds), step, 0)]
+            assert ("box_q" in s) == (cfg.train.patch_input == "roi")
+            for img in (s["patch_q"], s["patch_k"]):
+                r, g, b = img.int()
+                n += ((r > 200) & (g < 60) & (b < 60)).float().mean().item() > 0.9
+        return n
+
+    assert 25 <= red_patches(tiny_cfg.replace(patch_input="crop")) <= 55
+    assert red_patches(tiny_cfg) == 0
+    with pytest.raises(ConfigError, match="patch_input must be one of roi, crop"):
+        build_dataset(tiny_cfg.replace(patch_input="box"), "frames+tracks")
+
+
 def test_tracked_chunk_groups_by_pair():
     tracks = {
         "pairs": np.array([[0, 4], [1, 5], [2, 6]]),
