@@ -9,10 +9,12 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..moco.builder import LAYER3_STRIDE
 from ..models import RANDOM_INIT
 from ..plotting import finish
 from ..report import Table, Text
 from ..stats import paired_bootstrap
+from .locality import APART_IOU
 from .loop import MONITOR_FIELDS, fixed_steps, read_log
 
 
@@ -161,18 +163,43 @@ def hardest_text(examples: dict, batch_size: int) -> str:
     return "\n".join(lines)
 
 
-def headline(summaries: dict, scores: dict | None = None) -> dict:
+def locality_text(r: dict, image_size: int) -> str:
+    """``locality.patch_locality`` of the trained ``frames+tracks`` model, in two sentences."""
+    cells = image_size // LAYER3_STRIDE
+    roi_gap = r["roi.same_frame"] - r["roi.other_frames"]
+    reads_frame = roi_gap > r["crop.same_frame"] - r["crop.other_frames"]
+    return (
+        f"Two boxes of one frame that barely overlap (IoU < {APART_IOU}, {r['pairs']} of the patch views) have "
+        f"features (the head's, which the loss compares) with a mean cosine of {r['roi.same_frame']:.2f} through "
+        f"the ROI path at layer 3 ({cells} x {cells} cells at {image_size} px), against "
+        f"{r['roi.other_frames']:.2f} for patches of different frames; cut out and encoded as frames, "
+        f"{r['crop.same_frame']:.2f} against {r['crop.other_frames']:.2f}. "
+        + (
+            "Through the ROI path the regions of one frame are far closer to each other than cut-out regions "
+            "are: at this size the patch loss compares frames more than regions."
+            if reads_frame
+            else "The ROI path tells the regions of one frame apart at least as well as cutting them out does."
+        )
+    )
+
+
+def headline(summaries: dict, scores: dict | None = None, locality: dict | None = None) -> dict:
     """The chapter's recorded numbers: every ``loss_summary`` value but the step at which the queue filled,
-    and the colour-histogram kNN of ``evaluate_models`` (its per-model accuracies are headline results)."""
+    the colour-histogram kNN of ``evaluate_models`` (its per-model accuracies are headline results) and the
+    ``patch_locality`` of the ``frames+tracks`` model."""
     out = {f"{m}.{k}": v for m, s in summaries.items() for k, v in s.items() if k != "full_step"}
     if scores is not None:
         out["colour_histogram_knn"] = scores["colour_histogram_knn"]
+    out.update({f"patch_locality.{k}": v for k, v in (locality or {}).items()})
     return out
 
 
-def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, probe: str = "") -> Text:
+def summary(
+    cfg, summaries: dict, logs: dict, num_classes: int | None = None, probe: str = "", locality: str = ""
+) -> Text:
     """The chapter's "What we saw", from ``loss_summary`` per mode and the logs (``read_log``);
-    ``num_classes``: classes of the supervised set (its chance level); ``probe``: ``probe_text``."""
+    ``num_classes``: classes of the supervised set (its chance level); ``probe``: ``probe_text``;
+    ``locality``: ``locality_text``."""
     K, B = cfg.train.queue_size, cfg.train.batch_size
     contrastive = [m for m in summaries if m != "supervised"]
     parts = [
@@ -202,6 +229,8 @@ def summary(cfg, summaries: dict, logs: dict, num_classes: int | None = None, pr
             f"loss at {lg['loss_frame'][-10:].mean():.2f}; each step enqueues the frame keys and then the "
             f"patch keys, so the negatives are younger (mean queue age {ages})."
         )
+    if locality:
+        parts.append(locality)
     if "supervised" in summaries:
         s = summaries["supervised"]
         parts.append(

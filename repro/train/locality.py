@@ -1,0 +1,97 @@
+"""Does the patch path of Algorithm 1 see its region? (chapter 03; ``benchmarks/patch_locality.py``)
+
+The supplement extracts a patch's features by "ROI-Pooling at layer3" (``patch_input="roi"``). At 224 px
+layer 3 is a 14x14 map and a box's ROI features are its own; at the default 32 px it is 2x2 and every cell
+sees the whole frame. The measure: on patch views of the ``frames+tracks`` loader (frames augmented with
+their tracked boxes), the features of each box and of its mirror image, kept where the two barely overlap
+(IoU < ``APART_IOU``). A path that reads the region gives the two boxes of one frame features no more alike
+than patches of different frames; a path that reads the frame gives them nearly the same feature. Each
+reading is measured:
+
+* ``roi``: layer3 ROI-align of the box (``encode_patches``);
+* ``crop``: the box cut out of the augmented view and resized to the view's size, through the frame path
+  (training's ``"crop"`` cuts it from the source frame instead; the diagnostic keeps one view for both).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..config import Config
+from ..moco.augment import color_augment
+from ..moco.builder import encode_patches
+from .checkpoint import init_from_checkpoint
+from .data import build_dataset
+from .loop import build_model
+
+APART_IOU = 0.25  # two boxes of one frame "barely overlap" below this IoU
+READINGS = ("roi", "crop")
+
+
+def mirror_boxes(boxes: Tensor, side: int) -> Tensor:
+    """Each box (x1, y1, x2, y2) mirrored left-right in a ``side``-pixel view. Nx4."""
+    return torch.stack([side - boxes[:, 2], boxes[:, 1], side - boxes[:, 0], boxes[:, 3]], dim=1)
+
+
+def box_iou(a: Tensor, b: Tensor) -> Tensor:
+    """IoU of the boxes a[i] and b[i]. N."""
+    w = (torch.minimum(a[:, 2], b[:, 2]) - torch.maximum(a[:, 0], b[:, 0])).clamp(min=0)
+    h = (torch.minimum(a[:, 3], b[:, 3]) - torch.maximum(a[:, 1], b[:, 1])).clamp(min=0)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return w * h / (area_a + area_b - w * h)
+
+
+def cut_views(x: Tensor, boxes: Tensor) -> Tensor:
+    """Each box (whole pixels, at least one) cut out of its view and resized to the view's size. Nx3xSxS."""
+    side = x.shape[-1]
+    out = []
+    for img, (x1, y1, x2, y2) in zip(x, boxes.round().long().tolist()):
+        x1, y1 = min(max(x1, 0), side - 1), min(max(y1, 0), side - 1)
+        patch = img[:, y1 : max(y2, y1 + 1), x1 : max(x2, x1 + 1)]  # patch: 3xhxw
+        out.append(F.interpolate(patch[None], size=(side, side), mode="bilinear", align_corners=False)[0])
+    return torch.stack(out)
+
+
+def cosines(a: Tensor, b: Tensor, apart: Tensor) -> tuple[float, float]:
+    """(mean cosine of a[i] and b[i] over ``apart``, mean cosine of a[i] and a[j] over i != j)."""
+    a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
+    off = ~torch.eye(len(a), dtype=torch.bool)
+    return (a * b).sum(1)[apart].mean().item(), (a @ a.T)[off].mean().item()
+
+
+def patch_views(cfg: Config, items: int = 256) -> tuple[Tensor, Tensor]:
+    """The first ``items`` patch views of the "roi" loader (normalised, Nx3xSxS) and their boxes (Nx4)."""
+    ds = build_dataset(cfg.replace(patch_input="roi"), "frames+tracks")
+    samples = [ds[(i % len(ds), i // len(ds), 0)] for i in range(items)]
+    x = color_augment(torch.stack([s["patch_q"] for s in samples]), None)  # x: Nx3xSxS
+    return x, torch.stack([s["box_q"] for s in samples])  # boxes: Nx4
+
+
+@torch.no_grad()
+def patch_locality(encoder: nn.Module, x: Tensor, boxes: Tensor, roi_size: int) -> dict[str, float]:
+    """``<reading>.same_frame`` (a box and its mirror, where they barely overlap), ``<reading>.other_frames``
+    (patches of different frames) for each reading, and ``pairs`` (how many boxes barely overlap their mirror)."""
+    mirror = mirror_boxes(boxes, x.shape[-1])
+    apart = box_iou(boxes, mirror) < APART_IOU
+    out: dict[str, float] = {"pairs": int(apart.sum())}
+    for reading in READINGS:
+        if reading == "roi":
+            a, b = (encode_patches(encoder, x, r, roi_size) for r in (boxes, mirror))
+        else:
+            a, b = (encoder(cut_views(x, r)) for r in (boxes, mirror))
+        out[f"{reading}.same_frame"], out[f"{reading}.other_frames"] = cosines(a, b, apart)
+    return out
+
+
+def measure_patch_locality(cfg: Config, checkpoint: str | os.PathLike, items: int = 256) -> dict[str, float]:
+    """``patch_locality`` of a ``frames+tracks`` checkpoint's query encoder, head outputs (what the contrastive
+    loss compares), on the run's own patch views."""
+    model = build_model(cfg, "frames+tracks")
+    init_from_checkpoint(checkpoint, model, "frames+tracks")
+    x, boxes = patch_views(cfg, items)
+    return patch_locality(model.encoder_q.eval(), x, boxes, cfg.train.patch_roi_size)
