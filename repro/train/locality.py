@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import Config
-from ..moco.augment import color_augment
+from ..moco.augment import color_augment, cut_box
 from ..moco.builder import encode_patches
 from .checkpoint import init_from_checkpoint
 from .data import build_dataset
@@ -47,13 +47,12 @@ def box_iou(a: Tensor, b: Tensor) -> Tensor:
 
 
 def cut_views(x: Tensor, boxes: Tensor) -> Tensor:
-    """Each box (whole pixels, at least one) cut out of its view and resized to the view's size. Nx3xSxS."""
-    side = x.shape[-1]
+    """Each box cut out of its view (``cut_box``) and resized to the view's size. Nx3xSxS."""
+    size = x.shape[-2:]
     out = []
-    for img, (x1, y1, x2, y2) in zip(x, boxes.round().long().tolist()):
-        x1, y1 = min(max(x1, 0), side - 1), min(max(y1, 0), side - 1)
-        patch = img[:, y1 : max(y2, y1 + 1), x1 : max(x2, x1 + 1)]  # patch: 3xhxw
-        out.append(F.interpolate(patch[None], size=(side, side), mode="bilinear", align_corners=False)[0])
+    for img, box in zip(x, boxes.numpy()):
+        patch = cut_box(img.permute(1, 2, 0), box).permute(2, 0, 1)  # patch: 3xhxw
+        out.append(F.interpolate(patch[None], size=size, mode="bilinear", align_corners=False)[0])
     return torch.stack(out)
 
 
