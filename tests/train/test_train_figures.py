@@ -44,6 +44,16 @@ def test_headline_leaves_out_the_step():
     } | {f"supervised.{k}" for k in ("first", "last", "acc")}
 
 
+def test_patch_locality_is_recorded_and_read_both_ways():
+    reads_frame = {"pairs": 77, "roi.same_frame": 0.81, "roi.other_frames": 0.05}
+    reads_frame.update({"crop.same_frame": 0.20, "crop.other_frames": 0.17})
+    assert F.headline({}, locality=reads_frame)["patch_locality.roi.same_frame"] == 0.81
+    text = F.locality_text(reads_frame, 32)
+    assert "0.81" in text and "(2 x 2 cells at 32 px)" in text and "compares frames more than regions" in text
+    reads_region = {**reads_frame, "roi.same_frame": 0.04}
+    assert "at least as well as cutting them out" in F.locality_text(reads_region, 224)
+
+
 def test_printed_lines():
     cfg = Config.smoke()
     text = F.datasets_text({"images": [0] * 5, "frames": [0] * 3}, cfg)
