@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from ..config import Config
 from ..moco.augment import color_augment, cut_box
 from ..moco.builder import encode_patches
+from ..tracks.quality import box_iou
 from .checkpoint import init_from_checkpoint
 from .data import build_dataset
 from .loop import build_model
@@ -35,15 +36,6 @@ READINGS = ("roi", "crop")
 def mirror_boxes(boxes: Tensor, side: int) -> Tensor:
     """Each box (x1, y1, x2, y2) mirrored left-right in a ``side``-pixel view. Nx4."""
     return torch.stack([side - boxes[:, 2], boxes[:, 1], side - boxes[:, 0], boxes[:, 3]], dim=1)
-
-
-def box_iou(a: Tensor, b: Tensor) -> Tensor:
-    """IoU of the boxes a[i] and b[i]. N."""
-    w = (torch.minimum(a[:, 2], b[:, 2]) - torch.maximum(a[:, 0], b[:, 0])).clamp(min=0)
-    h = (torch.minimum(a[:, 3], b[:, 3]) - torch.maximum(a[:, 1], b[:, 1])).clamp(min=0)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return w * h / (area_a + area_b - w * h)
 
 
 def cut_views(x: Tensor, boxes: Tensor) -> Tensor:
@@ -76,7 +68,7 @@ def patch_locality(encoder: nn.Module, x: Tensor, boxes: Tensor, roi_size: int) 
     """``<reading>.same_frame`` (a box and its mirror, where they barely overlap), ``<reading>.other_frames``
     (patches of different frames) for each reading, and ``pairs`` (how many boxes barely overlap their mirror)."""
     mirror = mirror_boxes(boxes, x.shape[-1])
-    apart = box_iou(boxes, mirror) < APART_IOU
+    apart = torch.from_numpy(box_iou(boxes.numpy(), mirror.numpy()).diagonal() < APART_IOU)  # box i vs mirror i
     out: dict[str, float] = {"pairs": int(apart.sum())}
     for reading in READINGS:
         if reading == "roi":

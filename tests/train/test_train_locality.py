@@ -4,10 +4,10 @@ values, and the measure end to end on a tiny trained frames+tracks model."""
 import pytest
 import torch
 
+from repro.tracks.quality import box_iou
 from repro.train import train
 from repro.train.locality import (
     APART_IOU,
-    box_iou,
     cosines,
     cut_views,
     measure_patch_locality,
@@ -20,8 +20,8 @@ def test_mirror_and_iou():
     boxes = torch.tensor([[2.0, 0.0, 6.0, 4.0], [0.0, 1.0, 3.0, 5.0]])
     mirror = mirror_boxes(boxes, 10)
     assert mirror.tolist() == [[4.0, 0.0, 8.0, 4.0], [7.0, 1.0, 10.0, 5.0]]
-    assert box_iou(boxes, mirror).tolist() == pytest.approx([8 / 24, 0.0])
-    assert box_iou(boxes, boxes).tolist() == [1.0, 1.0]
+    assert box_iou(boxes.numpy(), mirror.numpy()).diagonal().tolist() == pytest.approx([8 / 24, 0.0])
+    assert box_iou(boxes.numpy(), boxes.numpy()).diagonal().tolist() == [1.0, 1.0]
 
 
 def test_cosines_closed_form():
@@ -46,6 +46,7 @@ def test_measure_on_a_trained_model(tiny_cfg, tmp_path):
     train(cfg, "frames+tracks", tmp_path, tensorboard=False)
     r = measure_patch_locality(cfg, tmp_path / "checkpoint.pt", items=24)
     x, boxes = patch_views(cfg, 24)
-    assert r["pairs"] == int((box_iou(boxes, mirror_boxes(boxes, x.shape[-1])) < APART_IOU).sum()) > 0
+    iou = box_iou(boxes.numpy(), mirror_boxes(boxes, x.shape[-1]).numpy()).diagonal()
+    assert r["pairs"] == int((iou < APART_IOU).sum()) > 0
     for key in ("roi.same_frame", "roi.other_frames", "crop.same_frame", "crop.other_frames"):
         assert -1.0 <= r[key] <= 1.0
